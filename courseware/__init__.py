@@ -1,0 +1,69 @@
+"""Courseware: competence courses for small firms. `create_app` builds the Flask app without side effects."""
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from .config import DefaultConfig, load_environment
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings, extensions, blueprints, error handlers and CLI. No database or network I/O."""
+    instance_path = os.environ.get("COURSEWARE_INSTANCE_PATH") or str(REPO_ROOT / "instance")
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.config.from_object(DefaultConfig)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(load_environment())
+    app.config.update(config or {})
+    _derive_settings(app)
+
+    from . import extensions, i18n, security
+    from .blueprints import register_blueprints
+    from .cli import register_cli
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=str(Path(__file__).parent / "migrations"))
+    extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def _derive_settings(app: Flask) -> None:
+    """Fill the settings whose defaults depend on the instance folder."""
+    instance = Path(app.instance_path)
+    cfg = app.config
+    if not cfg.get("SQLALCHEMY_DATABASE_URI"):
+        cfg["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'courseware.db'}"
+    cfg["COURSES_DIR"] = str(Path(cfg.get("COURSES_DIR") or REPO_ROOT / "courses").resolve())
+    cfg["MEDIA_DIR"] = str(Path(cfg.get("MEDIA_DIR") or instance / "media"))
+    if not cfg.get("SECRET_KEY"):
+        cfg["SECRET_KEY"] = read_or_create_secret_key(instance)
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # WAL and busy timeout are set per connection (see models.sqlite_pragmas); this avoids
+        # "database is locked" errors when several requests write at once.
+        options = cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+
+
+def read_or_create_secret_key(instance: Path) -> str:
+    """The deployment's secret key from instance/secret_key, generated there (mode 0600) the first time."""
+    path = instance / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    instance.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()

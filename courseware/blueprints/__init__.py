@@ -1,0 +1,20 @@
+"""One blueprint per audience; registered here in one place."""
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from . import errors
+    from .admin import bp as admin_bp
+    from .auth import bp as auth_bp
+    from .firm import bp as firm_bp
+    from .learner import bp as learner_bp
+    from .public import bp as public_bp
+    from .studio import bp as studio_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(learner_bp, url_prefix="/me")
+    app.register_blueprint(firm_bp, url_prefix="/firm")
+    app.register_blueprint(studio_bp, url_prefix="/studio")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    errors.init_app(app)

@@ -1,0 +1,6 @@
+"""The admin blueprint."""
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__)
+
+from . import views  # noqa: E402,F401

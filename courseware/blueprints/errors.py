@@ -1,0 +1,47 @@
+"""One place that turns errors into friendly pages (never a bare 500 for a user's mistake)."""
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ..errors import DomainError
+
+TITLES = {
+    400: "Something was wrong with the request",
+    403: "You do not have access to this page",
+    404: "We could not find the page",
+    405: "That is not possible here",
+    409: "That has already been done",
+    413: "The file is too large",
+    422: "The content could not be used",
+    429: "Too many attempts",
+    500: "Something went wrong on our side",
+}
+
+
+def render_error(status: int, message: str | None = None):
+    title = _(TITLES.get(status, TITLES[500]))
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return {"error": title, "message": message or ""}, status
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        return render_error(error.status, error.message or None)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(400, _("The form had expired. Go back, reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code == 429:
+            return render_error(429, _("Wait a minute and try again."))
+        return render_error(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        app.logger.exception("Unhandled error on %s", request.path)
+        return render_error(500)

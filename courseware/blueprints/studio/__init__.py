@@ -1,0 +1,6 @@
+"""The studio blueprint."""
+from flask import Blueprint
+
+bp = Blueprint("studio", __name__)
+
+from . import views  # noqa: E402,F401

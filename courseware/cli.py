@@ -1,0 +1,156 @@
+"""The `courseware` command: thin wrappers over services. `courseware --help` lists everything."""
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
+
+from .extensions import db
+
+
+def _create_app():
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, load_dotenv=False)
+def cli():
+    """Courseware: competence courses for small firms."""
+
+
+cli.add_command(shell_command)
+cli.add_command(routes_command)
+
+
+def main() -> None:
+    cli(prog_name="courseware")
+
+
+def register_cli(app: Flask) -> None:
+    for command in (init_command, run_command, check_command, import_command, create_user_command):
+        app.cli.add_command(command)
+
+
+@click.command("init")
+@with_appcontext
+def init_command():
+    """Create the instance folder, apply migrations and import every course package."""
+    _init_instance()
+
+
+def _init_instance(quiet: bool = False) -> None:
+    from .services.setup import init_instance
+
+    result = init_instance()
+    _print_import_report(result.import_report)
+    if result.setup_url:
+        click.secho("\nNo administrator exists yet. Open this one-time link to create the first admin account:", bold=True)
+        click.secho(f"  {result.setup_url}\n", fg="green", bold=True)
+
+
+@click.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--production", is_flag=True, help="Serve with waitress (a production WSGI server).")
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads with --production.")
+@click.option("--skip-init", is_flag=True, help="Do not migrate or import before serving.")
+@with_appcontext
+def run_command(host, port, production, threads, skip_init):
+    """Prepare the instance (migrations, course import) and serve the app."""
+    app = current_app._get_current_object()
+    if not skip_init:
+        _init_instance()
+    db.session.remove()
+    if production:
+        import waitress
+
+        app.config["SESSION_COOKIE_SECURE"] = app.config.get("SESSION_COOKIE_SECURE") or _https(app)
+        click.echo(f"Serving on http://{host}:{port} with waitress ({threads} threads)")
+        waitress.serve(app, host=host, port=port, threads=threads)
+    else:
+        from werkzeug.serving import run_simple
+
+        click.echo(f"Serving on http://{host}:{port} (development server; use --production behind a proxy)")
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+
+
+def _https(app: Flask) -> bool:
+    return str(app.config.get("BASE_URL", "")).startswith("https://")
+
+
+@click.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@with_appcontext
+def check_command(paths):
+    """Check course packages; prints `path:line: CODE message` and exits 1 on any error."""
+    from .content.checker import check_packages
+
+    paths = list(paths) or _all_packages()
+    problems = check_packages(paths)
+    for problem in problems:
+        click.echo(str(problem))
+    errors = sum(1 for p in problems if p.is_error)
+    warnings = len(problems) - errors
+    click.echo(f"{len(paths)} package(s) checked: {errors} error(s), {warnings} warning(s)", err=True)
+    sys.exit(1 if errors else 0)
+
+
+def _all_packages() -> list[Path]:
+    from .content.package import discover_packages
+
+    return discover_packages(Path(current_app.config["COURSES_DIR"]))
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@with_appcontext
+def import_command(paths):
+    """Import course packages (default: every package in the courses folder)."""
+    from .content.importer import import_packages
+
+    report = import_packages(list(paths) or None)
+    db.session.commit()
+    _print_import_report(report)
+    sys.exit(1 if report.refused else 0)
+
+
+def _print_import_report(report) -> None:
+    for label, items in (("new", report.new), ("updated", report.updated), ("unchanged", report.unchanged)):
+        for item in items:
+            click.echo(f"{label:9} {item.slug}" + (f" (version {item.version})" if item.version else ""))
+    for item in report.refused:
+        click.secho(f"refused   {item.slug}", fg="red")
+        for problem in item.problems:
+            if problem.is_error:
+                click.echo(f"  {problem}")
+    click.echo(
+        f"Import: {len(report.new)} new, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.refused)} refused"
+    )
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", default=None, help="Full name (default: the e-mail address).")
+@click.option("--role", type=click.Choice(["learner", "author", "funder", "admin"]), default="learner", show_default=True)
+@click.option("--provider", "provider_slug", default=None, help="Provider slug, for authors.")
+@click.option("--password", default=None, help="Prompted for when not given.")
+@with_appcontext
+def create_user_command(email, name, role, provider_slug, password):
+    """Create an account from the shell."""
+    from .errors import DomainError
+    from .services.accounts import create_user
+    from .services.orgs import get_provider_by_slug
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        provider = get_provider_by_slug(provider_slug) if provider_slug else None
+        user = create_user(email=email, name=name or email, password=password, role=role, provider=provider)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from error
+    click.echo(f"Created {user.role} {user.email}")

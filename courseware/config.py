@@ -1,0 +1,88 @@
+"""Every setting with its default. Values come from here, then instance/config.py, then the environment.
+
+No secrets live here: the secret key comes from COURSEWARE_SECRET_KEY or instance/secret_key.
+"""
+import os
+
+# Environment variable -> (config key, type). Read by load_environment().
+ENVIRONMENT = {
+    "COURSEWARE_DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "COURSEWARE_COURSES_DIR": ("COURSES_DIR", str),
+    "COURSEWARE_SECRET_KEY": ("SECRET_KEY", str),
+    "COURSEWARE_BASE_URL": ("BASE_URL", str),
+    "COURSEWARE_SMTP_HOST": ("MAIL_SERVER", str),
+    "COURSEWARE_SMTP_PORT": ("MAIL_PORT", int),
+    "COURSEWARE_SMTP_USER": ("MAIL_USERNAME", str),
+    "COURSEWARE_SMTP_PASSWORD": ("MAIL_PASSWORD", str),
+    "COURSEWARE_SMTP_STARTTLS": ("MAIL_USE_STARTTLS", bool),
+    "COURSEWARE_SMTP_SSL": ("MAIL_USE_SSL", bool),
+    "COURSEWARE_MAIL_FROM": ("MAIL_FROM", str),
+    "COURSEWARE_REDIS_URL": ("RATELIMIT_STORAGE_URI", str),
+    "COURSEWARE_SECURE_COOKIES": ("SESSION_COOKIE_SECURE", bool),
+    "COURSEWARE_MAX_ASSET_MB": ("MAX_ASSET_MB", int),
+    "COURSEWARE_BRREG_ENABLED": ("BRREG_ENABLED", bool),
+}
+
+
+class DefaultConfig:
+    # Database URL; None means sqlite in the instance folder (courseware.db).
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    # Folder with the course packages `courseware import` reads; None means <repo>/courses.
+    COURSES_DIR: str | None = None
+    # Folder where imported assets are stored by content hash; None means <instance>/media.
+    MEDIA_DIR: str | None = None
+    # Largest asset a package may hold, in MiB.
+    MAX_ASSET_MB = 20
+    # A module longer than this many words gets a warning from the checker.
+    LONG_MODULE_WORDS = 4000
+    # Public address used in e-mails and setup links printed by the CLI.
+    BASE_URL = "http://127.0.0.1:5000"
+    # SMTP; without MAIL_SERVER, mail is written to the log instead.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_USE_STARTTLS = False
+    MAIL_USE_SSL = False
+    MAIL_FROM = "Courseware <noreply@courseware.local>"
+    # Password reset and invitation links expire after this many seconds.
+    RESET_TOKEN_MAX_AGE = 3600
+    INVITATION_MAX_AGE = 14 * 24 * 3600
+    # Rate limiting (Flask-Limiter): memory per process by default; redis://... when several servers run.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    # Cookies: HttpOnly and SameSite always; Secure when served over HTTPS (run --production sets it).
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
+    # Forms: CSRF tokens live as long as the session.
+    WTF_CSRF_TIME_LIMIT = None
+    # Languages: bokmål by default; nynorsk and English selectable.
+    BABEL_DEFAULT_LOCALE = "nb"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Oslo"
+    LANGUAGES = {"nb": "Bokmål", "nn": "Nynorsk", "en": "English"}
+    # Cache lifetime for course assets (they are stored by content hash, so they never change).
+    ASSET_MAX_AGE = 7 * 24 * 3600
+    # Catalogue page size.
+    PAGE_SIZE = 20
+    # Brønnøysund lookup: off by default, and never used by the tests over the network.
+    BRREG_ENABLED = False
+    BRREG_URL = "https://data.brreg.no/enhetsregisteret/api"
+    BRREG_TIMEOUT = 3.0
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+
+
+def _parse(kind, raw: str):
+    if kind is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    return kind(raw)
+
+
+def load_environment(environ=None) -> dict:
+    """Settings given as COURSEWARE_* environment variables."""
+    environ = os.environ if environ is None else environ
+    return {key: _parse(kind, environ[name]) for name, (key, kind) in ENVIRONMENT.items() if environ.get(name)}

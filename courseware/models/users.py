@@ -1,0 +1,60 @@
+"""Accounts: one User per person, with one role."""
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+ROLES = ("learner", "author", "funder", "admin")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="learner")
+    # Authors belong to the provider whose courses they may manage.
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id", ondelete="SET NULL"), index=True)
+    # Learners belong to at most one firm; the firm's contact person manages it.
+    firm_id: Mapped[int | None] = mapped_column(ForeignKey("firms.id", ondelete="SET NULL"), index=True)
+    is_firm_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Detailed progress is shared with the firm's contact person only when the learner agrees.
+    share_progress: Mapped[bool] = mapped_column(Boolean, default=False)
+    locale: Mapped[str | None] = mapped_column(String(5))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    provider = relationship("Provider", lazy="raise")
+    firm = relationship("Firm", lazy="raise", back_populates="members")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"
+
+
+class SetupToken(db.Model):
+    """The one-time link printed on a fresh instance that creates the first admin."""
+
+    __tablename__ = "setup_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

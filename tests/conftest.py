@@ -1,0 +1,212 @@
+"""Shared fixtures: an app on a clean database per test, clients, users per role, a query counter.
+
+Set COURSEWARE_TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) to run on PostgreSQL;
+the default is a SQLite file in a temporary folder.
+"""
+import os
+import re
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, text
+
+from courseware import create_app
+from courseware.extensions import db
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURE_COURSES = FIXTURES / "courses"
+REPO = Path(__file__).resolve().parent.parent
+TEST_PASSWORD = "Riktig-hest-batteri-42"
+
+
+def _database_url(tmp_root: Path) -> str:
+    return os.environ.get("COURSEWARE_TEST_DATABASE_URL") or f"sqlite:///{tmp_root / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def _session_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("courseware")
+
+
+@pytest.fixture(scope="session")
+def database_url(_session_root):
+    """Create the schema once per test session; each test then starts from empty tables."""
+    url = _database_url(_session_root)
+    app = create_app(_test_config(url, _session_root))
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.create_all()
+        db.session.remove()
+        db.engine.dispose()
+    yield url
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _test_config(url: str, root: Path, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False,
+        "COURSES_DIR": str(root / "courses"),
+        "MEDIA_DIR": str(root / "media"),
+        "BASE_URL": "http://localhost",
+        "SERVER_NAME": None,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "MAIL_SERVER": None,
+    }
+    config.update(overrides)
+    return config
+
+
+def _empty_all_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        db.session.execute(text("PRAGMA foreign_keys=OFF"))
+        for table in tables:
+            db.session.execute(table.delete())
+        db.session.execute(text("PRAGMA foreign_keys=ON"))
+    db.session.commit()
+
+
+@pytest.fixture
+def app_config():
+    """Override in a test module (or parametrize) to change settings for the `app` fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, tmp_path, app_config):
+    (tmp_path / "courses").mkdir()
+    application = create_app(_test_config(database_url, tmp_path, **app_config))
+    with application.app_context():
+        yield application
+        db.session.rollback()
+        db.session.remove()
+        _empty_all_tables()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user (committed) with a role: make_user("author", provider=p)."""
+    from courseware.services.accounts import create_user
+
+    counter = {"n": 0}
+
+    def _make(role="learner", email=None, name=None, password=TEST_PASSWORD, **attrs):
+        counter["n"] += 1
+        email = email or f"{role}{counter['n']}@example.no"
+        user = create_user(email=email, name=name or f"Test {role.title()} {counter['n']}", password=password, role=role)
+        for key, value in attrs.items():
+            setattr(user, key, value)
+        db.session.commit()
+        return user
+
+    return _make
+
+
+@pytest.fixture
+def login(client):
+    """Log a user in on the test client through Flask-Login's session keys."""
+
+    def _login(user, the_client=None):
+        c = the_client or client
+        with c.session_transaction() as sess:
+            sess["_user_id"] = str(user.id)
+            sess["_fresh"] = True
+        return user
+
+    return _login
+
+
+@pytest.fixture
+def login_as(make_user, login):
+    """Create a user with the role and log them in: login_as("learner")."""
+
+    def _login_as(role="learner", **attrs):
+        return login(make_user(role, **attrs))
+
+    return _login_as
+
+
+class QueryCounter:
+    def __init__(self):
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def __repr__(self) -> str:
+        return f"{self.count} queries:\n" + "\n".join(self.statements)
+
+
+@pytest.fixture
+def count_queries(app):
+    """Context manager counting the SQL statements run inside it."""
+
+    @contextmanager
+    def _count():
+        counter = QueryCounter()
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            if not re.match(r"\s*(SAVEPOINT|RELEASE|ROLLBACK|PRAGMA)", statement, re.I):
+                counter.statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+
+    return _count
+
+
+@pytest.fixture
+def courses_dir(app):
+    return Path(app.config["COURSES_DIR"])
+
+
+@pytest.fixture
+def copy_course(courses_dir):
+    """Copy a fixture package (tests/fixtures/courses/NAME) into the app's courses folder and return its path."""
+
+    def _copy(name: str, as_slug: str | None = None, source: Path | None = None) -> Path:
+        src = (source or FIXTURE_COURSES) / name
+        dst = courses_dir / (as_slug or name)
+        shutil.copytree(src, dst)
+        return dst
+
+    return _copy
+
+
+@pytest.fixture
+def import_course(app, copy_course):
+    """Copy a fixture package into the courses folder and import it; returns the Course."""
+    from courseware.content.importer import import_packages
+    from courseware.models import Course
+
+    def _import(name: str = "minimal", as_slug: str | None = None, source: Path | None = None):
+        path = copy_course(name, as_slug, source)
+        report = import_packages([path])
+        db.session.commit()
+        assert not report.refused, report.refused
+        return db.session.execute(db.select(Course).filter_by(slug=path.name)).scalar_one()
+
+    return _import
