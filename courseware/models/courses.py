@@ -46,6 +46,9 @@ class CourseVersion(db.Model):
     requires: Mapped[list] = mapped_column(JSON, default=list)
     certificate: Mapped[dict] = mapped_column(JSON, default=dict)
     partners: Mapped[list] = mapped_column(JSON, default=list)
+    # The modules in order, [{"key", "title", "minutes", "tasks": n, "quiz": bool}], so pages that list
+    # modules or compute progress need no extra query.
+    outline: Mapped[list] = mapped_column(JSON, default=list)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     course = relationship("Course", foreign_keys=[course_id], lazy="raise")

@@ -1,6 +1,6 @@
-"""The learner blueprint."""
+"""The learner's own pages: "Mine kurs", progress actions (views.py) and the account (account.py)."""
 from flask import Blueprint
 
 bp = Blueprint("learner", __name__)
 
-from . import views  # noqa: E402,F401
+from . import account, views  # noqa: E402,F401

@@ -1,0 +1,196 @@
+"""Benchmark for the platform foundation (issue 2).
+
+Generates 50 course packages of 10 modules, imports them (first import), re-imports them unchanged, then serves a
+module page and a bare Flask page of the same size from the same server (waitress) in the same run and prints
+requests/s of both and their ratio. Targets: first import < 10 s, unchanged re-import >= 10x faster, module page
+>= half the throughput of the bare page.
+
+    .venv/bin/python bench/import_and_serve.py [--courses 50] [--modules 10] [--seconds 5] [--clients 8]
+"""
+import argparse
+import http.client
+import multiprocessing as mp
+import os
+import socket
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+PNG_1PX = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db00000000049454e44ae426082"
+)
+
+BODY = """
+## {title}: hvorfor det lønner seg
+
+Små bedrifter i Trøndelag bruker stadig flere digitale verktøy. Denne modulen viser **hva** du kan gjøre,
+*hvorfor* det lønner seg, og hvordan du kommer i gang i egen bedrift.
+
+| Tiltak | Kostnad | Gevinst |
+|:-------|:-------:|--------:|
+| Tofaktor | Lav | Høy |
+| Sikkerhetskopi | Lav | Høy |
+| Digitale skjema | Middels | Middels |
+
+![Illustrasjon av arbeidsflyt](../assets/figur.png)
+
+!!! tip "Tips"
+    Start med ett lite tiltak og mål effekten før du går videre.
+
+1. Kartlegg dagens rutiner.
+2. Velg ett område å forbedre.
+3. Avtal oppfølging med kollegaer.
+
+Se [forrige modul]({prev}) for bakgrunn.
+
+"""
+
+
+def make_packages(root: Path, courses: int, modules: int) -> None:
+    for c in range(courses):
+        slug = f"bench-kurs-{c:03d}"
+        pkg = root / slug
+        (pkg / "modules").mkdir(parents=True)
+        (pkg / "assets").mkdir()
+        (pkg / "assets" / "figur.png").write_bytes(PNG_1PX)
+        (pkg / "course.toml").write_text(
+            f'format = 1\ntitle = "Benchmarkkurs {c}"\nsummary = "Generert kurs."\nprovider = "bench-hage"\n'
+            f'provider_name = "Bench Næringshage"\nindustry = "C"\nstage = 1\n', encoding="utf-8")
+        for m in range(modules):
+            prev = f"{max(m - 1, 0) + 1:02d}-modul-{max(m - 1, 0)}.md"
+            front = (
+                f"---\ntitle: Modul {m}\nminutes: 20\nobjectives:\n  - Forstå tema {m}\ntasks:\n  - Gjør oppgave {m}\n"
+                "quiz:\n  questions:\n    - prompt: Hva er riktig?\n      correct: [Dette]\n      wrong: [Det, Noe annet]\n"
+                "      explain: Fordi.\n---\n"
+            )
+            body = f"# Modul {m}\n" + "".join(BODY.format(title=f"Del {i}", prev=prev) for i in range(6))
+            (pkg / "modules" / f"{m + 1:02d}-modul-{m}.md").write_text(front + body, encoding="utf-8")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def build_app(tmp: Path, courses_dir: Path):
+    os.environ["COURSEWARE_INSTANCE_PATH"] = str(tmp / "instance")
+    from courseware import create_app
+
+    return create_app({
+        "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'bench.db'}",
+        "COURSES_DIR": str(courses_dir), "MEDIA_DIR": str(tmp / "media"), "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    })
+
+
+def serve(tmp: str, courses_dir: str, port: int, size_file: str, ready) -> None:
+    """Server process: the real app plus a bare page of the module page's size, on waitress."""
+    import waitress
+
+    app = build_app(Path(tmp), Path(courses_dir))
+    size = int(Path(size_file).read_text())
+    bare = "x" * size
+
+    @app.route("/bench/bare")
+    def bare_page():
+        return bare
+
+    ready.set()
+    waitress.serve(app, host="127.0.0.1", port=port, threads=4, _quiet=True)
+
+
+def load(port: int, path: str, cookie: str, seconds: float, clients: int) -> tuple[float, int]:
+    """Requests/s with `clients` keep-alive connections for `seconds`; returns (rate, errors)."""
+    done, errors = [0] * clients, [0] * clients
+    stop = time.perf_counter() + seconds
+
+    def worker(i):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        while time.perf_counter() < stop:
+            conn.request("GET", path, headers={"Cookie": cookie})
+            resp = conn.getresponse()
+            resp.read()
+            if resp.status == 200:
+                done[i] += 1
+            else:
+                errors[i] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(done) / (time.perf_counter() - start), sum(errors)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--courses", type=int, default=50)
+    parser.add_argument("--modules", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="cw-bench-"))
+    courses_dir = tmp / "courses"
+    make_packages(courses_dir, args.courses, args.modules)
+    app = build_app(tmp, courses_dir)
+    from courseware.content.importer import import_packages
+    from courseware.extensions import db
+    from courseware.services.accounts import create_user
+
+    with app.app_context():
+        db.create_all()
+        t0 = time.perf_counter()
+        first = import_packages(None)
+        db.session.commit()
+        first_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        again = import_packages(None)
+        db.session.commit()
+        again_s = time.perf_counter() - t0
+        user = create_user(email="bench@example.no", name="Bench", password="bench-password-1", role="learner")
+        db.session.commit()
+        user_id = user.id
+    print(f"first import:      {first_s:7.2f} s  ({len(first.new)} new, {len(first.refused)} refused)")
+    print(f"unchanged import:  {again_s:7.2f} s  ({len(again.unchanged)} unchanged)  -> {first_s / again_s:5.1f}x faster")
+
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = str(user_id)
+        sess["_fresh"] = True
+    module_path = "/courses/bench-kurs-000/modul-5"
+    page = client.get(module_path)
+    assert page.status_code == 200, page.status_code
+    cookie = "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
+    size_file = tmp / "size.txt"
+    size_file.write_text(str(len(page.data)))
+
+    port = free_port()
+    ctx = mp.get_context("spawn")
+    ready = ctx.Event()
+    server = ctx.Process(target=serve, args=(str(tmp), str(courses_dir), port, str(size_file), ready), daemon=True)
+    server.start()
+    ready.wait(30)
+    time.sleep(0.5)
+    try:
+        load(port, "/bench/bare", cookie, 1, args.clients)  # warm-up
+        load(port, module_path, cookie, 1, args.clients)
+        bare_rate, bare_err = load(port, "/bench/bare", cookie, args.seconds, args.clients)
+        module_rate, module_err = load(port, module_path, cookie, args.seconds, args.clients)
+    finally:
+        server.terminate()
+    print(f"page size:         {len(page.data)} bytes")
+    print(f"bare Flask page:   {bare_rate:7.0f} req/s  ({bare_err} errors)")
+    print(f"module page:       {module_rate:7.0f} req/s  ({module_err} errors)")
+    print(f"ratio module/bare: {module_rate / bare_rate:7.2f}  (target >= 0.5)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

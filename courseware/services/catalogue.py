@@ -1,0 +1,137 @@
+"""The published catalogue: courses, their current versions and modules, as learners see them."""
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
+
+from ..errors import NotFound
+from ..extensions import db
+from ..models import Asset, Course, CourseVersion, Module, Provider
+
+SECTIONS = "ABCDEFGHIJKLMNOPQRSTU"
+
+
+@dataclass
+class CatalogueFilters:
+    provider: str | None = None
+    industry: str | None = None
+    stage: int | None = None
+    q: str | None = None
+
+    @classmethod
+    def from_args(cls, args) -> "CatalogueFilters":
+        """Read filters from query arguments, ignoring values that cannot be right (no errors for odd URLs)."""
+        stage = args.get("stage", "")
+        industry = (args.get("industry") or "").upper()
+        return cls(
+            provider=(args.get("provider") or "").strip() or None,
+            industry=industry if len(industry) == 1 and industry in SECTIONS else None,
+            stage=int(stage) if stage.isdigit() and 0 < int(stage) < 100 else None,
+            q=(args.get("q") or "").strip()[:100] or None,
+        )
+
+    def as_args(self) -> dict:
+        return {k: v for k, v in vars(self).items() if v}
+
+
+def _published():
+    """Courses joined to their current version and provider."""
+    return (
+        select(Course)
+        .join(CourseVersion, Course.current_version_id == CourseVersion.id)
+        .join(Provider, Course.provider_id == Provider.id)
+        .options(contains_eager(Course.current_version), contains_eager(Course.provider))
+    )
+
+
+def list_courses(filters: CatalogueFilters, page: int = 1, per_page: int = 20):
+    """One page of published courses matching the filters, ordered by stage and title."""
+    stmt = _published()
+    if filters.provider:
+        stmt = stmt.where(Provider.slug == filters.provider)
+    if filters.industry:
+        stmt = stmt.where(CourseVersion.industry == filters.industry)
+    if filters.stage:
+        stmt = stmt.where(CourseVersion.stage == filters.stage)
+    if filters.q:
+        like = "%" + filters.q.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
+        stmt = stmt.where(func.lower(CourseVersion.title).like(like) | func.lower(CourseVersion.summary).like(like))
+    stmt = stmt.order_by(CourseVersion.stage, CourseVersion.title)
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
+
+
+def list_filter_options() -> dict:
+    """Providers, industries and stages that published courses have, for the catalogue's filter menus."""
+    rows = db.session.execute(
+        select(Provider.slug, Provider.name, CourseVersion.industry, CourseVersion.stage)
+        .join(Course, Course.provider_id == Provider.id)
+        .join(CourseVersion, Course.current_version_id == CourseVersion.id)
+    ).all()
+    return {
+        "providers": sorted({(r.slug, r.name) for r in rows}, key=lambda p: p[1].lower()),
+        "industries": sorted({r.industry for r in rows if r.industry}),
+        "stages": sorted({r.stage for r in rows}),
+    }
+
+
+def get_course(slug: str) -> Course:
+    """The published course with its current version and provider loaded; NotFound otherwise."""
+    course = db.session.execute(_published().where(Course.slug == slug)).unique().scalar_one_or_none()
+    if course is None:
+        raise NotFound(_("We could not find that course."))
+    return course
+
+
+def list_modules(version: CourseVersion) -> list[Module]:
+    """The modules of a version in order (for the course page, which shows objectives)."""
+    return list(db.session.execute(select(Module).where(Module.version_id == version.id).order_by(Module.position)).scalars())
+
+
+def get_module(slug: str, key: str) -> Module:
+    """The module of a published course by key, with version, course and provider loaded in one query."""
+    stmt = (
+        select(Module)
+        .join(CourseVersion, Module.version_id == CourseVersion.id)
+        .join(Course, Course.current_version_id == CourseVersion.id)
+        .join(Provider, Course.provider_id == Provider.id)
+        .where(Course.slug == slug, Module.key == key)
+        .options(
+            contains_eager(Module.version)
+            .contains_eager(CourseVersion.course)
+            .contains_eager(Course.provider)
+        )
+    )
+    module = db.session.execute(stmt).unique().scalar_one_or_none()
+    if module is None:
+        raise NotFound(_("We could not find that module."))
+    return module
+
+
+def find_asset(slug: str, path: str) -> Asset | None:
+    """An asset of a published course's current version, by its path inside assets/."""
+    stmt = (
+        select(Asset)
+        .join(Course, Course.current_version_id == Asset.version_id)
+        .where(Course.slug == slug, Asset.path == path)
+    )
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
+def neighbours(version: CourseVersion, key: str) -> tuple[dict | None, dict | None]:
+    """The previous and next entries of the version's outline around a module key."""
+    outline = version.outline or []
+    keys = [entry["key"] for entry in outline]
+    if key not in keys:
+        return None, None
+    i = keys.index(key)
+    return (outline[i - 1] if i > 0 else None), (outline[i + 1] if i + 1 < len(outline) else None)
+
+
+def list_required_courses(version: CourseVersion) -> list[Course]:
+    """The published courses a version lists in `requires`, in the manifest's order."""
+    slugs = list(version.requires or [])
+    if not slugs:
+        return []
+    found = {c.slug: c for c in db.session.execute(_published().where(Course.slug.in_(slugs))).unique().scalars()}
+    return [found[s] for s in slugs if s in found]

@@ -1,0 +1,36 @@
+"""Preparing an instance: folders, database migrations, course import and the first-admin link."""
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+
+from ..extensions import db
+
+
+@dataclass
+class InitResult:
+    import_report: object
+    setup_url: str | None
+
+
+def init_instance() -> InitResult:
+    """Create the instance folders, migrate the database to the newest revision and import every package.
+
+    Prints nothing; returns the import report and, while no admin exists, a fresh one-time setup link.
+    """
+    from flask_migrate import upgrade
+
+    from ..content.importer import import_packages
+    from .accounts import admin_exists, create_setup_token
+
+    Path(current_app.instance_path).mkdir(parents=True, exist_ok=True)
+    Path(current_app.config["MEDIA_DIR"]).mkdir(parents=True, exist_ok=True)
+    upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    report = import_packages(None)
+    db.session.commit()
+    setup_url = None
+    if not admin_exists():
+        token = create_setup_token()
+        db.session.commit()
+        setup_url = f"{current_app.config['BASE_URL'].rstrip('/')}/auth/setup/{token}"
+    return InitResult(report, setup_url)
