@@ -33,6 +33,11 @@ def create_app(config: dict | None = None) -> Flask:
     templating.init_app(app)
     register_blueprints(app)
     register_cli(app)
+    if app.config["PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
     return app
 
 
@@ -49,8 +54,9 @@ def _derive_settings(app: Flask) -> None:
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # WAL and busy timeout are set per connection (see models.sqlite_pragmas); this avoids
         # "database is locked" errors when several requests write at once.
-        options = cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+        options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def read_or_create_secret_key(instance: Path) -> str:

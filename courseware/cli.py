@@ -31,6 +31,7 @@ def main() -> None:
 def register_cli(app: Flask) -> None:
     for command in (init_command, run_command, check_command, import_command, create_user_command):
         app.cli.add_command(command)
+    app.cli.add_command(registry_import_command)
 
 
 @click.command("init")
@@ -86,8 +87,9 @@ def _https(app: Flask) -> bool:
 def check_command(paths):
     """Check course packages; prints `path:line: CODE message` and exits 1 on any error."""
     from .content.checker import check_packages
+    from .content.package import package_paths
 
-    paths = list(paths) or _all_packages()
+    paths = package_paths(paths) if paths else _all_packages()
     problems = check_packages(paths)
     for problem in problems:
         click.echo(str(problem))
@@ -154,3 +156,28 @@ def create_user_command(email, name, role, provider_slug, password):
         db.session.rollback()
         raise click.ClickException(str(error.message)) from error
     click.echo(f"Created {user.role} {user.email}")
+
+
+@click.command("registry-import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--municipality-prefix", default=None,
+              help="Keep only entities whose municipality number starts with this, e.g. 50 for Trøndelag.")
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 10000))
+@with_appcontext
+def registry_import_command(file, municipality_prefix, batch_size):
+    """Fill the Enhetsregisteret snapshot from the bulk download (enheter_alle.json, optionally .gz)."""
+    from .services.registry import import_registry
+
+    def progress(counts):
+        db.session.commit()
+        click.echo(f"  {counts.read} read, {counts.inserted + counts.updated} saved", err=True)
+
+    try:
+        counts = import_registry(file, municipality_prefix=municipality_prefix, batch_size=batch_size,
+                                 after_batch=progress)
+    except (ValueError, OSError) as error:  # not JSON, not an array, truncated, unreadable gzip
+        db.session.rollback()
+        raise click.ClickException(f"{file}: {error}") from error
+    db.session.commit()
+    click.echo(f"Registry import: {counts.read} read, {counts.skipped} skipped, "
+               f"{counts.inserted} new, {counts.updated} updated")

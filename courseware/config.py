@@ -21,6 +21,7 @@ ENVIRONMENT = {
     "COURSEWARE_SECURE_COOKIES": ("SESSION_COOKIE_SECURE", bool),
     "COURSEWARE_MAX_ASSET_MB": ("MAX_ASSET_MB", int),
     "COURSEWARE_BRREG_ENABLED": ("BRREG_ENABLED", bool),
+    "COURSEWARE_PROXIES": ("PROXIES", int),
 }
 
 
@@ -74,6 +75,9 @@ class DefaultConfig:
     BRREG_URL = "https://data.brreg.no/enhetsregisteret/api"
     BRREG_TIMEOUT = 3.0
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Number of reverse proxies in front of the app (X-Forwarded-For/-Proto are trusted from that many hops);
+    # needed so rate limits see the client's address and not the proxy's.
+    PROXIES = 0
 
 
 def _parse(kind, raw: str):

@@ -38,9 +38,29 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 def _sqlite_pragmas(dbapi_connection, _record):
     """SQLite for concurrent use: WAL journal, foreign keys enforced, wait for locks instead of failing."""
     if isinstance(dbapi_connection, sqlite3.Connection):
+        # Let SQLAlchemy decide where transactions begin (see _sqlite_begin); the driver's own implicit
+        # transactions would make a SAVEPOINT's release commit on its own.
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn):
+    """Begin SQLite transactions explicitly; requests that change data take the write lock at once.
+
+    BEGIN IMMEDIATE makes concurrent writers queue on the busy timeout instead of failing later with
+    "database is locked" when a read snapshot cannot be upgraded to a write.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _writing_request() else "BEGIN")
+
+
+def _writing_request() -> bool:
+    from flask import has_request_context, request
+
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")

@@ -2,12 +2,17 @@
 from urllib.parse import urlsplit
 
 
-def safe_next_url(target: str | None) -> str | None:
-    """Return `target` only if it is a relative path on this site (no open redirects), else None."""
-    if not target:
-        return None
-    target = target.strip()
+def is_local_path(target: str) -> bool:
+    """True for "/path?query" only: no scheme, no host, no "//host" or "/\\host" that browsers treat as a host."""
+    if not target.startswith("/") or target.startswith(("//", "/\\")):
+        return False
+    if any(ch in target for ch in "\\\r\n\t") or any(ord(ch) < 32 for ch in target):
+        return False
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    return target
+    return not parts.scheme and not parts.netloc
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """`target` when it is a relative path on this site (no open redirects), else None."""
+    target = (target or "").strip()
+    return target if target and is_local_path(target) else None

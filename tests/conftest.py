@@ -130,6 +130,11 @@ def login(client):
         with c.session_transaction() as sess:
             sess["_user_id"] = str(user.id)
             sess["_fresh"] = True
+        # Test-client requests share the fixture's app context, so Flask-Login's cached user in `g` would
+        # otherwise outlive a switch to another user.
+        from flask import g
+
+        g.pop("_login_user", None)
         return user
 
     return _login
@@ -199,6 +204,8 @@ def copy_course(courses_dir):
 @pytest.fixture
 def import_course(app, copy_course):
     """Copy a fixture package into the courses folder and import it; returns the Course."""
+    from sqlalchemy.orm import joinedload
+
     from courseware.content.importer import import_packages
     from courseware.models import Course
 
@@ -207,6 +214,87 @@ def import_course(app, copy_course):
         report = import_packages([path])
         db.session.commit()
         assert not report.refused, report.refused
-        return db.session.execute(db.select(Course).filter_by(slug=path.name)).scalar_one()
+        # Relationships are lazy="raise" and the commit expired them: reload current_version on every course
+        # (also on courses an earlier import_course returned), so tests can read course.current_version.
+        stmt = db.select(Course).options(joinedload(Course.current_version))
+        courses = db.session.execute(stmt).unique().scalars().all()
+        return next(course for course in courses if course.slug == path.name)
 
     return _import
+
+
+# --- A real SMTP server for mail tests (accounts/auth engineer) -------------------------------------------------
+
+
+class SMTPServer:
+    """A local aiosmtpd server: `.messages` (parsed EmailMessage objects), `.config` (settings for `app_config`)."""
+
+    def __init__(self):
+        import threading
+
+        self.messages: list = []
+        self.envelopes: list = []  # (mail_from, rcpt_tos) per message
+        self._arrived = threading.Condition()
+        self.config: dict = {}
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
+        import email
+        import email.policy
+
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self._arrived:
+            self.messages.append(message)
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self._arrived.notify_all()
+        return "250 OK"
+
+    def wait_for(self, count: int = 1, timeout: float = 5.0) -> list:
+        """Block until at least `count` messages arrived (AssertionError after `timeout` seconds); returns them."""
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: len(self.messages) >= count, timeout=timeout):
+                raise AssertionError(f"expected {count} e-mail(s) within {timeout}s, got {len(self.messages)}")
+            return list(self.messages)
+
+    def to(self, address: str) -> list:
+        """The messages whose envelope includes this recipient."""
+        return [m for m, (_, rcpts) in zip(self.messages, self.envelopes) if address.lower() in map(str.lower, rcpts)]
+
+    @staticmethod
+    def text(message) -> str:
+        """The plain-text body of a message."""
+        return message.get_body(preferencelist=("plain",)).get_content()
+
+    @staticmethod
+    def html(message) -> str:
+        """The HTML body of a message."""
+        return message.get_body(preferencelist=("html",)).get_content()
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on 127.0.0.1. Use it with:
+
+        @pytest.fixture
+        def app_config(smtp_server):
+            return smtp_server.config
+
+    then `smtp_server.wait_for(1)[0]["Subject"]`, `smtp_server.text(message)`.
+    """
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:  # the controller cannot take port 0, so ask the OS for a free port first
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = SMTPServer()
+    controller = Controller(server, hostname="127.0.0.1", port=port)
+    controller.start()
+    server.config = {
+        "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port, "MAIL_USE_SSL": False, "MAIL_USE_STARTTLS": False,
+        "MAIL_USERNAME": None, "MAIL_PASSWORD": None,
+    }
+    try:
+        yield server
+    finally:
+        controller.stop()

@@ -19,6 +19,9 @@ TITLES = {
 }
 
 
+FALLBACK_500 = "Noe gikk galt hos oss. Prøv igjen om litt. / Something went wrong on our side. Please try again."
+
+
 def render_error(status: int, message: str | None = None):
     title = _(TITLES.get(status, TITLES[500]))
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
@@ -44,4 +47,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         app.logger.exception("Unhandled error on %s", request.path)
-        return render_error(500)
+        try:
+            from ..extensions import db
+
+            db.session.rollback()
+            return render_error(500)
+        except Exception:  # the error page itself failed (e.g. the database is down): plain text
+            app.logger.exception("The error page failed too")
+            return FALLBACK_500, 500, {"Content-Type": "text/plain; charset=utf-8"}

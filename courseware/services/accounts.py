@@ -1,12 +1,20 @@
-"""Accounts: create users, check passwords, look them up."""
+"""Accounts: create users, check passwords, look them up, reset passwords, and set up the first admin."""
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import delete, exists, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
-from ..models import ROLES, User
+from ..models import ROLES, SetupToken, User, utcnow
+from .mail import absolute_url, send_mail
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -17,6 +25,7 @@ def normalise_email(email: str) -> str:
 
 
 def hash_password(password: str) -> str:
+    """A salted hash of the password (scrypt; tests configure a faster method)."""
     method = current_app.config.get("PASSWORD_HASH_METHOD") or "scrypt"
     return generate_password_hash(password, method=method)
 
@@ -28,10 +37,12 @@ def validate_password(password: str) -> None:
 
 
 def find_user_by_email(email: str) -> User | None:
+    """The account with this e-mail address (any case), or None."""
     return db.session.execute(select(User).where(func.lower(User.email) == normalise_email(email))).scalar_one_or_none()
 
 
 def get_user(user_id: int) -> User:
+    """The account with this id; NotFound otherwise."""
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound(_("The user does not exist."))
@@ -59,6 +70,134 @@ def create_user(*, email: str, name: str, password: str, role: str = "learner", 
 def authenticate(email: str, password: str) -> User | None:
     """The active user with this e-mail and password, or None."""
     user = find_user_by_email(email)
-    if user is None or not user.active or not check_password_hash(user.password_hash, password or ""):
+    # Hash even when there is no such user, so the response time does not tell which addresses have accounts.
+    password_ok = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
+    if user is None or not user.active or not password_ok:
         return None
     return user
+
+
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    method = current_app.config.get("PASSWORD_HASH_METHOD") or "scrypt"
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = hash_password(secrets.token_urlsafe(16))
+    return _DUMMY_HASHES[method]
+
+
+def set_password(user: User, password: str) -> None:
+    """Give the user a new password (which also invalidates every reset link sent before)."""
+    validate_password(password)
+    user.password_hash = hash_password(password)
+    db.session.flush()
+
+
+def record_login(user: User, now: datetime | None = None) -> None:
+    """Remember when the user last logged in (shown to admins; tells active accounts from forgotten ones)."""
+    user.last_login_at = now or utcnow()
+    db.session.flush()
+
+
+# --- Password reset links -------------------------------------------------------------------------------------
+
+RESET_SALT = "courseware.password-reset"
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+
+
+def _password_fingerprint(user: User) -> str:
+    # Part of the signed link: once the password changes (e.g. the link was used), every older link stops working.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:24]
+
+
+def make_reset_token(user: User) -> str:
+    """A signed, expiring token for a password reset link, bound to the user's current password."""
+    return _reset_serializer().dumps({"uid": user.id, "fp": _password_fingerprint(user)})
+
+
+def verify_reset_token(token: str, max_age: int | None = None) -> User:
+    """The user a reset token belongs to; InvalidInput when it is expired, tampered with or already used."""
+    max_age = max_age if max_age is not None else current_app.config["RESET_TOKEN_MAX_AGE"]
+    try:
+        payload = _reset_serializer().loads(token, max_age=max_age)
+    except SignatureExpired as error:
+        raise InvalidInput(_("The link has expired. Ask for a new one below.")) from error
+    except BadSignature as error:
+        raise InvalidInput(_("The link is not valid. Ask for a new one below.")) from error
+    user = db.session.get(User, payload.get("uid")) if isinstance(payload, dict) else None
+    if (
+        user is None
+        or not user.active
+        or not hmac.compare_digest(str(payload.get("fp", "")), _password_fingerprint(user))
+    ):
+        raise InvalidInput(_("The link has already been used. Ask for a new one below."))
+    return user
+
+
+def send_password_reset(email: str) -> bool:
+    """E-mail a reset link if an active account has this address; the caller says the same thing either way."""
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        return False
+    url = absolute_url("auth.reset_password", token=make_reset_token(user))
+    minutes = current_app.config["RESET_TOKEN_MAX_AGE"] // 60
+    return send_mail(user, _l("Choose a new password"), "reset_password", user=user, reset_url=url, minutes=minutes)
+
+
+def send_welcome(user: User) -> bool:
+    """The e-mail a new account gets: a welcome, where to start, and how to get back in."""
+    return send_mail(
+        user, _l("Welcome to Courseware"), "welcome", user=user,
+        courses_url=absolute_url("public.index"), reset_url=absolute_url("auth.forgot_password"),
+    )
+
+
+# --- First administrator --------------------------------------------------------------------------------------
+
+
+def _token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def admin_exists() -> bool:
+    """Whether any administrator account exists (a fresh instance has none and offers a setup link)."""
+    return db.session.execute(select(exists().where(User.role == "admin"))).scalar()
+
+
+def create_setup_token() -> str:
+    """A new one-time link token for creating the first admin; older unused tokens stop working. Returns it raw."""
+    db.session.execute(delete(SetupToken).where(SetupToken.used_at.is_(None)))
+    raw = secrets.token_urlsafe(32)
+    db.session.add(SetupToken(token_hash=_token_hash(raw)))
+    db.session.flush()
+    return raw
+
+
+def find_setup_token(raw: str) -> SetupToken | None:
+    """The unused setup token with this raw value, or None."""
+    return db.session.execute(
+        select(SetupToken).where(SetupToken.token_hash == _token_hash(raw or ""), SetupToken.used_at.is_(None))
+    ).scalar_one_or_none()
+
+
+def create_first_admin(raw_token: str, *, email: str, name: str, password: str, now: datetime | None = None) -> User:
+    """Create the first admin with a setup token; Conflict once an admin exists, NotFound for a bad token."""
+    if admin_exists():
+        raise Conflict(_("Courseware has already been set up. Log in with the administrator account."))
+    token = find_setup_token(raw_token)
+    if token is None:
+        raise NotFound(_("The setup link is not valid or has already been used."))
+    # Claim the token with one conditional UPDATE, so two simultaneous submits cannot both create an admin.
+    claimed = db.session.execute(
+        update(SetupToken)
+        .where(SetupToken.id == token.id, SetupToken.used_at.is_(None))
+        .values(used_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise NotFound(_("The setup link is not valid or has already been used."))
+    return create_user(email=email, name=name, password=password, role="admin")

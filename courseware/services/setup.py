@@ -22,6 +22,7 @@ def init_instance() -> InitResult:
 
     from ..content.importer import import_packages
     from .accounts import admin_exists, create_setup_token
+    from .mail import absolute_url
 
     Path(current_app.instance_path).mkdir(parents=True, exist_ok=True)
     Path(current_app.config["MEDIA_DIR"]).mkdir(parents=True, exist_ok=True)
@@ -32,5 +33,5 @@ def init_instance() -> InitResult:
     if not admin_exists():
         token = create_setup_token()
         db.session.commit()
-        setup_url = f"{current_app.config['BASE_URL'].rstrip('/')}/auth/setup/{token}"
+        setup_url = absolute_url("auth.setup", token=token)
     return InitResult(report, setup_url)

@@ -1,10 +1,10 @@
 """Public pages: the catalogue, course pages, module pages, course assets, language and privacy."""
-from flask import abort, current_app, redirect, render_template, request, send_file, session, url_for
+from flask import abort, current_app, redirect, render_template, request, send_file, session
 from flask_login import current_user, login_required
 
 from ...extensions import db
 from ...services import catalogue, progress
-from ...utils import safe_next_url
+from ..auth.next_url import safe_next
 from . import bp
 
 
@@ -71,4 +71,4 @@ def set_language():
         if current_user.is_authenticated:
             current_user.locale = lang
             db.session.commit()
-    return redirect(safe_next_url(request.form.get("next")) or url_for("public.index"))
+    return redirect(safe_next(request.form.get("next")))

@@ -1,0 +1,222 @@
+"""Importing course packages: check, render once, and store a new CourseVersion for each changed package.
+
+A package whose bytes did not change since its current version is skipped without parsing or rendering.
+Each package is written inside its own savepoint, so a refused or crashing package leaves its previous
+version exactly as it was while the others still import. Functions flush; the caller commits.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Asset, Course, CourseVersion, Module, Provider
+from .checker import RequiresContext, check_package, check_requires, read_requires, requires_context
+from .fields import line_of
+from .package import (
+    MANIFEST, PackageData, discover_packages, file_sha256, list_files, package_hash, package_paths,
+)
+from .problems import Problem, Reporter
+from .render import RenderedModule
+
+log = logging.getLogger(__name__)
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass
+class ImportItem:
+    """One package in an import report: its slug, the version now published (or None) and its problems."""
+
+    slug: str
+    version: int | None
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    """What an import did, package by package."""
+
+    new: list[ImportItem] = field(default_factory=list)
+    updated: list[ImportItem] = field(default_factory=list)
+    unchanged: list[ImportItem] = field(default_factory=list)
+    refused: list[ImportItem] = field(default_factory=list)
+
+
+def import_packages(paths: list[Path] | None = None) -> ImportReport:
+    """Import the given package folders (None: every package in COURSES_DIR); flushes, the caller commits."""
+    if paths is None:
+        paths = discover_packages(Path(current_app.config["COURSES_DIR"]))
+    paths = package_paths(paths)
+    _begin_transaction()
+    context = requires_context(paths)
+    rows = db.session.execute(
+        select(Course, CourseVersion)
+        .outerjoin(CourseVersion, Course.current_version_id == CourseVersion.id)
+        .where(Course.slug.in_([p.name for p in paths]))
+    ).all()
+    existing = {course.slug: (course, version) for course, version in rows}
+    report = ImportReport()
+    for path in paths:
+        course, version = existing.get(path.name, (None, None))
+        _import_one(path, course, version, context, report)
+    return report
+
+
+def _begin_transaction() -> None:
+    """Open the outer transaction before the first savepoint, so that savepoints nest inside it.
+
+    Python's sqlite3 driver only begins a transaction before a write; a SAVEPOINT outside one starts a
+    transaction of its own, and its RELEASE would commit the package behind the caller's back.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if not raw.in_transaction:
+            connection.exec_driver_sql("BEGIN")
+
+
+def asset_file_path(sha256: str) -> Path:
+    """Where the media store keeps the bytes of an asset with this sha256 (MEDIA_DIR/ab/abcdef...)."""
+    if not _SHA256.fullmatch(sha256 or ""):
+        raise ValueError("not a sha256 hex digest")
+    return Path(current_app.config["MEDIA_DIR"]) / sha256[:2] / sha256
+
+
+def store_asset(source: Path, sha256: str) -> Path:
+    """Copy a file into the content-addressed media store (atomically; skipped when already there)."""
+    target = asset_file_path(sha256)
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+    try:
+        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+            shutil.copyfileobj(src, out, 1 << 20)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _import_one(path: Path, course, version, context: RequiresContext, report: ImportReport) -> None:
+    slug = path.name
+    try:
+        source_hash = package_hash(path, list_files(path)) if path.is_dir() else None
+    except OSError:
+        source_hash = None
+    if version is not None and source_hash == version.source_hash:
+        problems = _requires_problems(path, context)
+        (report.refused if problems else report.unchanged).append(ImportItem(slug, version.number, problems))
+        return
+    data, problems = check_package(path, context.known, context.graph, reuse=_reuser(course))
+    if data is None or source_hash is None:
+        report.refused.append(ImportItem(slug, None, problems))
+        return
+    owner = _provider_conflict(course, data)
+    if owner:
+        problems.append(Problem(Reporter(path).path(MANIFEST), 1, "E116", _(
+            "the course '%(slug)s' already belongs to the provider '%(owner)s', not '%(provider)s'; an administrator "
+            "can move it", slug=slug, owner=owner, provider=data.provider)))
+        report.refused.append(ImportItem(slug, None, problems))
+        return
+    try:
+        with db.session.begin_nested():
+            number = _write(data, source_hash, course)
+    except Exception as error:  # one broken package must not stop the others
+        log.exception("Importing %s failed", path)
+        problems.append(Problem(Reporter(path).root, 1, "E190", _(
+            "unexpected error while importing this package (%(error)s); please report it",
+            error=f"{type(error).__name__}: {error}")))
+        report.refused.append(ImportItem(slug, None, problems))
+        return
+    (report.new if course is None else report.updated).append(ImportItem(slug, number, problems))
+
+
+def _requires_problems(path: Path, context: RequiresContext) -> list[Problem]:
+    """Cross-package checks still run for an unchanged package: its `requires` may now be unknown or a loop."""
+    reporter = Reporter(path)
+    try:
+        line = line_of((path / MANIFEST).read_text("utf-8").split("\n"), "requires")
+    except (OSError, ValueError):
+        line = 1
+    check_requires(path.name, read_requires(path), context, reporter, line)
+    return reporter.problems
+
+
+def _reuser(course: Course | None):
+    """A lookup from render hash to an earlier rendering of a module of the same course, or None."""
+    if course is None:
+        return None
+    known = dict(db.session.execute(
+        select(Module.render_hash, func.max(Module.id))
+        .join(CourseVersion, Module.version_id == CourseVersion.id)
+        .where(CourseVersion.course_id == course.id)
+        .group_by(Module.render_hash)
+    ).all())
+
+    def reuse(render_hash: str) -> RenderedModule | None:
+        module_id = known.get(render_hash)
+        if module_id is None:
+            return None
+        html, toc = db.session.execute(select(Module.html, Module.toc).where(Module.id == module_id)).one()
+        return RenderedModule(html=html, toc=toc, word_count=0, links=[])
+
+    return reuse
+
+
+def _provider_conflict(course: Course | None, data: PackageData) -> str | None:
+    """The slug of the provider that owns this course, if it is not the one the package names."""
+    if course is None:
+        return None
+    owner = db.session.execute(select(Provider.slug).where(Provider.id == course.provider_id)).scalar_one()
+    return owner if owner != data.provider else None
+
+
+def _write(data: PackageData, source_hash: str, course: Course | None) -> int:
+    """Store provider, course, a new version, its modules and assets; point the course at the new version."""
+    provider = db.session.execute(select(Provider).where(Provider.slug == data.provider)).scalar_one_or_none()
+    if provider is None:
+        provider = Provider(slug=data.provider, name=data.provider_name or data.provider)
+        db.session.add(provider)
+        db.session.flush()
+    if course is None:
+        course = Course(slug=data.slug, provider_id=provider.id)
+        db.session.add(course)
+        db.session.flush()
+    previous = db.session.execute(
+        select(func.max(CourseVersion.number)).where(CourseVersion.course_id == course.id)
+    ).scalar_one_or_none()
+    version = CourseVersion(
+        course_id=course.id, number=(previous or 0) + 1, source_hash=source_hash, title=data.title,
+        summary=data.summary, industry=data.industry, stage=data.stage, language=data.language,
+        audience=data.audience, estimated_minutes=data.estimated_minutes, pass_mark=data.pass_mark,
+        requires=data.requires, certificate=data.certificate, partners=data.partners, outline=data.outline,
+    )
+    db.session.add(version)
+    db.session.flush()
+    db.session.add_all(
+        Module(
+            version_id=version.id, key=m.key, position=m.position, filename=m.filename, title=m.title,
+            minutes=m.minutes, objectives=m.objectives, tasks=m.tasks, quiz=m.quiz, html=m.rendered.html,
+            toc=m.rendered.toc, render_hash=m.render_hash,
+        )
+        for m in data.modules
+    )
+    for asset in data.assets:
+        sha256 = file_sha256(asset.file)
+        store_asset(asset.file, sha256)
+        db.session.add(Asset(version_id=version.id, path=asset.path, sha256=sha256, size=asset.size,
+                             content_type=asset.content_type))
+    course.current_version_id = version.id
+    db.session.flush()
+    return version.number

@@ -1,0 +1,396 @@
+"""Markdown -> HTML -> sanitiser: the one place where course text becomes HTML.
+
+It runs at import time only; requests never run Markdown. The output is deterministic for the same input,
+so a module whose source, link map and asset list are unchanged is never rendered again (see `render_hash`).
+
+Security model: Python-Markdown renders (raw HTML passes through it), then nh3 keeps only the tags,
+attributes, classes and URL schemes in `SANITISER`. Links and images are resolved by one function
+(`resolve_url`) both in Markdown's tree and, through nh3's attribute filter, in the author's raw HTML.
+Video embeds are inserted *after* sanitising, from a validated id only, in place of a random placeholder.
+"""
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import html
+import json
+import posixpath
+import re
+import secrets
+import threading
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+import markdown
+import nh3
+from markdown.extensions import Extension
+from markdown.extensions.toc import slugify_unicode
+from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
+from markdown.util import AMP_SUBSTITUTE
+
+# Bump when the renderer's output changes for the same input: every module is then rendered again.
+RENDER_VERSION = "1"
+
+IMAGE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "webp"})
+
+# The sanitiser's allow-list: everything that may reach a page. Nothing else (script, style, iframe, form,
+# svg, object, embed, meta, link, base, on* handlers, style attributes, data:/javascript: URLs) survives.
+SANITISER = {
+    "tags": frozenset({
+        "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "u", "del", "s", "ins",
+        "sub", "sup", "mark", "small", "kbd", "q", "cite", "code", "pre", "blockquote", "ul", "ol", "li", "dl",
+        "dt", "dd", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "a", "img", "div", "span",
+        "details", "summary", "abbr", "input",
+    }),
+    "clean_content_tags": frozenset({"script", "style"}),
+    "attributes": {
+        "a": {"href", "title", "class"},
+        "img": {"src", "alt", "title", "width", "height"},
+        "th": {"align", "colspan", "rowspan"},
+        "td": {"align", "colspan", "rowspan"},
+        "abbr": {"title"},
+        "ol": {"start"},
+        "input": {"checked"},
+        "details": {"class", "open"},
+        "li": {"id", "class"},
+        **{tag: {"id"} for tag in ("h1", "h2", "h3", "h4", "h5", "h6", "sup")},
+        **{tag: {"class"} for tag in ("div", "span", "code", "pre", "p", "ul", "summary")},
+    },
+    # Attributes always set (task-list boxes are for show: never a text field, never editable).
+    "set_attributes": {"img": {"loading": "lazy"}, "input": {"type": "checkbox", "disabled": "disabled"}},
+    "url_schemes": frozenset({"http", "https", "mailto"}),
+    # Class names the page styles; any other class an author writes is dropped.
+    "classes": frozenset({
+        "admonition", "admonition-title", "note", "tip", "hint", "important", "warning", "caution", "attention",
+        "danger", "error", "info", "example", "quote", "abstract", "success", "question", "failure", "bug",
+        "footnote", "footnote-ref", "footnote-backref", "task-list", "task-list-item", "highlight", "toc",
+    }),
+    "class_prefixes": ("language-",),
+}
+
+# Ids a heading must not take, because the page layout around the module uses them.
+RESERVED_IDS = frozenset({"main", "content", "lang-select", "toc", "quiz", "tasks", "objectives", "csrf_token"})
+
+# Link statuses. The first group is fine; the checker turns every other one into an error.
+MODULE, ASSET, ANCHOR, EXTERNAL, MAILTO, VIDEO = "module", "asset", "anchor", "external", "mailto", "video"
+OK_STATUSES = frozenset({MODULE, ASSET, ANCHOR, EXTERNAL, MAILTO, VIDEO})
+OUTSIDE, ABSOLUTE, SCHEME = "outside", "absolute", "scheme"
+MISSING, MISSING_MODULE, MISSING_ASSET = "missing", "missing-module", "missing-asset"
+IMAGE_EXTERNAL, IMAGE_NOT_ASSET, IMAGE_TYPE, BAD_VIDEO = "image-external", "image-not-asset", "image-type", "bad-video"
+
+_VIDEO_LINE = re.compile(r"^(?P<indent>[ \t]*)@\[video\]\(\s*<?(?P<url>[^()<>\s]*)>?\s*\)[ \t]*$")
+_YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
+_YOUTUBE_HOSTS = frozenset({"youtube.com", "m.youtube.com", "music.youtube.com", "youtube-nocookie.com"})
+_STASH = re.compile("\u0002[^\u0003]*\u0003")
+_WORD = re.compile(r"\w+(?:[-'’]\w+)*")
+_BACKLINK_TITLES = {
+    "nb": "Tilbake til fotnote %d i teksten",
+    "nn": "Tilbake til fotnote %d i teksten",
+    "en": "Jump back to footnote %d in the text",
+}
+_EMBED = (
+    '<div class="video-embed"><iframe src="{src}" title="Video" loading="lazy" '
+    'allow="fullscreen; picture-in-picture" referrerpolicy="strict-origin-when-cross-origin"></iframe></div>'
+)
+
+
+@dataclass(frozen=True)
+class LinkRef:
+    """One link, image or video in a module, with how it resolved (`status`)."""
+
+    tag: str  # "a", "img" or "video"
+    url: str  # as the author wrote it (entities decoded)
+    status: str
+    alt: str | None = None  # images from Markdown only
+    raw_html: bool = False
+
+
+@dataclass
+class RenderedModule:
+    """A module's sanitised HTML, its headings for the table of contents, and what its links resolved to."""
+
+    html: str
+    toc: list[dict]  # [{"level": 2, "id": "...", "title": "..."}]
+    word_count: int
+    links: list[LinkRef] = field(default_factory=list)
+
+    @property
+    def link_problems(self) -> list[LinkRef]:
+        return [link for link in self.links if link.status not in OK_STATUSES]
+
+
+@dataclass
+class _State:
+    module_links: dict[str, str]
+    asset_paths: set[str]
+    token: str
+    videos: dict[str, tuple[str | None, str]] = field(default_factory=dict)  # token -> (embed src, original line)
+    approved: set[tuple[str, str]] = field(default_factory=set)  # (tag, URL) pairs the tree processor made
+    ids: set[str] = field(default_factory=set)
+    links: list[LinkRef] = field(default_factory=list)
+    words: int = 0
+
+
+_STATE: contextvars.ContextVar[_State] = contextvars.ContextVar("courseware_render_state")
+
+
+def render_hash(source: str | bytes, module_links: dict[str, str], asset_paths: set[str], language: str = "nb") -> str:
+    """Hash of everything a module's HTML depends on, so an unchanged module is never rendered twice."""
+    digest = hashlib.sha256(f"render-v{RENDER_VERSION}\0{language}\0".encode())
+    digest.update(json.dumps([sorted(module_links.items()), sorted(asset_paths)], ensure_ascii=False).encode())
+    digest.update(b"\0")
+    digest.update(source.encode() if isinstance(source, str) else source)
+    return digest.hexdigest()
+
+
+def render_module(
+    markdown_text: str, *, module_links: dict[str, str], asset_paths: set[str], language: str = "nb"
+) -> RenderedModule:
+    """Render a module body to sanitised HTML with its table of contents, word count and resolved links.
+
+    `module_links` maps module file names to keys (`"02-sensorer.md" -> "sensorer"`); `asset_paths` holds
+    paths inside assets/ (`"fjos-sensor.jpg"`).
+    """
+    state = _State(module_links=module_links, asset_paths=set(asset_paths), token=f"cwvideo{secrets.token_hex(8)}")
+    reset = _STATE.set(state)
+    try:
+        md = _markdown(language)
+        raw = md.reset().convert(markdown_text)
+        toc = _flatten_toc(getattr(md, "toc_tokens", []))
+        clean = _cleaner().clean(raw)
+    finally:
+        _STATE.reset(reset)
+    clean = _insert_videos(clean, state)
+    return RenderedModule(html=clean, toc=toc, word_count=state.words, links=state.links)
+
+
+def resolve_url(url: str, *, image: bool, module_links: dict[str, str], asset_paths: set[str]) -> tuple[str | None, str]:
+    """Where a link or image in modules/ points: (URL for the page or None to drop it, status)."""
+    url = url.strip()
+    if not url:
+        return None, MISSING
+    if url.startswith("#"):
+        return (None, IMAGE_NOT_ASSET) if image else (url, ANCHOR)
+    try:
+        parts = urlsplit(url.replace("\\", "/"))
+    except ValueError:
+        return None, MISSING
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        if image:
+            return None, IMAGE_EXTERNAL
+        return (url, EXTERNAL) if parts.netloc else (None, SCHEME)
+    if scheme == "mailto" and not image:
+        return url, MAILTO
+    if scheme:
+        return None, SCHEME
+    if parts.netloc or parts.path.startswith("/"):
+        return None, ABSOLUTE
+    path = unquote(parts.path)
+    if not path:
+        return None, MISSING
+    target = posixpath.normpath(posixpath.join("modules", path))
+    if target == ".." or target.startswith("../"):
+        return None, OUTSIDE
+    if target.startswith("modules/assets/"):  # `assets/x.jpg` written as if from the package root
+        target = target[len("modules/"):]
+    fragment = f"#{parts.fragment}" if parts.fragment else ""
+    if target.startswith("assets/"):
+        inside = target[len("assets/"):]
+        if inside not in asset_paths:
+            return None, MISSING_ASSET
+        if image and inside.rsplit(".", 1)[-1].lower() not in IMAGE_EXTENSIONS:
+            return None, IMAGE_TYPE
+        return "assets/" + quote(inside) + ("" if image else fragment), ASSET
+    if image:
+        return None, IMAGE_NOT_ASSET
+    name = target[len("modules/"):] if target.startswith("modules/") else None
+    if name and "/" not in name and name.lower().endswith(".md"):
+        if name in module_links:
+            return quote(module_links[name]) + fragment, MODULE
+        return None, MISSING_MODULE
+    return None, MISSING
+
+
+def video_embed_url(url: str) -> str | None:
+    """The privacy-enhanced embed address for a YouTube or Vimeo URL, or None for anything else."""
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https"):
+        return None
+    host = host.removeprefix("www.")
+    segments = [s for s in parts.path.split("/") if s]
+    video_id = None
+    if host in _YOUTUBE_HOSTS:
+        if segments == ["watch"]:
+            video_id = (parse_qs(parts.query).get("v") or [None])[0]
+        elif len(segments) == 2 and segments[0] in ("embed", "shorts", "live"):
+            video_id = segments[1]
+    elif host == "youtu.be" and len(segments) == 1:
+        video_id = segments[0]
+    if video_id:
+        return f"https://www.youtube-nocookie.com/embed/{video_id}" if _YOUTUBE_ID.fullmatch(video_id) else None
+    if host == "player.vimeo.com" and len(segments) == 2 and segments[0] == "video":
+        segments = segments[1:]
+    elif host != "vimeo.com":
+        return None
+    if 1 <= len(segments) <= 2 and segments[0].isascii() and segments[0].isdigit():
+        if len(segments) == 2:  # unlisted videos: vimeo.com/<id>/<hash>
+            if not re.fullmatch(r"[0-9a-f]{6,32}", segments[1]):
+                return None
+            return f"https://player.vimeo.com/video/{segments[0]}?h={segments[1]}&dnt=1"
+        return f"https://player.vimeo.com/video/{segments[0]}?dnt=1"
+    return None
+
+
+def _decode(value: str) -> str:
+    """An attribute value as a browser reads it (Markdown keeps e-mail links entity-encoded)."""
+    return html.unescape(value.replace(AMP_SUBSTITUTE, "&"))
+
+
+class _VideoPreprocessor(Preprocessor):
+    """`@[video](URL)` on its own line becomes a placeholder paragraph, replaced after sanitising."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        state = _STATE.get()
+        out: list[str] = []
+        for line in lines:
+            match = _VIDEO_LINE.match(line)
+            if not match:
+                out.append(line)
+                continue
+            url = match.group("url")
+            src = video_embed_url(url)
+            state.links.append(LinkRef("video", url, VIDEO if src else BAD_VIDEO))
+            token = f"{state.token}n{len(state.videos)}"
+            state.videos[token] = (src, line.strip())
+            out.extend(["", match.group("indent") + token, ""])
+        return out
+
+
+class _LinkTreeprocessor(Treeprocessor):
+    """Resolves every link and image Markdown made, and records ids and the word count."""
+
+    def run(self, root) -> None:
+        state = _STATE.get()
+        for el in root.iter():
+            if el.tag in ("a", "img"):
+                attr = "href" if el.tag == "a" else "src"
+                value = el.get(attr)
+                if value is not None:
+                    original = _decode(value)
+                    new, status = resolve_url(
+                        original, image=el.tag == "img", module_links=state.module_links, asset_paths=state.asset_paths
+                    )
+                    alt = el.get("alt", "") if el.tag == "img" else None
+                    state.links.append(LinkRef(el.tag, original, status, alt))
+                    if new is None:
+                        del el.attrib[attr]
+                    else:
+                        el.set(attr, new)
+                        state.approved.add((el.tag, new))
+            element_id = el.get("id")
+            if element_id:
+                state.ids.add(element_id)
+        text = _STASH.sub(" ", " ".join(root.itertext()))
+        state.words = len(_WORD.findall(text))
+
+
+class _CoursewareExtension(Extension):
+    def extendMarkdown(self, md) -> None:  # noqa: N802 (Markdown's API)
+        md.preprocessors.register(_VideoPreprocessor(md), "courseware_video", 22)
+        md.treeprocessors.register(_LinkTreeprocessor(md), "courseware_links", -1)
+
+
+def _slugify(value: str, separator: str) -> str:
+    slug = slugify_unicode(value, separator) or "section"
+    return f"{slug}-section" if slug in RESERVED_IDS else slug
+
+
+_local = threading.local()
+
+
+def _markdown(language: str) -> markdown.Markdown:
+    """One Markdown instance per thread and language, reused with reset() (building one is slow)."""
+    cache = _local.__dict__.setdefault("instances", {})
+    if language not in cache:
+        cache[language] = markdown.Markdown(
+            extensions=[
+                # Python-Markdown's "extra" minus attr_list and md_in_html, which let authors set attributes
+                # (ids, classes, href) on elements; fenced code comes from superfences.
+                "abbr", "def_list", "footnotes", "tables",
+                "admonition", "toc", "sane_lists", "pymdownx.highlight", "pymdownx.superfences",
+                "pymdownx.details", "pymdownx.tilde", "pymdownx.tasklist", _CoursewareExtension(),
+            ],
+            extension_configs={
+                "tables": {"use_align_attribute": True},
+                "footnotes": {"BACKLINK_TITLE": _BACKLINK_TITLES.get(language, _BACKLINK_TITLES["en"])},
+                "toc": {"permalink": False, "slugify": _slugify},
+                "pymdownx.highlight": {"use_pygments": False},
+            },
+            output_format="html",
+        )
+    return cache[language]
+
+
+def _flatten_toc(tokens: list[dict]) -> list[dict]:
+    out: list[dict] = []
+    for token in tokens:
+        out.append({"level": int(token["level"]), "id": token["id"], "title": html.unescape(token["name"])})
+        out.extend(_flatten_toc(token.get("children", [])))
+    return out
+
+
+def _filter_classes(value: str) -> str | None:
+    tokens = [t for t in value.split() if t in SANITISER["classes"] or t.startswith(SANITISER["class_prefixes"])]
+    tokens = [t for t in tokens if re.fullmatch(r"[A-Za-z0-9_+#-]+", t)]
+    return " ".join(tokens) or None
+
+
+def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    """nh3's last word on each attribute: ids Markdown made, known classes, resolved links only."""
+    state = _STATE.get(None)
+    if state is None:
+        return None
+    if attribute == "id":
+        return value if value in state.ids else None
+    if attribute == "class":
+        return _filter_classes(value)
+    if (tag, attribute) in (("a", "href"), ("img", "src")):
+        if (tag, value) in state.approved:
+            return value
+        new, status = resolve_url(
+            value, image=tag == "img", module_links=state.module_links, asset_paths=state.asset_paths
+        )
+        state.links.append(LinkRef(tag, value, status, raw_html=True))
+        return new
+    return value
+
+
+def _cleaner() -> nh3.Cleaner:
+    cleaner = getattr(_local, "cleaner", None)
+    if cleaner is None:
+        cleaner = _local.cleaner = nh3.Cleaner(
+            tags=set(SANITISER["tags"]),
+            clean_content_tags=set(SANITISER["clean_content_tags"]),
+            attributes={tag: set(names) for tag, names in SANITISER["attributes"].items()},
+            attribute_filter=_attribute_filter,
+            set_tag_attribute_values=SANITISER["set_attributes"],
+            url_schemes=set(SANITISER["url_schemes"]),
+            link_rel="noopener noreferrer",
+            strip_comments=True,
+        )
+    return cleaner
+
+
+def _insert_videos(clean: str, state: _State) -> str:
+    """Swap each placeholder paragraph for the embed built from the validated URL; anything else stays text."""
+    for token, (src, original) in state.videos.items():
+        if src:
+            clean = clean.replace(f"<p>{token}</p>", _EMBED.format(src=html.escape(src)))
+        clean = clean.replace(token, html.escape(original))
+    return clean
