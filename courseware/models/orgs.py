@@ -1,7 +1,7 @@
 """Organisations: providers (business parks, incubators, libraries) that own courses, and firms that learn."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -60,3 +60,21 @@ class FirmInvitation(db.Model):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     firm = relationship("Firm", lazy="raise")
+
+
+class RegistryEntry(db.Model):
+    """A local snapshot of one Enhetsregisteret entity, so firm lookups work offline and without the API."""
+
+    __tablename__ = "registry_entries"
+
+    orgnr: Mapped[str] = mapped_column(String(9), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    org_form: Mapped[str | None] = mapped_column(String(10))
+    municipality_code: Mapped[str | None] = mapped_column(String(4), index=True)
+    # The register's raw code (e.g. "25.620"); the section letter is derived from it when needed.
+    industry_code: Mapped[str | None] = mapped_column(String(10))
+    # None when the register withholds the headcount (fewer than 5 employees, or unknown).
+    employees: Mapped[int | None] = mapped_column(Integer)
+    # "bulk" (from `courseware registry-import`) or "api" (remembered from a live lookup).
+    source: Mapped[str] = mapped_column(String(10), default="bulk")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,9 +1,85 @@
-"""Views of this blueprint."""
-from . import bp  # noqa: F401
+"""The provider's studio: their courses with enrolment figures, each course's learners, CSV export and bulk enrolment.
+
+Who may see which course is decided in services/studio.py; these views only ask and render.
+"""
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+
+from ...errors import InvalidInput
+from ...extensions import db
+from ...services import bulk, studio
+from . import bp
+
+
+class BulkUploadForm(FlaskForm):
+    file = FileField(_l("CSV file (name, e-mail, organisation number)"),
+                     validators=[FileRequired(_l("Choose a CSV file."))])
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every studio page needs a logged-in user; the services decide what they may see."""
 
 
 @bp.route("/")
-def index():  # placeholder until this blueprint is built
-    from flask import abort
+def index():
+    return render_template("studio/index.html", courses=studio.list_courses(current_user))
 
-    abort(404)
+
+@bp.route("/courses/<slug>")
+def course(slug):
+    course = studio.get_course_for(current_user, slug)
+    page = studio.list_learners(current_user, course, page=request.args.get("page", 1, type=int) or 1,
+                                per_page=current_app.config.get("STUDIO_PAGE_SIZE", 50))
+    return render_template("studio/course.html", course=course, page=page, form=BulkUploadForm())
+
+
+@bp.route("/courses/<slug>/learners.csv")
+def export(slug):
+    course = studio.get_course_for(current_user, slug)
+    body = studio.export_learners_csv(current_user, course)
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{course.slug}-learners.csv"',
+        "Cache-Control": "no-store",
+    })
+
+
+@bp.route("/courses/<slug>/bulk", methods=["POST"])
+def bulk_upload(slug):
+    course = studio.get_course_for(current_user, slug)
+    form = BulkUploadForm()
+    if not form.validate_on_submit():
+        for message in form.file.errors:
+            flash(message, "error")
+        return redirect(url_for(".course", slug=slug, _anchor="bulk"))
+    try:
+        preview = bulk.upload(current_user, course, form.file.data.filename, form.file.data.read())
+    except InvalidInput as problem:
+        flash(problem.message, "error")
+        return redirect(url_for(".course", slug=slug, _anchor="bulk"))
+    db.session.commit()
+    return redirect(url_for(".bulk_preview", slug=slug, upload_id=preview.upload.id))
+
+
+@bp.route("/courses/<slug>/bulk/<int:upload_id>")
+def bulk_preview(slug, upload_id):
+    course = studio.get_course_for(current_user, slug)
+    return render_template("studio/bulk_preview.html", course=course,
+                           preview=bulk.preview(current_user, course, upload_id), statuses=bulk)
+
+
+@bp.route("/courses/<slug>/bulk/<int:upload_id>/confirm", methods=["POST"])
+def bulk_confirm(slug, upload_id):
+    course = studio.get_course_for(current_user, slug)
+    outcome = bulk.confirm(current_user, course, upload_id)
+    db.session.commit()
+    flash(_("Enrolled: %(enrolled)d. Invited: %(invited)d. Skipped (already done): %(skipped)d. "
+            "Rows with errors: %(errors)d.", enrolled=outcome.enrolled, invited=outcome.invited,
+            skipped=outcome.skipped, errors=outcome.errors), "success")
+    return redirect(url_for(".course", slug=slug))

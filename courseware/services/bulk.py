@@ -1,0 +1,288 @@
+"""Bulk enrolment: a provider's staff upload a CSV file (name, e-mail, orgnr), check a preview, then confirm.
+
+The file is kept in `bulk_uploads` between preview and confirmation (a cookie is too small), and every row is
+checked again on confirmation, so confirming twice, or uploading the same file twice, enrols and invites each
+person once. Existing accounts are enrolled; new people get an invitation to the firm that enrols them in the
+course when they accept it (see enrolment.enrol_from_invitation).
+"""
+import csv
+import io
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select, update
+
+from ..errors import InvalidInput, NotFound, PermissionDenied
+from ..extensions import db
+from ..models import BulkUpload, Course, Enrolment, Firm, FirmInvitation, User, utcnow
+from . import outbox
+from .accounts import normalise_email
+from .enrolment import enrol
+from .invitations import invitation_url, token_hash
+from .mail import send_mail
+from .orgs import format_orgnr, validate_orgnr
+from .studio import can_manage_course
+
+MAX_ROWS = 2000
+MAX_BYTES = 1024 * 1024
+# Kept files hold people's names and e-mail addresses, so they are deleted after this many days.
+UPLOAD_RETENTION_DAYS = 30
+HEADER_NAMES = {
+    "name": {"name", "navn", "fullt navn", "full name"},
+    "email": {"email", "e-mail", "e-post", "epost", "e-postadresse", "mail"},
+    "orgnr": {"orgnr", "org.nr", "org.nr.", "org nr", "organisasjonsnummer", "organisation number", "orgnummer"},
+}
+
+# Row outcomes: enrol an existing account, invite a new person, skip (already done), or an error to fix.
+ENROL, INVITE, SKIP, ERROR = "enrol", "invite", "skip", "error"
+
+
+@dataclass
+class BulkRow:
+    line: int
+    name: str
+    email: str
+    orgnr: str
+    status: str = ERROR
+    reason: str = ""
+    user: User | None = None
+    firm: Firm | None = None
+    invitation: FirmInvitation | None = None
+
+
+@dataclass
+class BulkPreview:
+    upload: BulkUpload
+    rows: list[BulkRow]
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.rows if r.status == status)
+
+
+@dataclass
+class BulkOutcome:
+    enrolled: int = 0
+    invited: int = 0
+    skipped: int = 0
+    errors: int = 0
+
+
+def decode(raw: bytes) -> str:
+    """The text of an uploaded file: UTF-8 (with or without BOM), falling back to Excel's Windows-1252."""
+    if len(raw) > MAX_BYTES:
+        raise InvalidInput(_("The file is too large (at most 1 MB)."), field="file")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
+def parse(text: str) -> list[tuple[int, str, str, str]]:
+    """(line, name, email, orgnr) per data row; comma or semicolon, header row optional (name, e-mail, orgnr)."""
+    text = text.lstrip("\ufeff")
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise InvalidInput(_("The file is empty."), field="file")
+    first = lines[0]
+    delimiter = ";" if first.count(";") >= first.count(",") and ";" in first else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    columns = {"name": 0, "email": 1, "orgnr": 2}
+    rows, header_seen = [], False
+    for cells in reader:
+        line = reader.line_num
+        cells = [c.strip() for c in cells]
+        if not any(cells):
+            continue
+        if not header_seen:
+            header_seen = True
+            found = _header_columns(cells)
+            if found is not None:
+                columns = found
+                continue
+        rows.append((line, *(cells[columns[k]] if columns[k] < len(cells) else "" for k in ("name", "email", "orgnr"))))
+        if len(rows) > MAX_ROWS:
+            raise InvalidInput(_("The file has more than %(n)d rows. Split it into smaller files.", n=MAX_ROWS),
+                               field="file")
+    if not rows:
+        raise InvalidInput(_("The file has no rows with people to enrol."), field="file")
+    return rows
+
+
+def _header_columns(cells: list[str]) -> dict | None:
+    lowered = [c.lower() for c in cells]
+    columns = {}
+    for key, names in HEADER_NAMES.items():
+        for i, cell in enumerate(lowered):
+            if cell in names:
+                columns[key] = i
+    return columns if "email" in columns else None
+
+
+def check_rows(course, parsed) -> list[BulkRow]:
+    """Each row's outcome with its reason; 4 queries however many rows (accounts, firms, enrolments, invitations)."""
+    rows = [BulkRow(line, name, normalise_email(email), orgnr) for line, name, email, orgnr in parsed]
+    for row in rows:
+        _validate(row)
+    emails = {r.email for r in rows if r.reason == ""}
+    orgnrs = {r.orgnr for r in rows if r.reason == ""}
+    users = {u.email.lower(): u for u in db.session.execute(
+        select(User).where(func.lower(User.email).in_(emails))).scalars()} if emails else {}
+    firms = {f.orgnr: f for f in db.session.execute(select(Firm).where(Firm.orgnr.in_(orgnrs))).scalars()} \
+        if orgnrs else {}
+    user_ids = [u.id for u in users.values()]
+    enrolled = set(db.session.execute(select(Enrolment.user_id).where(
+        Enrolment.course_id == course.id, Enrolment.user_id.in_(user_ids), Enrolment.withdrawn_at.is_(None)
+    )).scalars()) if user_ids else set()
+    invited = {i.email: i for i in db.session.execute(select(FirmInvitation).where(
+        FirmInvitation.course_id == course.id, FirmInvitation.email.in_(emails), FirmInvitation.accepted_at.is_(None)
+    )).scalars()} if emails else {}
+    seen = set()
+    for row in rows:
+        if row.reason:
+            continue
+        if row.email in seen:
+            row.reason = _("The e-mail address is on an earlier row too.")
+            continue
+        seen.add(row.email)
+        row.firm, row.user = firms.get(row.orgnr), users.get(row.email)
+        if row.firm is None:
+            row.reason = _("No firm with the organisation number %(orgnr)s is registered.", orgnr=format_orgnr(row.orgnr))
+        elif row.user is not None:
+            _check_user(row, course, enrolled)
+        elif row.email in invited and not _expired(invited[row.email]):
+            row.status, row.reason = SKIP, _("Invited already; the invitation has not been accepted yet.")
+        else:
+            row.status, row.invitation = INVITE, invited.get(row.email)
+            row.reason = _("No account yet: will get an invitation by e-mail.")
+    return rows
+
+
+def _validate(row: BulkRow) -> None:
+    try:
+        row.email = normalise_email(validate_email(row.email, check_deliverability=False).normalized)
+    except EmailNotValidError:
+        row.reason = _("The e-mail address is not valid.") if row.email else _("The e-mail address is missing.")
+        return
+    try:
+        row.orgnr = validate_orgnr(row.orgnr)
+    except InvalidInput as error:
+        row.reason = error.message
+        return
+    if not row.name:
+        row.reason = _("The name is missing.")
+
+
+def _check_user(row: BulkRow, course, enrolled: set[int]) -> None:
+    user = row.user
+    if not user.active:
+        row.reason = _("The account is deactivated.")
+    elif user.firm_id is not None and user.firm_id != row.firm.id:
+        row.reason = _("The person is registered with another firm.")
+    elif user.firm_id is None and not user.has_role("learner"):
+        row.reason = _("The account is not a learner account.")
+    elif user.id in enrolled:
+        row.status, row.reason = SKIP, _("Enrolled already.")
+    else:
+        row.status = ENROL
+        row.reason = _("Has an account: will be enrolled.") if user.firm_id else \
+            _("Has an account: will be added to the firm and enrolled.")
+
+
+def _expired(invitation: FirmInvitation, now: datetime | None = None) -> bool:
+    max_age = timedelta(seconds=current_app.config["INVITATION_MAX_AGE"])
+    return invitation.created_at + max_age < (now or utcnow())
+
+
+def _require(actor, course) -> None:
+    if not can_manage_course(actor, course):
+        raise PermissionDenied(_("This course belongs to another provider."))
+
+
+def purge_old_uploads(now: datetime | None = None) -> int:
+    """Delete kept CSV files older than UPLOAD_RETENTION_DAYS (they hold personal data); returns how many."""
+    cutoff = (now or utcnow()) - timedelta(days=UPLOAD_RETENTION_DAYS)
+    return db.session.execute(
+        delete(BulkUpload).where(BulkUpload.created_at < cutoff).execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def upload(actor, course, filename: str, raw: bytes) -> BulkPreview:
+    """Keep an uploaded CSV file and check its rows for the preview; nothing is enrolled yet."""
+    _require(actor, course)
+    text = decode(raw)
+    purge_old_uploads()
+    preview = BulkPreview(BulkUpload(course_id=course.id, uploaded_by_id=actor.id, filename=(filename or "")[:200],
+                                     content=text), check_rows(course, parse(text)))
+    db.session.add(preview.upload)
+    db.session.flush()
+    return preview
+
+
+def get_upload(actor, course, upload_id: int) -> BulkUpload:
+    """An upload for this course, visible to the course's staff only."""
+    _require(actor, course)
+    found = db.session.get(BulkUpload, upload_id)
+    if found is None or found.course_id != course.id:
+        raise NotFound(_("We could not find that upload. Upload the file again."))
+    return found
+
+
+def preview(actor, course, upload_id: int) -> BulkPreview:
+    """The rows of a kept upload, checked against the database as it is now."""
+    found = get_upload(actor, course, upload_id)
+    return BulkPreview(found, check_rows(course, parse(found.content)))
+
+
+def confirm(actor, course, upload_id: int, now: datetime | None = None) -> BulkOutcome:
+    """Enrol and invite the rows that are OK now; rows already done are skipped, so confirming again is harmless."""
+    now = now or utcnow()
+    found = get_upload(actor, course, upload_id)
+    # Lock the course row: two confirmations for the same course run one after the other, never side by side.
+    db.session.execute(select(Course.id).where(Course.id == course.id).with_for_update()).first()
+    db.session.execute(update(BulkUpload).where(BulkUpload.id == found.id).values(confirmed_at=now)
+                       .execution_options(synchronize_session=False))
+    outcome = BulkOutcome()
+    title = course.current_version.title if course.current_version else course.slug
+    for row in check_rows(course, parse(found.content)):
+        if row.status == ENROL:
+            if row.user.firm_id is None:
+                row.user.firm_id = row.firm.id
+                row.user.is_firm_contact = False
+            enrol(row.user, course, enrolled_by=actor, check_requires=False, now=now)
+            outcome.enrolled += 1
+        elif row.status == INVITE:
+            url = _invite(actor, course, row, now)
+            # Sent after the commit, with plain values captured now.
+            outbox.queue(send_invitation, row.email, name=row.name, firm=row.firm.name, title=title,
+                         provider=course.provider.name, inviter=actor.name, url=url)
+            outcome.invited += 1
+        elif row.status == SKIP:
+            outcome.skipped += 1
+        else:
+            outcome.errors += 1
+    db.session.flush()
+    return outcome
+
+
+def _invite(actor, course, row: BulkRow, now: datetime) -> str:
+    invitation = row.invitation or FirmInvitation(firm_id=row.firm.id, email=row.email, course_id=course.id)
+    token = secrets.token_urlsafe(32)
+    invitation.firm_id = row.firm.id
+    invitation.token_hash = token_hash(token)  # a fresh link; an expired one stops working
+    invitation.invited_by_id = actor.id
+    invitation.created_at = now
+    db.session.add(invitation)
+    return invitation_url(token)
+
+
+def send_invitation(email: str, *, title: str, **context) -> bool:
+    """E-mail a new person their invitation to the firm and the course (plain text and HTML)."""
+    return send_mail(
+        email, _l("Invitation to the course %(title)s", title=title), "course_invitation", title=title,
+        days=current_app.config["INVITATION_MAX_AGE"] // 86400, **context,
+    )

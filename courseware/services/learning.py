@@ -1,0 +1,212 @@
+"""Learner actions: mark a module read, tick a task, submit a quiz, and complete the course when the last
+requirement is met (once, with its e-mail after the commit).
+
+Exactly once: every action first claims the learner's enrolment row with one UPDATE (it also records the
+last module touched). That row lock serialises one learner's actions in a course on PostgreSQL (and SQLite
+takes its write lock there), so "is everything done now?" is never answered by two transactions that cannot
+see each other's writes. Unique constraints plus savepoints catch whatever still races.
+"""
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from ..extensions import db
+from ..models import Completion, Course, CourseVersion, Enrolment, ModuleProgress, Provider, QuizAttempt, TaskCheck, User, utcnow
+from . import outbox, progress, quiz
+from .mail import absolute_url, send_mail
+from .progress import ModuleState
+
+
+# --- Actions -----------------------------------------------------------------------------------------------------
+
+@dataclass
+class ActionResult:
+    """What an action changed: `completion` is set only when this very action completed the course."""
+
+    state: ModuleState
+    completion: Completion | None = None
+    attempt: QuizAttempt | None = None
+    repeated: bool = False
+
+
+def _claim(user, course, key: str, now: datetime) -> None:
+    """Lock the learner's active enrolment (and note the module touched); PermissionDenied when not enrolled."""
+    claimed = db.session.execute(
+        update(Enrolment)
+        .where(Enrolment.user_id == user.id, Enrolment.course_id == course.id, Enrolment.withdrawn_at.is_(None))
+        .values(last_module_key=key, last_activity_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise PermissionDenied(_("Enrol in the course to save your progress."))
+
+
+def _progress_row(user, course, key: str) -> ModuleProgress:
+    """The learner's progress row for a module, created when missing (race-safe)."""
+    stmt = select(ModuleProgress).where(
+        ModuleProgress.user_id == user.id, ModuleProgress.course_id == course.id, ModuleProgress.module_key == key
+    )
+    row = db.session.execute(stmt).scalar_one_or_none()
+    if row is not None:
+        return row
+    try:
+        with db.session.begin_nested():
+            row = ModuleProgress(user_id=user.id, course_id=course.id, module_key=key)
+            db.session.add(row)
+    except IntegrityError:
+        row = db.session.execute(stmt).scalar_one()
+    return row
+
+
+def mark_read(user, module, now: datetime | None = None) -> ActionResult:
+    """Mark a module read (a second time changes nothing) and complete the course if that was the last step."""
+    now = now or utcnow()
+    course = module.version.course
+    _claim(user, course, module.key, now)
+    row = _progress_row(user, course, module.key)
+    if row.read_at is None:
+        row.read_at = now
+        row.updated_at = now
+    db.session.flush()
+    return _finish(user, module, now)
+
+
+def set_task(user, module, index: int, done: bool, now: datetime | None = None) -> ActionResult:
+    """Tick (or untick) practical task number `index` of a module; ticking twice keeps one tick."""
+    now = now or utcnow()
+    if not 0 <= index < len(module.tasks or []):
+        raise NotFound(_("The module has no such task."))
+    course = module.version.course
+    _claim(user, course, module.key, now)
+    where = (TaskCheck.user_id == user.id, TaskCheck.course_id == course.id,
+             TaskCheck.module_key == module.key, TaskCheck.task_index == index)
+    if not done:
+        db.session.execute(delete(TaskCheck).where(*where).execution_options(synchronize_session=False))
+        return _finish(user, module, now, check_completion=False)
+    if db.session.execute(select(TaskCheck.id).where(*where)).first() is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(TaskCheck(user_id=user.id, course_id=course.id, module_key=module.key,
+                                         task_index=index, checked_at=now))
+        except IntegrityError:
+            pass  # ticked by a simultaneous request: one tick is what we want
+    return _finish(user, module, now)
+
+
+def submit_quiz(user, module, answers: dict[int, list[str]], token: str, now: datetime | None = None) -> ActionResult:
+    """Grade and keep a quiz attempt; the same form token submitted again returns the first attempt."""
+    now = now or utcnow()
+    if not module.has_quiz:
+        raise NotFound(_("The module has no quiz."))
+    if not quiz.is_token(token):
+        raise InvalidInput(_("The quiz form had expired. Reload the page and answer again."))
+    course = module.version.course
+    _claim(user, course, module.key, now)
+    earlier = _attempt_by_token(token, user)
+    if earlier is not None:
+        return ActionResult(state=progress.module_state(user, module), attempt=earlier, repeated=True)
+    grade = quiz.grade_quiz(module, answers)
+    number = db.session.execute(
+        select(func.coalesce(func.max(QuizAttempt.number), 0)).where(
+            QuizAttempt.user_id == user.id, QuizAttempt.course_id == course.id, QuizAttempt.module_key == module.key
+        )
+    ).scalar_one() + 1
+    attempt = QuizAttempt(
+        token=token, user_id=user.id, course_id=course.id, module_key=module.key, number=number,
+        version_id=module.version_id, answers=grade.snapshot, correct_count=grade.correct_count,
+        question_count=grade.question_count, score=grade.score, pass_mark=grade.pass_mark, passed=grade.passed,
+        created_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+    except IntegrityError:
+        earlier = _attempt_by_token(token, user)
+        if earlier is None:
+            raise Conflict(_("Your answers could not be saved just now. Please submit them again.")) from None
+        return ActionResult(state=progress.module_state(user, module), attempt=earlier, repeated=True)
+    row = _progress_row(user, course, module.key)
+    if row.best_score is None or grade.score > row.best_score:
+        row.best_score = grade.score
+    if grade.passed and row.quiz_passed_at is None:
+        row.quiz_passed_at = now
+    row.updated_at = now
+    db.session.flush()
+    result = _finish(user, module, now, check_completion=grade.passed)
+    result.attempt = attempt
+    return result
+
+
+def _attempt_by_token(token: str, user) -> QuizAttempt | None:
+    attempt = db.session.execute(select(QuizAttempt).where(QuizAttempt.token == token)).scalar_one_or_none()
+    if attempt is not None and attempt.user_id != user.id:
+        raise Conflict(_("The quiz form had expired. Reload the page and answer again."))
+    return attempt
+
+
+def get_attempt(user, module, attempt_id: int) -> QuizAttempt:
+    """One of the user's own attempts at this module's quiz; NotFound for anyone else's (no hint it exists)."""
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    if (attempt is None or attempt.user_id != user.id or attempt.module_key != module.key
+            or attempt.course_id != module.version.course_id):
+        raise NotFound(_("We could not find that quiz result."))
+    return attempt
+
+
+def _finish(user, module, now: datetime, check_completion: bool = True) -> ActionResult:
+    """The module's state after an action, completing the course when every module of the outline is done."""
+    version = module.version
+    course = version.course
+    rows, tasks = progress.progress_of([user.id], [course.id])
+    key = (user.id, course.id)
+    states = progress.evaluate(version.outline or [], rows.get(key, {}), tasks.get(key, {}))
+    state = states.get(module.key) or progress.module_state(user, module)
+    result = ActionResult(state=state)
+    if check_completion and states and all(s.done for s in states.values()):
+        result.completion = complete_course(user, course, version, now)
+    return result
+
+
+def complete_course(user, course, version, now: datetime | None = None) -> Completion | None:
+    """Record that `user` completed `course` on `version`, exactly once; None when it was already recorded."""
+    exists = db.session.execute(
+        select(Completion.id).where(Completion.user_id == user.id, Completion.course_id == course.id)
+    ).first()
+    if exists is not None:
+        return None
+    completion = Completion(user_id=user.id, course_id=course.id, version_id=version.id, firm_id=user.firm_id,
+                            completed_at=now or utcnow())
+    try:
+        with db.session.begin_nested():
+            db.session.add(completion)
+    except IntegrityError:
+        return None  # a simultaneous request recorded it first
+    outbox.queue(send_completion_mail, user.id, course.id)
+    return completion
+
+
+# --- E-mail ------------------------------------------------------------------------------------------------------
+
+def send_completion_mail(user_id: int, course_id: int) -> bool:
+    """Congratulate a learner on a completed course (plain text and HTML); sent after the commit."""
+    user = db.session.get(User, user_id)
+    row = db.session.execute(
+        select(Course.slug, CourseVersion.title, Provider.name, Completion.completed_at)
+        .join(Completion, Completion.course_id == Course.id)
+        .join(CourseVersion, CourseVersion.id == func.coalesce(Completion.version_id, Course.current_version_id))
+        .join(Provider, Provider.id == Course.provider_id)
+        .where(Course.id == course_id, Completion.user_id == user_id)
+    ).first()
+    if user is None or row is None:
+        return False
+    slug, title, provider, completed_at = row
+    return send_mail(
+        user, _l("Course completed: %(title)s", title=title), "completion", user=user, title=title,
+        provider=provider, completed_at=completed_at, course_url=absolute_url("public.course", slug=slug),
+        my_courses_url=absolute_url("learner.my_courses"),
+    )

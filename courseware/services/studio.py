@@ -1,0 +1,167 @@
+"""The provider's view: a provider's staff see and export enrolments and progress in their own courses only.
+
+Staff are authors linked to the course's provider (and admins, who see every course). Every function here
+takes the acting user and checks this itself, so the web pages and any later API share one rule.
+Bulk enrolment from a CSV file lives in services/bulk.py.
+"""
+import csv
+import io
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, joinedload
+
+from ..errors import NotFound, PermissionDenied
+from ..extensions import db
+from ..models import Completion, Course, CourseVersion, Enrolment, Provider, User
+from .orgs import format_orgnr
+from .progress import Summary, progress_summaries
+
+
+def is_staff(user) -> bool:
+    """Admins, and authors linked to a provider, may use the studio."""
+    return bool(getattr(user, "is_authenticated", True) and (
+        user.is_admin or (user.role == "author" and user.provider_id is not None)))
+
+
+def require_staff(user) -> None:
+    """PermissionDenied unless `user` may use the studio at all."""
+    if not is_staff(user):
+        if getattr(user, "role", None) == "author":
+            raise PermissionDenied(_("Your account is not linked to a provider yet. Ask an administrator."))
+        raise PermissionDenied(_("The studio is for the staff of course providers."))
+
+
+def can_manage_course(user, course) -> bool:
+    """Whether `user` may see the learners of `course` and enrol people in it."""
+    return bool(user.is_admin or (user.role == "author" and user.provider_id
+                                  and user.provider_id == course.provider_id))
+
+
+def _courses():
+    return (
+        select(Course)
+        .join(Provider, Provider.id == Course.provider_id)
+        .outerjoin(CourseVersion, CourseVersion.id == Course.current_version_id)
+        .options(contains_eager(Course.provider), contains_eager(Course.current_version))
+    )
+
+
+def get_course_for(user, slug: str) -> Course:
+    """The course `user` manages, with version and provider loaded; NotFound or PermissionDenied otherwise."""
+    require_staff(user)
+    course = db.session.execute(_courses().where(Course.slug == slug)).unique().scalar_one_or_none()
+    if course is None:
+        raise NotFound(_("We could not find that course."))
+    if not can_manage_course(user, course):
+        raise PermissionDenied(_("This course belongs to another provider."))
+    return course
+
+
+@dataclass
+class CourseFigures:
+    course: Course
+    enrolled: int
+    withdrawn: int
+    completed: int
+
+    @property
+    def title(self) -> str:
+        version = self.course.current_version
+        return version.title if version is not None else self.course.slug
+
+
+def list_courses(user) -> list[CourseFigures]:
+    """The courses `user` manages (an admin: all), with active enrolments, withdrawals and completions (3 queries)."""
+    require_staff(user)
+    stmt = _courses().order_by(Provider.name, CourseVersion.stage, CourseVersion.title, Course.slug)
+    if not user.is_admin:
+        stmt = stmt.where(Course.provider_id == user.provider_id)
+    courses = list(db.session.execute(stmt).unique().scalars())
+    ids = [c.id for c in courses]
+    if not ids:
+        return []
+    enrolments = {
+        (course_id, active): n
+        for course_id, active, n in db.session.execute(
+            select(Enrolment.course_id, Enrolment.withdrawn_at.is_(None), func.count())
+            .where(Enrolment.course_id.in_(ids))
+            .group_by(Enrolment.course_id, Enrolment.withdrawn_at.is_(None))
+        )
+    }
+    completions = {course_id: n for course_id, n in db.session.execute(
+        select(Completion.course_id, func.count()).where(Completion.course_id.in_(ids)).group_by(Completion.course_id)
+    )}
+    return [
+        CourseFigures(c, enrolments.get((c.id, True), 0), enrolments.get((c.id, False), 0), completions.get(c.id, 0))
+        for c in courses
+    ]
+
+
+@dataclass
+class LearnerRow:
+    enrolment: Enrolment
+    user: User
+    summary: Summary | None
+
+    @property
+    def firm_name(self) -> str:
+        return self.user.firm.name if self.user.firm is not None else ""
+
+
+def _learners(course):
+    return (
+        select(Enrolment)
+        .join(User, User.id == Enrolment.user_id)
+        .options(joinedload(Enrolment.user).joinedload(User.firm))
+        .where(Enrolment.course_id == course.id)
+        .order_by(func.lower(User.name), User.id)
+    )
+
+
+def list_learners(user, course, *, page: int = 1, per_page: int = 50):
+    """One page of the course's learners (name, firm, enrolled, percent, completed); a fixed number of queries."""
+    if not can_manage_course(user, course):
+        raise PermissionDenied(_("This course belongs to another provider."))
+    pagination = db.paginate(_learners(course), page=page, per_page=per_page, error_out=False, count=True)
+    enrolments = list(pagination.items)
+    summaries = progress_summaries([e.user_id for e in enrolments], [course.id]) if enrolments else {}
+    pagination.rows = [LearnerRow(e, e.user, summaries.get((e.user_id, course.id))) for e in enrolments]
+    return pagination
+
+
+EXPORT_BATCH = 500
+
+
+def export_learners_csv(user, course) -> str:
+    """Every learner of the course as CSV for Excel: UTF-8 with BOM, semicolons (the Norwegian Excel default)."""
+    if not can_manage_course(user, course):
+        raise PermissionDenied(_("This course belongs to another provider."))
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([_("Name"), _("E-mail"), _("Firm"), _("Organisation number"), _("Enrolled"), _("Withdrawn"),
+                     _("Percent"), _("Modules completed"), _("Modules"), _("Completed")])
+    enrolments = list(db.session.execute(_learners(course)).unique().scalars())
+    for start in range(0, len(enrolments), EXPORT_BATCH):
+        batch = enrolments[start:start + EXPORT_BATCH]
+        summaries = progress_summaries([e.user_id for e in batch], [course.id])
+        for e in batch:
+            s = summaries.get((e.user_id, course.id)) or Summary(0, 0, 0)
+            firm = e.user.firm
+            writer.writerow([
+                _cell(e.user.name), e.user.email, _cell(firm.name) if firm else "",
+                format_orgnr(firm.orgnr) if firm else "", _date(e.enrolled_at), _date(e.withdrawn_at),
+                s.percent, s.completed_modules, s.total_modules, _date(s.completed_at),
+            ])
+    return out.getvalue()
+
+
+def _date(value) -> str:
+    return value.strftime("%Y-%m-%d") if value else ""
+
+
+def _cell(text: str) -> str:
+    """Neutralise spreadsheet formulas in user-typed text (CSV injection)."""
+    return "'" + text if text and text[0] in "=+-@\t\r" else text

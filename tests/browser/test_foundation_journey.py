@@ -1,0 +1,98 @@
+"""Browser journey (issue 2): register, log out, log in, open a course and a module, on a phone and a desktop,
+with axe-core finding no serious or critical accessibility violation on any of these pages."""
+import uuid
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
+SLUG = "digitalisering-landbruket-trinn-1"
+axe = Axe()
+
+
+def assert_accessible(page, what):
+    results = axe.run(page)
+    bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+    assert not bad, f"{what}: " + "; ".join(
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in bad)
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def device_page(request, browser, live_server):
+    context = browser.new_context(viewport=VIEWPORTS[request.param], locale="nb-NO",
+                                  is_mobile=request.param == "phone", has_touch=request.param == "phone")
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    yield page
+    context.close()
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
+def test_register_login_course_and_module(device_page, live_server):
+    base, _app = live_server
+    page = device_page
+    email = f"ase-{uuid.uuid4().hex[:8]}@example.no"
+
+    page.goto(base + "/")
+    assert page.locator("html").get_attribute("lang") == "nb"
+    assert page.get_by_role("heading", level=1).count() == 1
+    assert_accessible(page, "catalogue")
+
+    page.goto(base + "/auth/register")
+    assert_accessible(page, "register")
+    page.fill("#name", "Åse Ødegård Bjørnæs")
+    page.fill("#email", email)
+    page.fill("#password", "Sterkt-passord-2026")
+    page.fill("#confirm", "Sterkt-passord-2026")
+    page.locator("main form button[type=submit], main form input[type=submit]").last.click()
+    page.wait_for_load_state()
+    assert "/auth/register" not in page.url
+
+    # log out, then log in again
+    page.goto(base + "/")
+    logout = page.locator("form[action$='/auth/logout'] button")
+    if not logout.is_visible():
+        pytest.fail("the log-out button must be reachable on every viewport")
+    logout.click()
+    page.goto(base + "/auth/login")
+    assert_accessible(page, "login")
+    page.fill("#email", email)
+    page.fill("#password", "Sterkt-passord-2026")
+    page.locator("main form button[type=submit], main form input[type=submit]").last.click()
+    page.wait_for_load_state()
+    assert "/auth/login" not in page.url
+
+    page.goto(base + "/")
+    page.get_by_role("link", name="Digitalisering i landbruket – Trinn 1").first.click()
+    page.wait_for_url(f"**/courses/{SLUG}")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Digitalisering i landbruket")
+    assert_accessible(page, "course page")
+
+    first_module = page.locator(".module-list a").first
+    title = first_module.inner_text()
+    first_module.click()
+    page.wait_for_load_state()
+    assert title in page.content()
+    assert page.locator("article.prose").is_visible()
+    # module images load from the package's assets
+    images = page.locator("article.prose img")
+    for i in range(images.count()):
+        assert images.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
+    assert_accessible(page, "module page")
+    # no horizontal scrolling on a phone
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_language_switch_in_browser(device_page, live_server):
+    base, _app = live_server
+    page = device_page
+    page.goto(base + "/")
+    page.select_option("#lang-select", "en")
+    page.locator(".language-form button").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.select_option("#lang-select", "nb")
+    page.locator(".language-form button").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "nb"
