@@ -61,6 +61,10 @@ def _init_instance(quiet: bool = False) -> None:
 def run_command(host, port, production, threads, skip_init):
     """Prepare the instance (migrations, course import) and serve the app."""
     app = current_app._get_current_object()
+    from .config import DefaultConfig
+
+    if app.config["BASE_URL"] == DefaultConfig.BASE_URL:  # not configured: links point at this server
+        app.config["BASE_URL"] = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     if not skip_init:
         _init_instance()
     db.session.remove()

@@ -1,0 +1,118 @@
+"""Browser journey (issue 3): a contact person registers the firm by orgnr; a colleague joins it, enrols, reads,
+ticks tasks, fails a quiz, passes it, finishes every module and sees 100 % and "Fullført"; then the contact person
+sees the completion. axe-core checks the firm, module, quiz result and "Mine kurs" pages."""
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .test_foundation_journey import VIEWPORTS, assert_accessible
+
+REPO = Path(__file__).resolve().parents[2]
+SLUG = "digital-drift-reiseliv-trinn-1"
+ORGNR = "123456785"
+PASSWORD = "Sterkt-passord-2026"
+
+
+def modules_of(slug):
+    """Front matter of the demo course's modules, in file order (the browser needs to know the right answers)."""
+    found = []
+    for path in sorted((REPO / "courses" / slug / "modules").glob("*.md")):
+        front = path.read_text("utf-8").split("---")[1]
+        found.append(yaml.safe_load(front))
+    return found
+
+
+def register(page, base, name, email):
+    page.goto(base + "/auth/register")
+    page.fill("#name", name)
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.fill("#confirm", PASSWORD)
+    page.locator("main form button[type=submit], main form input[type=submit]").last.click()
+    page.wait_for_load_state()
+
+
+def submit_main_form(page):
+    page.locator("main form button[type=submit], main form input[type=submit]").last.click()
+    page.wait_for_load_state()
+
+
+def answer_quiz(page, quiz, right: bool):
+    for question in quiz["questions"]:
+        choices = question["correct"] if right else question["wrong"][:1]
+        for text in choices:
+            page.locator("#quiz label.check", has_text=str(text)).first.locator("input").check()
+    page.locator("#quiz button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+@pytest.mark.parametrize("viewport", ["phone"])
+def test_firm_learning_journey(browser, live_server, viewport):
+    base, _app = live_server
+    suffix = uuid.uuid4().hex[:6]
+    contact_ctx = browser.new_context(viewport=VIEWPORTS["desktop"], locale="nb-NO")
+    learner_ctx = browser.new_context(viewport=VIEWPORTS[viewport], locale="nb-NO", is_mobile=True, has_touch=True)
+    contact, learner = contact_ctx.new_page(), learner_ctx.new_page()
+
+    # the contact person registers the firm by orgnr
+    register(contact, base, "Kari Kontakt", f"kari-{suffix}@example.no")
+    contact.goto(base + "/firm/register")
+    contact.fill("#orgnr", "123 456 789")  # wrong check digit: a clear message, nothing saved
+    submit_main_form(contact)
+    assert contact.locator(".error").count() >= 1
+    contact.fill("#orgnr", ORGNR[:3] + " " + ORGNR[3:6] + " " + ORGNR[6:])
+    submit_main_form(contact)
+    contact.fill("#name", "Fjellstua Overnatting AS (DEMO)")
+    contact.select_option("#municipality", "5025")
+    contact.select_option("#industry_section", "I")
+    contact.select_option("#size_band", "0-9")
+    submit_main_form(contact)
+    assert "123 456 785" in contact.content()
+    assert_accessible(contact, "firm page")
+
+    # a colleague joins the same firm by its orgnr
+    register(learner, base, "Ola Nordmann", f"ola-{suffix}@example.no")
+    learner.goto(base + "/firm/register")
+    learner.fill("#orgnr", ORGNR)
+    submit_main_form(learner)
+    assert "Fjellstua Overnatting AS (DEMO)" in learner.content()
+    submit_main_form(learner)
+
+    # enrol
+    learner.goto(base + f"/courses/{SLUG}")
+    learner.locator(".course-status form button[type=submit]").first.click()
+    learner.wait_for_load_state()
+
+    modules = modules_of(SLUG)
+    for number, module in enumerate(modules):
+        learner.goto(base + f"/courses/{SLUG}/{module['key']}")
+        learner.locator("#activity form[action$='/read'] button").click()
+        learner.wait_for_load_state()
+        for index in range(len(module.get("tasks", []))):
+            learner.locator(f"#activity form[action$='/tasks/{index}'] button").click()
+            learner.wait_for_load_state()
+        if number == 0:
+            answer_quiz(learner, module["quiz"], right=False)
+            assert learner.locator(".quiz-result, main").first.is_visible()
+            assert_accessible(learner, "quiz result (failed)")
+            learner.goto(base + f"/courses/{SLUG}/{module['key']}")
+            assert_accessible(learner, "module page with activity")
+        answer_quiz(learner, module["quiz"], right=True)
+
+    learner.goto(base + f"/courses/{SLUG}")
+    assert "Fullført" in learner.content()
+    assert learner.locator(".progress[aria-valuenow='100']").count() >= 1
+    learner.goto(base + "/me/courses")
+    assert "Fullført" in learner.content()
+    assert_accessible(learner, "Mine kurs")
+
+    # the contact person sees the colleague's completion
+    contact.goto(base + "/firm/")
+    row = contact.locator("main", has_text="Ola Nordmann")
+    assert row.count() >= 1
+    assert "Digital drift i reiselivsbedrifter" in contact.content()
+    assert_accessible(contact, "firm page with completion")
+    contact_ctx.close()
+    learner_ctx.close()
