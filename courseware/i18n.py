@@ -1,6 +1,15 @@
-"""Language choice: the user's saved choice, then the session, then the browser, then bokmål."""
+"""Language choice: the user's saved choice, then the session, then the browser, then bokmål.
+
+Templates get `_`, `gettext` and `ngettext` bound to the translations of the page being rendered (resolved once per
+render), with the same newstyle semantics as Jinja's i18n extension; Flask-Babel's own template callables resolve
+the request's translations again on every string, which was a large part of rendering a page.
+"""
 from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import get_locale as babel_locale
+from flask_babel import get_translations
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 
 def get_locale() -> str:
@@ -27,6 +36,29 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject_locale():
-        from flask_babel import get_locale as babel_locale
+        gettext, ngettext = template_gettext(get_translations())
+        return {"current_locale": str(babel_locale() or "nb"), "languages": app.config["LANGUAGES"],
+                "_": gettext, "gettext": gettext, "ngettext": ngettext}
 
-        return {"current_locale": str(babel_locale() or "nb"), "languages": app.config["LANGUAGES"]}
+
+def template_gettext(translations):
+    """`gettext` and `ngettext` for one render, as Jinja's newstyle i18n defines them.
+
+    The result is Markup when autoescaping (so %-variables are escaped) and is always %-formatted, even without
+    variables, so "%%" means "%" in every msgid. Macros imported without context keep the extension's globals,
+    which give the same strings.
+    """
+    ugettext, ungettext = translations.ugettext, translations.ungettext
+
+    @pass_eval_context
+    def gettext(eval_ctx, string, **variables):
+        rv = ugettext(string)
+        return (Markup(rv) if eval_ctx.autoescape else rv) % variables
+
+    @pass_eval_context
+    def ngettext(eval_ctx, singular, plural, num, **variables):
+        variables.setdefault("num", num)
+        rv = ungettext(singular, plural, num)
+        return (Markup(rv) if eval_ctx.autoescape else rv) % variables
+
+    return gettext, ngettext

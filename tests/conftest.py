@@ -60,6 +60,8 @@ def _test_config(url: str, root: Path, **overrides) -> dict:
         "RATELIMIT_STORAGE_URI": "memory://",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "MAIL_SERVER": None,
+        # Tests assert the English msgids; tests/test_i18n.py checks the bokmål default and the catalogues.
+        "BABEL_DEFAULT_LOCALE": "en",
     }
     config.update(overrides)
     return config

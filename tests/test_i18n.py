@@ -36,6 +36,11 @@ def test_compiled_catalogue_matches_po(lang):
     assert po_strings == mo_strings, "run: pybabel compile -d courseware/translations"
 
 
+@pytest.fixture
+def app_config():
+    return {"BABEL_DEFAULT_LOCALE": "nb"}  # the product's default (tests elsewhere run in English)
+
+
 def test_pages_render_in_bokmal_by_default(client):
     html = client.get("/").get_data(as_text=True)
     assert "Kurs" in html and "Logg inn" in html

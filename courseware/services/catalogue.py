@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import contains_eager
 
 from ..errors import NotFound
@@ -88,21 +88,22 @@ def list_modules(version: CourseVersion) -> list[Module]:
     return list(db.session.execute(select(Module).where(Module.version_id == version.id).order_by(Module.position)).scalars())
 
 
+# Built once: the module page runs this on every view, and building (and cache-keying) a select with joins and
+# a contains_eager chain costs more than running it. The provider is not loaded: no user of a module needs it, and
+# its relationship raises if one ever does.
+_MODULE_BY_SLUG_AND_KEY = (
+    select(Module)
+    .join(CourseVersion, Module.version_id == CourseVersion.id)
+    .join(Course, Course.current_version_id == CourseVersion.id)
+    .where(Course.slug == bindparam("slug"), Module.key == bindparam("key"))
+    .options(contains_eager(Module.version).contains_eager(CourseVersion.course))
+)
+
+
 def get_module(slug: str, key: str) -> Module:
-    """The module of a published course by key, with version, course and provider loaded in one query."""
-    stmt = (
-        select(Module)
-        .join(CourseVersion, Module.version_id == CourseVersion.id)
-        .join(Course, Course.current_version_id == CourseVersion.id)
-        .join(Provider, Course.provider_id == Provider.id)
-        .where(Course.slug == slug, Module.key == key)
-        .options(
-            contains_eager(Module.version)
-            .contains_eager(CourseVersion.course)
-            .contains_eager(Course.provider)
-        )
-    )
-    module = db.session.execute(stmt).unique().scalar_one_or_none()
+    """The module of a published course by key, with its version and course loaded, in one query."""
+    # Many-to-one joins only, so every row is a distinct module and no unique() pass is needed.
+    module = db.session.execute(_MODULE_BY_SLUG_AND_KEY, {"slug": slug, "key": key}).scalar_one_or_none()
     if module is None:
         raise NotFound(_("We could not find that module."))
     return module

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
@@ -197,25 +197,33 @@ def module_state(user, module) -> ModuleState | None:
     return state.module if state is not None and state.active else None
 
 
+# Built once (the module page runs it on every view): the enrolment, its completion and one module's progress row.
+_MODULE_PAGE_ROW = (
+    select(Enrolment, Completion.id, ModuleProgress)
+    .outerjoin(Completion, completion_join())
+    .outerjoin(ModuleProgress, and_(ModuleProgress.user_id == Enrolment.user_id,
+                                    ModuleProgress.course_id == Enrolment.course_id,
+                                    ModuleProgress.module_key == bindparam("module_key")))
+    .where(Enrolment.user_id == bindparam("user_id"), Enrolment.course_id == bindparam("course_id"))
+)
+_MODULE_TASKS = select(TaskCheck.task_index).where(
+    TaskCheck.user_id == bindparam("user_id"), TaskCheck.course_id == bindparam("course_id"),
+    TaskCheck.module_key == bindparam("module_key"),
+)
+
+
 def module_page_state(user, module, *, with_quiz: bool = True) -> ModulePageState | None:
     """The module page's state: read, tasks, quiz (shuffled, with a new token); None when never enrolled.
 
     At most 2 queries: the enrolment with its completion and this module's progress row, then the module's
     ticked tasks (skipped when it has none).
     """
-    course = module.version.course
-    row = db.session.execute(
-        select(Enrolment, Completion.id, ModuleProgress)
-        .outerjoin(Completion, completion_join())
-        .outerjoin(ModuleProgress, and_(ModuleProgress.user_id == Enrolment.user_id,
-                                        ModuleProgress.course_id == Enrolment.course_id,
-                                        ModuleProgress.module_key == module.key))
-        .where(Enrolment.user_id == user.id, Enrolment.course_id == course.id)
-    ).first()
+    params = {"user_id": user.id, "course_id": module.version.course.id, "module_key": module.key}
+    row = db.session.execute(_MODULE_PAGE_ROW, params).first()
     if row is None:
         return None
     enrolment, completion_id, progress = row
-    tasks = ticked_tasks(user.id, course.id, module.key) if module.tasks else {}
+    tasks = {module.key: set(db.session.execute(_MODULE_TASKS, params).scalars())} if module.tasks else {}
     entry = {"key": module.key, "title": module.title, "tasks": len(module.tasks or []), "quiz": module.has_quiz}
     state = evaluate([entry], {module.key: progress} if progress else {}, tasks)[module.key]
     page = ModulePageState(enrolment=enrolment, module=state, course_completed=completion_id is not None)

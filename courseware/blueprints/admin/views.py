@@ -1,9 +1,121 @@
-"""Views of this blueprint."""
-from . import bp  # noqa: F401
+"""Admin pages: providers (name, kind), people (role, provider of an author), firms (contact person)."""
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ...errors import DomainError, PermissionDenied
+from ...extensions import db, login_manager
+from ...models import ROLES
+from ...services import accounts, firms, orgs, roles
+from ...utils import safe_next_url
+from . import bp
+from .forms import ROLE_LABELS, AppointForm, ProviderForm, RoleForm
+
+
+@bp.before_request
+def _admins_only():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_admin:
+        raise PermissionDenied(_("Only administrators can open this page."))
+    return None
+
+
+@bp.context_processor
+def _labels():
+    return {"role_labels": ROLE_LABELS, "provider_kind_labels": orgs.PROVIDER_KIND_LABELS}
+
+
+def _page() -> int:
+    return request.args.get("page", 1, type=int) or 1
+
+
+def _form_failed(form) -> None:
+    for errors in form.errors.values():
+        for message in errors:
+            flash(message, "error")
 
 
 @bp.route("/")
-def index():  # placeholder until this blueprint is built
-    from flask import abort
+def index():
+    return render_template("admin/index.html", counts=roles.overview_counts(current_user))
 
-    abort(404)
+
+@bp.route("/providers")
+def providers():
+    return render_template("admin/providers.html", providers=orgs.list_providers())
+
+
+@bp.route("/providers/<int:provider_id>", methods=["POST"])
+def update_provider(provider_id):
+    provider = orgs.get_provider(provider_id)
+    form = ProviderForm()
+    if not form.validate_on_submit():
+        _form_failed(form)
+        return redirect(url_for(".providers"))
+    try:
+        orgs.update_provider(current_user, provider, name=form.name.data, kind=form.kind.data)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("%(name)s is saved.", name=provider.name), "success")
+    return redirect(url_for(".providers"))
+
+
+@bp.route("/users")
+def users():
+    search, role = request.args.get("q", ""), request.args.get("role", "")
+    page = roles.list_users(current_user, search=search, role=role, page=_page())
+    return render_template("admin/users.html", page=page, search=search, role=role, roles=ROLES,
+                           providers=orgs.list_providers())
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+def change_role(user_id):
+    user = accounts.get_user(user_id)
+    form = RoleForm(providers=orgs.list_providers())
+    if not form.validate_on_submit():
+        _form_failed(form)
+    else:
+        try:
+            roles.change_role(current_user, user, form.role.data, provider_id=form.provider_id.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("%(name)s is saved.", name=user.name), "success")
+    return redirect(safe_next_url(request.form.get("back")) or url_for(".users"))
+
+
+@bp.route("/firms")
+def firm_list():
+    search = request.args.get("q", "")
+    page = firms.list_firms(current_user, search=search, page=_page())
+    return render_template("admin/firms.html", page=page, search=search)
+
+
+@bp.route("/firms/<int:firm_id>")
+def firm(firm_id):
+    the_firm = firms.get_firm(firm_id)
+    members = firms.list_members(current_user, the_firm)
+    return render_template("admin/firm.html", firm=the_firm, members=members, form=AppointForm())
+
+
+@bp.route("/firms/<int:firm_id>/contact", methods=["POST"])
+def appoint_contact(firm_id):
+    the_firm = firms.get_firm(firm_id)
+    form = AppointForm()
+    if not form.validate_on_submit():
+        _form_failed(form)
+        return redirect(url_for(".firm", firm_id=firm_id))
+    try:
+        user = firms.appoint_contact(current_user, the_firm, int(form.user_id.data))
+    except (DomainError, ValueError) as error:
+        flash(getattr(error, "message", "") or _("Choose a member of the firm."), "error")
+    else:
+        db.session.commit()
+        flash(_("%(name)s is now the contact person of %(firm)s.", name=user.name, firm=the_firm.name), "success")
+    return redirect(url_for(".firm", firm_id=firm_id))
+

@@ -4,6 +4,7 @@ Registering it also sets up Flask-Login for the app (see `_setup_login`), so cre
 """
 from flask import Blueprint
 from flask_babel import gettext
+from sqlalchemy import bindparam, select
 
 from ...extensions import db, login_manager
 from ...models import User
@@ -19,12 +20,21 @@ login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
 
 
+# Built once: every logged-in request loads its user, and Session.get builds and cache-keys a new select each time.
+_USER_BY_ID = select(User).where(User.id == bindparam("id"))
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     try:
-        return db.session.get(User, int(user_id))
+        user_id = int(user_id)
     except (TypeError, ValueError):
         return None
+    # Like Session.get: an instance this session already holds is returned without a query.
+    found = db.session.identity_map.get(db.session.identity_key(User, user_id))
+    if found is not None:
+        return found
+    return db.session.execute(_USER_BY_ID, {"id": user_id}).scalar_one_or_none()
 
 
 @bp.record_once

@@ -1,0 +1,45 @@
+"""The forms of the admin pages."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, StringField, SubmitField
+from wtforms.fields import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from ...models import PROVIDER_KINDS, ROLES
+from ...services.orgs import PROVIDER_KIND_LABELS
+
+ROLE_LABELS = {"learner": _l("Learner"), "author": _l("Author"), "funder": _l("Funder"), "admin": _l("Administrator")}
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _optional_int(value):
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+class ProviderForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=200)], filters=[_strip])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k, PROVIDER_KIND_LABELS[k]) for k in PROVIDER_KINDS])
+    submit = SubmitField(_l("Save"))
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
+    provider_id = SelectField(_l("Provider (for authors)"), coerce=_optional_int, validate_choice=False)
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args, providers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.provider_id.choices = [SelectChoice("", _l("No provider"))] + [
+            SelectChoice(str(p.id), p.name) for p in providers
+        ]
+
+
+class AppointForm(FlaskForm):
+    user_id = HiddenField(validators=[DataRequired()])
+    submit = SubmitField(_l("Make contact person"))

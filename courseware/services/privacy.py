@@ -1,0 +1,165 @@
+"""A learner's rights over their data: correct the profile, download everything, delete the account.
+
+Deleting an account removes the person and everything about them; completed courses stay only as anonymous
+rows (user_id NULL), so the programme's statistics still count them.
+"""
+from datetime import date, datetime
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select, update
+from werkzeug.security import check_password_hash
+
+from ..errors import Conflict, InvalidInput
+from ..extensions import db
+from ..models import (
+    Completion,
+    Course,
+    CourseVersion,
+    Enrolment,
+    Firm,
+    FirmInvitation,
+    ModuleProgress,
+    QuizAttempt,
+    TaskCheck,
+    User,
+    utcnow,
+)
+from .accounts import normalise_email
+from .orgs import format_orgnr, industry_section_name, municipality_name
+from .roles import admin_count
+
+# Account columns never exported (secrets) or meaningless outside the database.
+_PRIVATE_COLUMNS = {"password_hash", "provider_id", "firm_id"}
+
+
+def update_profile(user: User, *, name: str, locale: str | None, share_progress: bool) -> User:
+    """Save the learner's name, language and whether the firm's contact person sees their detailed progress."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise InvalidInput(_("Enter your name."), field="name")
+    if len(name) > 200:
+        raise InvalidInput(_("The name can be at most 200 characters long."), field="name")
+    if locale and locale not in current_app.config["LANGUAGES"]:
+        raise InvalidInput(_("Choose a language from the list."), field="locale")
+    user.name = name
+    user.locale = locale or None
+    user.share_progress = bool(share_progress)
+    db.session.flush()
+    return user
+
+
+def export_user_data(user: User) -> dict:
+    """Everything stored about `user`, as JSON-ready data (the right of access and data portability)."""
+    uid = user.id
+    titles = _course_labels(uid)
+
+    def rows(model, *conditions, order_by=None):
+        query = select(model).where(*conditions).order_by(order_by if order_by is not None else model.id)
+        return [_with_course(_columns(obj, exclude={"id", "user_id"}), titles) for obj in db.session.scalars(query)]
+
+    return {
+        "exported_at": utcnow().isoformat(),
+        "account": _columns(user, exclude=_PRIVATE_COLUMNS),
+        "firm": _firm_data(user),
+        "enrolments": rows(Enrolment, Enrolment.user_id == uid),
+        "module_progress": rows(ModuleProgress, ModuleProgress.user_id == uid),
+        "task_checks": rows(TaskCheck, TaskCheck.user_id == uid),
+        "quiz_attempts": rows(QuizAttempt, QuizAttempt.user_id == uid),
+        "completions": rows(Completion, Completion.user_id == uid),
+        "invitations_received": [
+            {"firm": name, "created_at": _json(created), "accepted_at": _json(accepted)}
+            for name, created, accepted in db.session.execute(
+                select(Firm.name, FirmInvitation.created_at, FirmInvitation.accepted_at)
+                .join(Firm, Firm.id == FirmInvitation.firm_id)
+                .where(func.lower(FirmInvitation.email) == normalise_email(user.email))
+                .order_by(FirmInvitation.id)
+            )
+        ],
+    }
+
+
+def _firm_data(user: User) -> dict | None:
+    if user.firm_id is None:
+        return None
+    firm = db.session.get(Firm, user.firm_id)
+    return {
+        "orgnr": format_orgnr(firm.orgnr),
+        "name": firm.name,
+        "municipality": municipality_name(firm.municipality_code),
+        "industry": industry_section_name(firm.industry_section),
+        "industry_code": firm.industry_code,
+        "size_band": firm.size_band,
+        "is_contact_person": user.is_firm_contact,
+    }
+
+
+def _course_labels(uid: int) -> dict[int, dict]:
+    """Slug and title of every course the user has any data in (one query)."""
+    course_ids = select(Enrolment.course_id).where(Enrolment.user_id == uid).union(
+        select(Completion.course_id).where(Completion.user_id == uid),
+        select(ModuleProgress.course_id).where(ModuleProgress.user_id == uid),
+        select(QuizAttempt.course_id).where(QuizAttempt.user_id == uid),
+        select(TaskCheck.course_id).where(TaskCheck.user_id == uid),
+    )
+    result = db.session.execute(
+        select(Course.id, Course.slug, CourseVersion.title)
+        .outerjoin(CourseVersion, CourseVersion.id == Course.current_version_id)
+        .where(Course.id.in_(course_ids))
+    )
+    return {cid: {"course": slug, "course_title": title or slug} for cid, slug, title in result}
+
+
+def _with_course(data: dict, titles: dict[int, dict]) -> dict:
+    course_id = data.pop("course_id", None)
+    return {**titles.get(course_id, {}), **data} if course_id is not None else data
+
+
+def _columns(obj, exclude=frozenset()) -> dict:
+    return {c.key: _json(getattr(obj, c.key)) for c in obj.__table__.columns if c.key not in exclude}
+
+
+def _json(value):
+    return value.isoformat() if isinstance(value, (datetime, date)) else value
+
+
+def check_deletion_confirmation(user: User, confirmation: str) -> None:
+    """InvalidInput unless `confirmation` is the user's password or e-mail address."""
+    confirmation = (confirmation or "").strip()
+    if confirmation and (
+        normalise_email(confirmation) == normalise_email(user.email)
+        or check_password_hash(user.password_hash, confirmation)
+    ):
+        return
+    raise InvalidInput(_("Type your password or your e-mail address to confirm."), field="confirmation")
+
+
+def delete_account(user: User, confirmation: str) -> None:
+    """Delete the account and all personal data; completions stay as anonymous rows (user_id NULL).
+
+    Every step is explicit, so it works the same on SQLite and PostgreSQL whatever the foreign keys say.
+    The firm stays even when this was its only contact person (an admin can appoint a new one).
+    """
+    check_deletion_confirmation(user, confirmation)
+    if user.is_admin and admin_count() <= 1:
+        raise Conflict(_("You are the only administrator. Make someone else an administrator first."))
+    uid, email = user.id, normalise_email(user.email)
+    quiet = {"synchronize_session": False}
+    db.session.execute(
+        update(Completion).where(Completion.user_id == uid).values(user_id=None), execution_options=quiet
+    )
+    for model in (QuizAttempt, TaskCheck, ModuleProgress, Enrolment):
+        db.session.execute(delete(model).where(model.user_id == uid), execution_options=quiet)
+    db.session.execute(
+        update(Enrolment).where(Enrolment.enrolled_by_id == uid).values(enrolled_by_id=None),
+        execution_options=quiet,
+    )
+    # Invitations addressed to the person go; those they sent stay with the firm, without the sender.
+    db.session.execute(delete(FirmInvitation).where(func.lower(FirmInvitation.email) == email), execution_options=quiet)
+    db.session.execute(
+        update(FirmInvitation).where(FirmInvitation.invited_by_id == uid).values(invited_by_id=None),
+        execution_options=quiet,
+    )
+    db.session.execute(delete(User).where(User.id == uid), execution_options=quiet)
+    db.session.expunge(user)
+    db.session.flush()

@@ -1,0 +1,164 @@
+"""A learner's data rights: the profile (consent), the JSON export, and deleting the account."""
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from courseware.extensions import db
+from courseware.models import (
+    Completion,
+    Enrolment,
+    Firm,
+    FirmInvitation,
+    ModuleProgress,
+    QuizAttempt,
+    TaskCheck,
+    User,
+    utcnow,
+)
+from courseware.services import privacy
+
+from .conftest import TEST_PASSWORD
+from .firms_support import ORGNR_A, complete, enrol, make_course, make_firm
+
+
+@pytest.fixture
+def app_config():
+    """English, the msgids: these tests check wording that translators may change (bokmål is tested in test_i18n)."""
+    return {"BABEL_DEFAULT_LOCALE": "en"}
+
+
+@pytest.fixture
+def learner_with_history(make_user, login):
+    """A learner in a firm with an enrolment, progress, a ticked task, a quiz attempt and a completion."""
+    user = login(make_user(name="Lise Lærevillig", email="lise@example.no"))
+    other = make_user(name="Annen Person")
+    firm = make_firm(ORGNR_A, "Fjordbruket AS", other, contact=user)
+    course, done = make_course("Digital drift"), make_course("Datasikkerhet")
+    enrol(user, course)
+    enrol(user, done)
+    enrol(other, course)
+    complete(user, done)
+    complete(other, done)
+    now = utcnow()
+    db.session.add_all([
+        ModuleProgress(user_id=user.id, course_id=course.id, module_key="intro", read_at=now),
+        TaskCheck(user_id=user.id, course_id=course.id, module_key="intro", task_index=0),
+        QuizAttempt(token="t1", user_id=user.id, course_id=course.id, module_key="intro", answers={"q1": [2]},
+                    correct_count=1, question_count=2, score=0.5, passed=False),
+        FirmInvitation(firm_id=firm.id, email="lise@example.no", token_hash="a" * 64, accepted_at=now),
+        FirmInvitation(firm_id=firm.id, email="ny@example.no", token_hash="b" * 64, invited_by_id=user.id),
+    ])
+    enrolment = db.session.execute(select(Enrolment).filter_by(user_id=other.id)).scalar_one()
+    enrolment.enrolled_by_id = user.id  # she enrolled a colleague
+    db.session.commit()
+    return user, other, firm, course, done
+
+
+def test_profile_saves_name_language_and_consent(client, make_user, login):
+    user = login(make_user(name="Gammelt Navn"))
+    html = client.get("/me/profile").get_data(as_text=True)
+    assert "Share detailed progress with the firm" in html
+    assert 'name="share_progress"' in html and "checked" not in html.split('name="share_progress"')[1][:40]
+    page = client.post("/me/profile", data={"name": " Nytt  Navn ", "locale": "nn", "share_progress": "y"})
+    assert page.status_code == 302
+    db.session.refresh(user)
+    assert (user.name, user.locale, user.share_progress) == ("Nytt Navn", "nn", True)
+    client.post("/me/profile", data={"name": "Nytt Navn", "locale": "en"})  # unticked box: consent withdrawn
+    db.session.refresh(user)
+    assert user.share_progress is False and user.locale == "en"
+
+
+def test_profile_refuses_an_unknown_language(client, make_user, login):
+    user = login(make_user())
+    html = client.post("/me/profile", data={"name": "X", "locale": "xx"}).get_data(as_text=True)
+    assert 'id="locale-error"' in html
+    db.session.refresh(user)
+    assert user.locale is None
+
+
+def test_export_downloads_everything_about_the_user(client, learner_with_history):
+    user, other, firm, course, done = learner_with_history
+    page = client.get("/me/export")
+    assert page.status_code == 200 and page.mimetype == "application/json"
+    assert page.headers["Content-Disposition"].startswith("attachment;")
+    assert page.headers["Content-Disposition"].endswith('.json"')
+    data = json.loads(page.get_data(as_text=True))
+    assert data["account"]["email"] == "lise@example.no" and data["account"]["name"] == "Lise Lærevillig"
+    assert "password_hash" not in data["account"]
+    assert data["firm"] == {"orgnr": "942 110 464", "name": "Fjordbruket AS", "municipality": "Trondheim - Tråante",
+                            "industry": "Industri", "industry_code": "25.620", "size_band": "0-9",
+                            "is_contact_person": True}
+    assert sorted(e["course_title"] for e in data["enrolments"]) == ["Datasikkerhet", "Digital drift"]
+    assert data["module_progress"][0]["module_key"] == "intro" and data["module_progress"][0]["course"] == course.slug
+    assert data["task_checks"][0]["task_index"] == 0
+    assert data["quiz_attempts"][0]["answers"] == {"q1": [2]} and data["quiz_attempts"][0]["score"] == 0.5
+    assert [c["course_title"] for c in data["completions"]] == ["Datasikkerhet"]
+    assert [i["firm"] for i in data["invitations_received"]] == ["Fjordbruket AS"]
+    assert "Annen Person" not in page.get_data(as_text=True)  # nothing about other people
+
+
+def count(model, *where):
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_deletion_needs_the_password_or_email(client, learner_with_history):
+    user = learner_with_history[0]
+    html = client.post("/me/delete", data={"confirmation": "feil passord"}).get_data(as_text=True)
+    assert 'id="confirmation-error"' in html
+    assert db.session.get(User, user.id) is not None
+
+
+@pytest.mark.parametrize("confirmation", [TEST_PASSWORD, " LISE@example.no "])
+def test_deleting_the_account_keeps_only_anonymous_completions(client, learner_with_history, confirmation):
+    user, other, firm, course, done = learner_with_history
+    uid = user.id
+    page = client.post("/me/delete", data={"confirmation": confirmation})
+    assert page.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, uid) is None
+    for model in (Enrolment, ModuleProgress, TaskCheck, QuizAttempt):
+        assert count(model, model.user_id == uid) == 0, model
+    assert count(FirmInvitation, FirmInvitation.email == "lise@example.no") == 0
+    # The completion stays, anonymous, still counted for the course and the firm.
+    assert count(Completion, Completion.course_id == done.id) == 2
+    assert count(Completion, Completion.user_id.is_(None), Completion.firm_id == firm.id) == 1
+    # Other people's data is untouched; the invitation she sent stays with the firm, without her.
+    assert count(Enrolment, Enrolment.user_id == other.id) == 1
+    assert db.session.execute(select(Enrolment.enrolled_by_id).filter_by(user_id=other.id)).scalar_one() is None
+    sent = db.session.execute(select(FirmInvitation).filter_by(email="ny@example.no")).scalar_one()
+    assert sent.invited_by_id is None
+    # The firm stays although she was its only contact person.
+    assert db.session.get(Firm, firm.id) is not None
+    # She is logged out.
+    assert client.get("/me/profile").status_code == 302
+
+
+def test_deletion_sets_completions_anonymous_even_without_foreign_key_actions(app, make_user):
+    """The service nulls completions itself, so it works whatever the database does with ON DELETE."""
+    user = make_user()
+    course = make_course()
+    complete(user, course)
+    uid = user.id
+    privacy.delete_account(user, user.email)
+    db.session.commit()
+    rows = db.session.execute(select(Completion.user_id, Completion.course_id)).all()
+    assert rows == [(None, course.id)]
+    assert db.session.get(User, uid) is None
+
+
+def test_privacy_page_says_what_why_who_and_rights(client):
+    html = client.get("/privacy").get_data(as_text=True)
+    for phrase in ("What we store", "Why we store it", "Who sees what", "How long we keep it", "Your rights",
+                   "Contact", "detailed progress only if you allow it", "totals only", "Datatilsynet"):
+        assert phrase in html, phrase
+
+
+def test_the_only_administrator_cannot_delete_the_account(client, make_user, login):
+    admin = login(make_user("admin"))
+    page = client.post("/me/delete", data={"confirmation": TEST_PASSWORD})
+    assert page.status_code == 409 and "only administrator" in page.get_data(as_text=True)
+    assert db.session.get(User, admin.id) is not None
+    make_user("admin")
+    assert client.post("/me/delete", data={"confirmation": TEST_PASSWORD}).status_code == 302
+    assert db.session.get(User, admin.id) is None
