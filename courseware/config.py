@@ -22,6 +22,7 @@ ENVIRONMENT = {
     "COURSEWARE_MAX_ASSET_MB": ("MAX_ASSET_MB", int),
     "COURSEWARE_BRREG_ENABLED": ("BRREG_ENABLED", bool),
     "COURSEWARE_PROXIES": ("PROXIES", int),
+    "COURSEWARE_PRIVACY_CONTACT": ("PRIVACY_CONTACT", str),
 }
 
 
@@ -68,6 +69,8 @@ class DefaultConfig:
     LANGUAGES = {"nb": "Bokmål", "nn": "Nynorsk", "en": "English"}
     # Cache lifetime for course assets (they are stored by content hash, so they never change).
     ASSET_MAX_AGE = 7 * 24 * 3600
+    # Shown on the privacy page as the address for privacy questions (e.g. "personvern@example.no").
+    PRIVACY_CONTACT: str | None = None
     # Catalogue page size.
     PAGE_SIZE = 20
     # Brønnøysund lookup: off by default, and never used by the tests over the network.

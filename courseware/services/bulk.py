@@ -23,7 +23,7 @@ from ..models import BulkUpload, Course, Enrolment, Firm, FirmInvitation, User, 
 from . import outbox
 from .accounts import normalise_email
 from .enrolment import enrol
-from .invitations import invitation_url, token_hash
+from .invitations import invitation_url, is_expired, token_hash
 from .mail import send_mail
 from .orgs import format_orgnr, validate_orgnr
 from .studio import can_manage_course
@@ -154,7 +154,7 @@ def check_rows(course, parsed) -> list[BulkRow]:
             row.reason = _("No firm with the organisation number %(orgnr)s is registered.", orgnr=format_orgnr(row.orgnr))
         elif row.user is not None:
             _check_user(row, course, enrolled)
-        elif row.email in invited and not _expired(invited[row.email]):
+        elif row.email in invited and not is_expired(invited[row.email]):
             row.status, row.reason = SKIP, _("Invited already; the invitation has not been accepted yet.")
         else:
             row.status, row.invitation = INVITE, invited.get(row.email)
@@ -191,11 +191,6 @@ def _check_user(row: BulkRow, course, enrolled: set[int]) -> None:
         row.status = ENROL
         row.reason = _("Has an account: will be enrolled.") if user.firm_id else \
             _("Has an account: will be added to the firm and enrolled.")
-
-
-def _expired(invitation: FirmInvitation, now: datetime | None = None) -> bool:
-    max_age = timedelta(seconds=current_app.config["INVITATION_MAX_AGE"])
-    return invitation.created_at + max_age < (now or utcnow())
 
 
 def _require(actor, course) -> None:

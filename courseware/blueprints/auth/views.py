@@ -72,7 +72,7 @@ def logout():
 @_anonymous_only
 @_rate_limited
 def register():
-    form = RegisterForm(next=request.args.get("next"))
+    form = RegisterForm(next=request.args.get("next"), email=request.args.get("email"))
     if form.validate_on_submit():
         try:
             user = accounts.create_user(email=form.email.data, name=form.name.data, password=form.password.data)
