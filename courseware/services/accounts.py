@@ -8,7 +8,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, exists, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Conflict, InvalidInput, NotFound
@@ -38,7 +38,7 @@ def validate_password(password: str) -> None:
 
 def find_user_by_email(email: str) -> User | None:
     """The account with this e-mail address (any case), or None."""
-    return db.session.execute(select(User).where(func.lower(User.email) == normalise_email(email))).scalar_one_or_none()
+    return db.session.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
 
 
 def get_user(user_id: int) -> User:

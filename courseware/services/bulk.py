@@ -15,7 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 
 from ..errors import InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
@@ -131,7 +131,7 @@ def check_rows(course, parsed) -> list[BulkRow]:
     emails = {r.email for r in rows if r.reason == ""}
     orgnrs = {r.orgnr for r in rows if r.reason == ""}
     users = {u.email.lower(): u for u in db.session.execute(
-        select(User).where(func.lower(User.email).in_(emails))).scalars()} if emails else {}
+        select(User).where(User.email.in_(emails))).scalars()} if emails else {}
     firms = {f.orgnr: f for f in db.session.execute(select(Firm).where(Firm.orgnr.in_(orgnrs))).scalars()} \
         if orgnrs else {}
     user_ids = [u.id for u in users.values()]

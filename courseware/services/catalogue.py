@@ -88,10 +88,11 @@ def list_modules(version: CourseVersion) -> list[Module]:
     return list(db.session.execute(select(Module).where(Module.version_id == version.id).order_by(Module.position)).scalars())
 
 
-# Built once: the module page runs this on every view, and building (and cache-keying) a select with joins and
-# a contains_eager chain costs more than running it. The provider is not loaded: no user of a module needs it, and
-# its relationship raises if one ever does.
-_MODULE_BY_SLUG_AND_KEY = (
+# A module of a published course by :slug and :key, with its version and course loaded. Built once: the module
+# page runs it on every view (progress.module_page adds the learner's state to it), and building (and cache-keying)
+# a select with joins and a contains_eager chain costs more than running it. The provider is not loaded: no user of
+# a module needs it, and its relationship raises if one ever does.
+PUBLISHED_MODULE = (
     select(Module)
     .join(CourseVersion, Module.version_id == CourseVersion.id)
     .join(Course, Course.current_version_id == CourseVersion.id)
@@ -103,10 +104,14 @@ _MODULE_BY_SLUG_AND_KEY = (
 def get_module(slug: str, key: str) -> Module:
     """The module of a published course by key, with its version and course loaded, in one query."""
     # Many-to-one joins only, so every row is a distinct module and no unique() pass is needed.
-    module = db.session.execute(_MODULE_BY_SLUG_AND_KEY, {"slug": slug, "key": key}).scalar_one_or_none()
+    module = db.session.execute(PUBLISHED_MODULE, {"slug": slug, "key": key}).scalar_one_or_none()
     if module is None:
-        raise NotFound(_("We could not find that module."))
+        raise module_not_found()
     return module
+
+
+def module_not_found() -> NotFound:
+    return NotFound(_("We could not find that module."))
 
 
 def find_asset(slug: str, path: str) -> Asset | None:

@@ -12,7 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -76,7 +76,7 @@ def invite_colleagues(actor, firm: Firm, text: str, *, now: datetime | None = No
     now = now or utcnow()
     members = set(
         db.session.execute(
-            select(func.lower(User.email)).where(User.firm_id == firm.id, func.lower(User.email).in_(addresses))
+            select(User.email).where(User.firm_id == firm.id, User.email.in_(addresses))
         ).scalars()
     )
     pending = {

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from werkzeug.security import check_password_hash
 
 from ..errors import Conflict, InvalidInput
@@ -72,7 +72,7 @@ def export_user_data(user: User) -> dict:
             for name, created, accepted in db.session.execute(
                 select(Firm.name, FirmInvitation.created_at, FirmInvitation.accepted_at)
                 .join(Firm, Firm.id == FirmInvitation.firm_id)
-                .where(func.lower(FirmInvitation.email) == normalise_email(user.email))
+                .where(FirmInvitation.email == normalise_email(user.email))
                 .order_by(FirmInvitation.id)
             )
         ],
@@ -155,7 +155,7 @@ def delete_account(user: User, confirmation: str) -> None:
         execution_options=quiet,
     )
     # Invitations addressed to the person go; those they sent stay with the firm, without the sender.
-    db.session.execute(delete(FirmInvitation).where(func.lower(FirmInvitation.email) == email), execution_options=quiet)
+    db.session.execute(delete(FirmInvitation).where(FirmInvitation.email == email), execution_options=quiet)
     db.session.execute(
         update(FirmInvitation).where(FirmInvitation.invited_by_id == uid).values(invited_by_id=None),
         execution_options=quiet,

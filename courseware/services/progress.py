@@ -13,8 +13,8 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import Completion, Course, CourseVersion, Enrolment, ModuleProgress, Provider, TaskCheck
-from . import quiz
+from ..models import Completion, Course, CourseVersion, Enrolment, Module, ModuleProgress, Provider, TaskCheck
+from . import catalogue, quiz
 
 
 # --- States ------------------------------------------------------------------------------------------------------
@@ -197,19 +197,44 @@ def module_state(user, module) -> ModuleState | None:
     return state.module if state is not None and state.active else None
 
 
-# Built once (the module page runs it on every view): the enrolment, its completion and one module's progress row.
-_MODULE_PAGE_ROW = (
+# Built once, as the module page runs them on every view: building (and cache-keying) a select costs more than
+# running it. The enrolment, its completion and one module's progress row; the same joined to the published module
+# (the module page's one query); and one module's ticked tasks.
+_MODULE_ROW = (
     select(Enrolment, Completion.id, ModuleProgress)
     .outerjoin(Completion, completion_join())
     .outerjoin(ModuleProgress, and_(ModuleProgress.user_id == Enrolment.user_id,
                                     ModuleProgress.course_id == Enrolment.course_id,
-                                    ModuleProgress.module_key == bindparam("module_key")))
+                                    ModuleProgress.module_key == bindparam("key")))
     .where(Enrolment.user_id == bindparam("user_id"), Enrolment.course_id == bindparam("course_id"))
+)
+_MODULE_PAGE = (
+    catalogue.PUBLISHED_MODULE.add_columns(Enrolment, Completion.id, ModuleProgress)
+    .outerjoin(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == bindparam("user_id")))
+    .outerjoin(Completion, completion_join())
+    .outerjoin(ModuleProgress, and_(ModuleProgress.user_id == Enrolment.user_id,
+                                    ModuleProgress.course_id == Enrolment.course_id,
+                                    ModuleProgress.module_key == Module.key))
 )
 _MODULE_TASKS = select(TaskCheck.task_index).where(
     TaskCheck.user_id == bindparam("user_id"), TaskCheck.course_id == bindparam("course_id"),
-    TaskCheck.module_key == bindparam("module_key"),
+    TaskCheck.module_key == bindparam("key"),
 )
+
+
+def module_page(user, slug: str, key: str) -> tuple[Module, ModulePageState | None]:
+    """The published module (as catalogue.get_module) and the learner's state in it, for the module page.
+
+    One query, and a second for the module's ticked tasks when it has tasks and the learner is enrolled;
+    the state is None when the learner never enrolled. NotFound when there is no such published module.
+    """
+    row = db.session.execute(_MODULE_PAGE, {"slug": slug, "key": key, "user_id": user.id}).first()
+    if row is None:
+        raise catalogue.module_not_found()
+    module, enrolment, completion_id, progress = row
+    if enrolment is None:
+        return module, None
+    return module, _page_state(user, module, enrolment, completion_id, progress, with_quiz=True)
 
 
 def module_page_state(user, module, *, with_quiz: bool = True) -> ModulePageState | None:
@@ -218,12 +243,19 @@ def module_page_state(user, module, *, with_quiz: bool = True) -> ModulePageStat
     At most 2 queries: the enrolment with its completion and this module's progress row, then the module's
     ticked tasks (skipped when it has none).
     """
-    params = {"user_id": user.id, "course_id": module.version.course.id, "module_key": module.key}
-    row = db.session.execute(_MODULE_PAGE_ROW, params).first()
+    params = {"user_id": user.id, "course_id": module.version.course.id, "key": module.key}
+    row = db.session.execute(_MODULE_ROW, params).first()
     if row is None:
         return None
-    enrolment, completion_id, progress = row
-    tasks = {module.key: set(db.session.execute(_MODULE_TASKS, params).scalars())} if module.tasks else {}
+    return _page_state(user, module, *row, with_quiz=with_quiz)
+
+
+def _page_state(user, module, enrolment, completion_id, progress, *, with_quiz: bool) -> ModulePageState:
+    if module.tasks:
+        params = {"user_id": user.id, "course_id": enrolment.course_id, "key": module.key}
+        tasks = {module.key: set(db.session.execute(_MODULE_TASKS, params).scalars())}
+    else:
+        tasks = {}
     entry = {"key": module.key, "title": module.title, "tasks": len(module.tasks or []), "quiz": module.has_quiz}
     state = evaluate([entry], {module.key: progress} if progress else {}, tasks)[module.key]
     page = ModulePageState(enrolment=enrolment, module=state, course_completed=completion_id is not None)
