@@ -209,3 +209,12 @@ def test_raw_inputs_are_inert_checkboxes_and_link_approval_is_per_tag():
                     '<img src="https://x.no/a.png" alt="y">').html
     assert Tags(html).find("input") == [{"type": "checkbox", "disabled": "disabled"}]
     assert Tags(html).find("img") == [{"alt": "y", "loading": "lazy"}]  # a URL allowed for a link is no image
+
+
+def test_tables_scroll_in_a_focusable_labelled_region():
+    """Wide tables scroll sideways on a phone; the region is reachable by keyboard and named (WCAG 2.1.1)."""
+    from courseware.content.render import render_module
+
+    out = render_module("| A | B |\n|---|---|\n| 1 | 2 |\n", module_links={}, asset_paths=set(), language="nn").html
+    assert out.startswith('<div class="table-wrap" role="region" tabindex="0" aria-label="Tabell"><table>')
+    assert out.rstrip().endswith("</table></div>")

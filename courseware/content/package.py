@@ -29,7 +29,7 @@ ASSET_TYPES = {
 }
 # Bump when the meaning of a package changes for the same bytes (a new field, a renderer change):
 # every course is then imported again as a new version.
-PACKAGE_FORMAT_REVISION = "1"
+PACKAGE_FORMAT_REVISION = "2"
 
 
 def discover_packages(courses_dir: Path) -> list[Path]:

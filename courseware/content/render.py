@@ -30,7 +30,7 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
 
 # Bump when the renderer's output changes for the same input: every module is then rendered again.
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"
 
 IMAGE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "webp"})
 
@@ -161,7 +161,7 @@ def render_module(
         clean = _cleaner().clean(raw)
     finally:
         _STATE.reset(reset)
-    clean = _insert_videos(clean, state)
+    clean = _wrap_tables(_insert_videos(clean, state), language)
     return RenderedModule(html=clean, toc=toc, word_count=state.words, links=state.links)
 
 
@@ -385,6 +385,16 @@ def _cleaner() -> nh3.Cleaner:
             strip_comments=True,
         )
     return cleaner
+
+
+TABLE_LABELS = {"nb": "Tabell", "nn": "Tabell", "en": "Table"}
+
+
+def _wrap_tables(clean: str, language: str) -> str:
+    """Put each table in a focusable, labelled region, so a wide table scrolls sideways on a phone by keyboard too."""
+    label = TABLE_LABELS.get(language, TABLE_LABELS["nb"])
+    opening = f'<div class="table-wrap" role="region" tabindex="0" aria-label="{label}"><table>'
+    return clean.replace("<table>", opening).replace("</table>", "</table></div>")
 
 
 def _insert_videos(clean: str, state: _State) -> str:
