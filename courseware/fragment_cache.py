@@ -4,7 +4,7 @@ Use it only for output that is fully determined by its key, such as a module's c
 changed after import: a re-import makes a new course version with new rows), and never for anything that depends
 on the user, the session or a CSRF token:
 
-    {% cache "module-content", module.id, module.render_hash, course.slug, current_locale %}...{% endcache %}
+    {% cache "module-content", module.id, module.render_hash, current_locale %}...{% endcache %}
 
 The cache lives in the process, one per app, so several app servers each keep their own and nothing depends on
 them agreeing. Keys hold the mount point (SCRIPT_NAME) too, because the URLs inside a fragment depend on it.

@@ -4,6 +4,9 @@ Templates get `_`, `gettext` and `ngettext` bound to the translations of the pag
 render), with the same newstyle semantics as Jinja's i18n extension; Flask-Babel's own template callables resolve
 the request's translations again on every string, which was a large part of rendering a page.
 """
+from functools import cache
+
+from babel import Locale
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale as babel_locale
 from flask_babel import get_translations
@@ -12,12 +15,24 @@ from jinja2 import pass_eval_context
 from markupsafe import Markup
 
 
-def get_locale() -> str:
+def get_locale() -> Locale:
+    """The request's language as a Babel Locale (Flask-Babel's locale selector)."""
+    return _locale(_language())
+
+
+@cache
+def _locale(code: str) -> Locale:
+    # Parsing a locale name looks for Babel's data file on disk every time; there are only a few languages.
+    return Locale.parse(code)
+
+
+def _language() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI commands (check, import) run in an app context only
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
-        return current_user.locale
+    user = current_user._get_current_object()  # one lookup through the proxy, not three
+    if user is not None and user.is_authenticated and user.locale in languages:
+        return user.locale
     chosen = session.get("lang")
     if chosen in languages:
         return chosen

@@ -23,5 +23,8 @@ def duration(minutes: int | None) -> str:
 
 
 def init_app(app: Flask) -> None:
+    from .fragment_cache import FragmentCache
+
+    app.jinja_env.add_extension(FragmentCache)
     app.add_template_global(industry_name)
     app.add_template_global(duration)

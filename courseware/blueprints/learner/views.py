@@ -18,7 +18,8 @@ _ANSWER_FIELD = re.compile(r"^q(\d{1,3})$")
 @bp.after_app_request
 def deliver_mail(response):
     """Send the e-mails of transactions this request committed (enrolment, completion, invitations)."""
-    outbox.deliver()
+    if db.session.registry.has():  # a request that never opened a database session committed nothing
+        outbox.deliver()
     return response
 
 

@@ -32,13 +32,12 @@ def course(slug):
 @bp.route("/courses/<slug>/<key>")
 @login_required
 def module(slug, key):
-    module = catalogue.get_module(slug, key)
+    module, state = progress.module_page(current_user, slug, key)
     version = module.version
     previous, following = catalogue.neighbours(version, key)
     return render_template(
         "public/module.html", module=module, version=version, course=version.course,
-        previous=previous, following=following,
-        state=progress.module_page_state(current_user, module),
+        previous=previous, following=following, state=state,
     )
 
 
