@@ -22,9 +22,19 @@ def duration(minutes: int | None) -> str:
     return _("%(h)d h %(m)d min", h=hours, m=rest)
 
 
+def split_heading(html: str) -> tuple[str, str]:
+    """Split sanitised module HTML into its leading <h1> (or "") and the rest, so the page can put the title first."""
+    stripped = html.lstrip()
+    end = stripped.find("</h1>")
+    if not stripped.startswith("<h1") or end < 0:
+        return "", html
+    return stripped[: end + 5], stripped[end + 5:]
+
+
 def init_app(app: Flask) -> None:
     from .fragment_cache import FragmentCache
 
     app.jinja_env.add_extension(FragmentCache)
     app.add_template_global(industry_name)
     app.add_template_global(duration)
+    app.add_template_filter(split_heading)

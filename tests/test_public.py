@@ -166,3 +166,20 @@ def test_course_slug_survives_reimport(import_course, client):
     db.session.commit()
     assert [i.slug for i in report.unchanged] == ["minimal"]
     assert db.session.execute(db.select(Course.id).filter_by(slug="minimal")).scalar_one() == course_id
+
+
+def test_module_title_comes_first_then_objectives_then_text(client, two_courses, login_as):
+    """One h1 (the module's own title) before the objectives, and the text after them."""
+    login_as("learner")
+    entry = outline_of("minimal")[0]
+    html = client.get(f"/courses/minimal/{entry['key']}").get_data(as_text=True)
+    assert html.count("<h1") == 1
+    h1, objectives, article = html.index("<h1"), html.index('class="objectives"'), html.index('<article')
+    assert h1 < objectives < article
+
+
+def test_split_heading():
+    from courseware.templating import split_heading
+
+    assert split_heading('<h1 id="a">T</h1>\n<p>x</p>') == ('<h1 id="a">T</h1>', "\n<p>x</p>")
+    assert split_heading("<p>x</p><h1>T</h1>") == ("", "<p>x</p><h1>T</h1>")
