@@ -19,13 +19,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 
 
 def pytest_collection_modifyitems(config, items):
-    if Path(CHROMIUM).exists():
-        return
-    if os.environ.get("CI"):
-        for item in items:
-            if "browser" in str(item.fspath):
-                item.add_marker(pytest.mark.xfail(reason="chromium missing", run=False, strict=True))
-        return
+    if Path(CHROMIUM).exists() or os.environ.get("CI"):
+        return  # in CI the launch itself fails loudly when chromium is missing
     skip = pytest.mark.skip(reason="Debian's chromium is not installed (apt-get install chromium)")
     for item in items:
         if "browser" in str(item.fspath):
