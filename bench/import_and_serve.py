@@ -102,7 +102,26 @@ def serve(tmp: str, courses_dir: str, port: int, size_file: str, ready) -> None:
         return bare
 
     ready.set()
-    waitress.serve(app, host="127.0.0.1", port=port, threads=4, _quiet=True)
+    waitress.serve(app, host="127.0.0.1", port=port, threads=int(os.environ.get("BENCH_THREADS", 4)), _quiet=True)
+
+
+def browser_cookie(port: int, path: str, cookie: str) -> str:
+    """The session cookie after one request from this client, as a browser would keep it.
+
+    The first request from a new client (address and user agent) updates the session (Flask-Login marks it as
+    seen from a new browser); sending the old cookie on every request would make the server re-sign and re-send
+    the session cookie every time, which no real browser causes.
+    """
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", path, headers={"Cookie": cookie})
+    resp = conn.getresponse()
+    resp.read()
+    conn.close()
+    jar = dict(part.split("=", 1) for part in cookie.split("; "))
+    for header in resp.headers.get_all("Set-Cookie") or []:
+        name, value = header.split(";", 1)[0].split("=", 1)
+        jar[name] = value
+    return "; ".join(f"{k}={v}" for k, v in jar.items())
 
 
 def load(port: int, path: str, cookie: str, seconds: float, clients: int) -> tuple[float, int]:
@@ -182,6 +201,7 @@ def main() -> int:
     ready.wait(30)
     time.sleep(0.5)
     try:
+        cookie = browser_cookie(port, module_path, cookie)
         load(port, "/bench/bare", cookie, 1, args.clients)  # warm-up
         load(port, module_path, cookie, 1, args.clients)
         # Alternate short windows of both pages, so background load on a shared machine hits both alike.

@@ -1,5 +1,12 @@
-"""Security headers on every response: a Content-Security-Policy without inline script, and friends."""
-from flask import Flask
+"""Security headers on every response (a Content-Security-Policy without inline script, and friends), and the
+templates' `csrf_token()`.
+"""
+import time
+
+from flask import Flask, current_app, g, session
+from flask_wtf.csrf import generate_csrf
+
+from .fragment_cache import LRU
 
 # Video embeds (privacy-enhanced YouTube and Vimeo) are the only third-party content a page may load.
 CSP = "; ".join([
@@ -17,7 +24,40 @@ CSP = "; ".join([
 ])
 
 
+def csrf_token() -> str:
+    """Flask-WTF's signed CSRF token for this session, signed once per session rather than on every page.
+
+    Flask-WTF signs the session's raw token anew on each request (a key derivation, an HMAC and a timestamp). With
+    WTF_CSRF_TIME_LIMIT = None the timestamp is never checked, so the signed token stays valid as long as the
+    session: it is kept in a bounded per-process map by raw token, and reused. With a time limit, a signed token is
+    reused for at most a tenth of it (and at most a minute). Forms on the same page share it through `g`, as
+    Flask-WTF caches it there.
+    """
+    config = current_app.config
+    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    token = g.get(field)
+    if token:
+        return token
+    signed: LRU = current_app.extensions["courseware_csrf"]
+    raw = session.get(field)
+    limit = config.get("WTF_CSRF_TIME_LIMIT")
+    reuse = None if limit is None else min(60.0, limit / 10)
+    if raw is not None:
+        hit = signed.get(raw)
+        if hit is not None and (reuse is None or time.monotonic() - hit[1] < reuse):
+            setattr(g, field, hit[0])
+            return hit[0]
+    token = generate_csrf()
+    signed.put(session[field], (token, time.monotonic()))
+    return token
+
+
 def init_app(app: Flask) -> None:
+    app.extensions["courseware_csrf"] = LRU(8192)
+    # Flask-WTF puts its generate_csrf both in the globals and in every template context; replace both.
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(lambda: {"csrf_token": csrf_token})
+
     @app.after_request
     def add_security_headers(response):
         headers = response.headers

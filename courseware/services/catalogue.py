@@ -1,5 +1,6 @@
 """The published catalogue: courses, their current versions and modules, as learners see them."""
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
@@ -7,6 +8,7 @@ from sqlalchemy.orm import contains_eager
 
 from ..errors import NotFound
 from ..extensions import db
+from ..fragment_cache import LRU
 from ..models import Asset, Course, CourseVersion, Module, Provider
 
 SECTIONS = "ABCDEFGHIJKLMNOPQRSTU"
@@ -99,6 +101,87 @@ PUBLISHED_MODULE = (
     .where(Course.slug == bindparam("slug"), Module.key == bindparam("key"))
     .options(contains_eager(Module.version).contains_eager(CourseVersion.course))
 )
+
+
+@dataclass(frozen=True, slots=True)
+class CourseRef:
+    id: int
+    slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class VersionView:
+    """What a module page shows of the module's course version (a copy: versions never change after import)."""
+
+    id: int
+    source_hash: str
+    title: str
+    outline: tuple
+    language: str
+    audience: str
+    pass_mark: float
+    course: CourseRef
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleView:
+    """An immutable copy of a published module for the module page, with its version and neighbours.
+
+    It has the attributes of a Module that pages, the quiz and the progress code read, so it can stand in for one.
+    """
+
+    id: int
+    key: str
+    position: int
+    title: str
+    minutes: int | None
+    objectives: tuple
+    tasks: tuple
+    quiz: MappingProxyType
+    html: str
+    render_hash: str
+    version: VersionView
+    previous: dict | None
+    following: dict | None
+
+    @property
+    def has_quiz(self) -> bool:
+        return bool(self.quiz and self.quiz.get("questions"))
+
+
+# Module views by (module id, render hash, version id, version source hash). Module and version rows are only ever
+# inserted (a re-import makes a new version with new rows), so an entry never goes stale; the hashes in the key
+# guard against SQLite reusing the id of a deleted row. One per process; app servers need not agree.
+_MODULE_VIEWS = LRU(2048)
+
+
+def module_view(module_id: int, render_hash: str, version_id: int, source_hash: str) -> ModuleView:
+    """The module view for a row of a published module (from the cache, or one query on the first view)."""
+    key = (module_id, render_hash, version_id, source_hash)
+    view = _MODULE_VIEWS.get(key)
+    if view is None:
+        module = db.session.execute(
+            select(Module).where(Module.id == module_id).options(
+                contains_eager(Module.version).contains_eager(CourseVersion.course))
+            .join(CourseVersion, Module.version_id == CourseVersion.id)
+            .join(Course, Course.id == CourseVersion.course_id)
+        ).scalar_one()
+        view = _make_view(module)
+        _MODULE_VIEWS.put(key, view)
+    return view
+
+
+def _make_view(module: Module) -> ModuleView:
+    v = module.version
+    outline = tuple(MappingProxyType(dict(entry)) for entry in v.outline or [])
+    version = VersionView(v.id, v.source_hash, v.title, outline, v.language, v.audience, float(v.pass_mark),
+                          CourseRef(v.course.id, v.course.slug))
+    previous, following = neighbours(v, module.key)
+    return ModuleView(
+        module.id, module.key, module.position, module.title, module.minutes, tuple(module.objectives or ()),
+        tuple(module.tasks or ()), MappingProxyType(dict(module.quiz or {})), module.html, module.render_hash, version,
+        previous, following,
+    )
 
 
 def get_module(slug: str, key: str) -> Module:

@@ -7,10 +7,11 @@ completed keeps their Completion row (on the version they completed).
 """
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, func, select
-from sqlalchemy.orm import aliased, contains_eager, load_only
+from sqlalchemy import String, and_, bindparam, cast, func, select
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import Completion, Course, CourseVersion, Enrolment, Module, ModuleProgress, Provider, TaskCheck
@@ -92,7 +93,7 @@ class CourseState:
 class ModulePageState:
     """The learner's state in one module plus a freshly shuffled quiz form (with its one-time token)."""
 
-    enrolment: Enrolment
+    withdrawn: bool
     module: ModuleState
     course_completed: bool
     questions: list = field(default_factory=list)
@@ -101,7 +102,7 @@ class ModulePageState:
 
     @property
     def active(self) -> bool:
-        return self.enrolment.withdrawn_at is None
+        return not self.withdrawn
 
 
 def evaluate(outline: list[dict], rows: dict[str, object], tasks: dict[str, set[int]]) -> dict[str, ModuleState]:
@@ -208,26 +209,28 @@ _MODULE_ROW = (
                                     ModuleProgress.module_key == bindparam("key")))
     .where(Enrolment.user_id == bindparam("user_id"), Enrolment.course_id == bindparam("course_id"))
 )
+# The module page's one query: which module row is published under (slug, key), and the learner's enrolment,
+# completion, progress and ticked tasks in it. Plain columns, no ORM entities: the module itself comes from
+# catalogue.module_view's cache, and with SQLite fewer fetched columns also means fewer GIL releases per request.
+_TICKED = (
+    select(func.aggregate_strings(cast(TaskCheck.task_index, String), ","))
+    .where(TaskCheck.user_id == bindparam("user_id"), TaskCheck.course_id == Course.id,
+           TaskCheck.module_key == Module.key)
+    .scalar_subquery()
+)
 _MODULE_PAGE = (
-    catalogue.PUBLISHED_MODULE.add_columns(Enrolment, Completion.id, ModuleProgress)
+    select(Module.id, Module.render_hash, CourseVersion.id, CourseVersion.source_hash, Enrolment.id,
+           Enrolment.withdrawn_at, Completion.id, ModuleProgress.read_at, ModuleProgress.quiz_passed_at,
+           ModuleProgress.best_score, _TICKED)
+    .select_from(Course)
+    .join(CourseVersion, CourseVersion.id == Course.current_version_id)
+    .join(Module, and_(Module.version_id == CourseVersion.id, Module.key == bindparam("key")))
     .outerjoin(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == bindparam("user_id")))
     .outerjoin(Completion, completion_join())
     .outerjoin(ModuleProgress, and_(ModuleProgress.user_id == Enrolment.user_id,
                                     ModuleProgress.course_id == Enrolment.course_id,
                                     ModuleProgress.module_key == Module.key))
-    # Only the columns the page reads (any other loads on first access, with a query). Fewer columns is cheaper
-    # everywhere, and with SQLite much more so in a threaded server: Python's sqlite3 releases the GIL around every
-    # column of every row it fetches, and each release lets another request's thread take over.
-    .options(
-        load_only(Module.key, Module.position, Module.title, Module.minutes, Module.objectives, Module.tasks,
-                  Module.quiz, Module.html, Module.render_hash),
-        contains_eager(Module.version)
-        .load_only(CourseVersion.title, CourseVersion.outline, CourseVersion.language, CourseVersion.audience,
-                   CourseVersion.pass_mark)
-        .contains_eager(CourseVersion.course).load_only(Course.slug),
-        load_only(Enrolment.course_id, Enrolment.withdrawn_at),
-        load_only(ModuleProgress.read_at, ModuleProgress.quiz_passed_at, ModuleProgress.best_score),
-    )
+    .where(Course.slug == bindparam("slug"))
 )
 _MODULE_TASKS = select(TaskCheck.task_index).where(
     TaskCheck.user_id == bindparam("user_id"), TaskCheck.course_id == bindparam("course_id"),
@@ -235,19 +238,23 @@ _MODULE_TASKS = select(TaskCheck.task_index).where(
 )
 
 
-def module_page(user, slug: str, key: str) -> tuple[Module, ModulePageState | None]:
-    """The published module (as catalogue.get_module) and the learner's state in it, for the module page.
+def module_page(user, slug: str, key: str) -> tuple["catalogue.ModuleView", ModulePageState | None]:
+    """The published module (a catalogue.ModuleView) and the learner's state in it, for the module page.
 
-    One query, and a second for the module's ticked tasks when it has tasks and the learner is enrolled;
-    the state is None when the learner never enrolled. NotFound when there is no such published module.
+    One query (plus one the first time this process shows the module); the state is None when the learner never
+    enrolled. NotFound when there is no such published module.
     """
-    row = db.session.execute(_MODULE_PAGE, {"slug": slug, "key": key, "user_id": user.id}).first()
+    row = db.session.connection().execute(_MODULE_PAGE, {"slug": slug, "key": key, "user_id": user.id}).first()
     if row is None:
         raise catalogue.module_not_found()
-    module, enrolment, completion_id, progress = row
-    if enrolment is None:
+    (module_id, render_hash, version_id, source_hash, enrolment_id, withdrawn_at, completion_id, read_at,
+     quiz_passed_at, best_score, ticked) = row
+    module = catalogue.module_view(module_id, render_hash, version_id, source_hash)
+    if enrolment_id is None:
         return module, None
-    return module, _page_state(user, module, enrolment, completion_id, progress, with_quiz=True)
+    progress = _ProgressRow(read_at, quiz_passed_at, best_score) if read_at or quiz_passed_at or best_score is not None else None
+    tasks = {int(i) for i in ticked.split(",")} if ticked else set()
+    return module, _page_state(module, withdrawn_at, completion_id, progress, tasks, with_quiz=True)
 
 
 def module_page_state(user, module, *, with_quiz: bool = True) -> ModulePageState | None:
@@ -260,18 +267,21 @@ def module_page_state(user, module, *, with_quiz: bool = True) -> ModulePageStat
     row = db.session.execute(_MODULE_ROW, params).first()
     if row is None:
         return None
-    return _page_state(user, module, *row, with_quiz=with_quiz)
+    enrolment, completion_id, progress = row
+    tasks = set(db.session.execute(_MODULE_TASKS, params).scalars()) if module.tasks else set()
+    return _page_state(module, enrolment.withdrawn_at, completion_id, progress, tasks, with_quiz=with_quiz)
 
 
-def _page_state(user, module, enrolment, completion_id, progress, *, with_quiz: bool) -> ModulePageState:
-    if module.tasks:
-        params = {"user_id": user.id, "course_id": enrolment.course_id, "key": module.key}
-        tasks = {module.key: set(db.session.execute(_MODULE_TASKS, params).scalars())}
-    else:
-        tasks = {}
+class _ProgressRow(NamedTuple):
+    read_at: datetime | None
+    quiz_passed_at: datetime | None
+    best_score: float | None
+
+
+def _page_state(module, withdrawn_at, completion_id, progress, tasks: set[int], *, with_quiz: bool) -> ModulePageState:
     entry = {"key": module.key, "title": module.title, "tasks": len(module.tasks or []), "quiz": module.has_quiz}
-    state = evaluate([entry], {module.key: progress} if progress else {}, tasks)[module.key]
-    page = ModulePageState(enrolment=enrolment, module=state, course_completed=completion_id is not None)
+    state = evaluate([entry], {module.key: progress} if progress else {}, {module.key: tasks})[module.key]
+    page = ModulePageState(withdrawn=withdrawn_at is not None, module=state, course_completed=completion_id is not None)
     if with_quiz and module.has_quiz and page.active:
         page.questions = quiz.show_quiz(module)
         page.quiz_token = quiz.new_token()

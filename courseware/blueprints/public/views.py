@@ -34,10 +34,9 @@ def course(slug):
 def module(slug, key):
     module, state = progress.module_page(current_user, slug, key)
     version = module.version
-    previous, following = catalogue.neighbours(version, key)
     return render_template(
         "public/module.html", module=module, version=version, course=version.course,
-        previous=previous, following=following, state=state,
+        previous=module.previous, following=module.following, state=state,
     )
 
 
