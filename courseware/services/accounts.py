@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, exists, select, update
+from sqlalchemy.orm import make_transient_to_detached
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Conflict, InvalidInput, NotFound
@@ -46,6 +47,21 @@ def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound(_("The user does not exist."))
+    return user
+
+
+def adopt_user_row(values: dict) -> User:
+    """A User in the session from a row that another query read (attribute name -> value), with no query.
+
+    For hot pages that read the logged-in user's row together with their own data: Flask-Login's user loader then
+    finds the user in the session instead of querying (see blueprints.auth.load_user).
+    """
+    found = db.session.identity_map.get(db.session.identity_key(User, values["id"]))
+    if found is not None:
+        return found
+    user = User(**values)
+    make_transient_to_detached(user)  # as if loaded: no pending changes, nothing to flush
+    db.session.add(user)
     return user
 
 

@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import contains_eager
@@ -149,16 +150,19 @@ class ModuleView:
         return bool(self.quiz and self.quiz.get("questions"))
 
 
-# Module views by (module id, render hash, version id, version source hash). Module and version rows are only ever
-# inserted (a re-import makes a new version with new rows), so an entry never goes stale; the hashes in the key
-# guard against SQLite reusing the id of a deleted row. One per process; app servers need not agree.
-_MODULE_VIEWS = LRU(2048)
+def module_view(module_id: int, render_hash: str, version_id: int, source_hash: str, course_id: int,
+                slug: str) -> ModuleView:
+    """The module view for a row of a published module (from the cache, or one query on the first view).
 
-
-def module_view(module_id: int, render_hash: str, version_id: int, source_hash: str) -> ModuleView:
-    """The module view for a row of a published module (from the cache, or one query on the first view)."""
-    key = (module_id, render_hash, version_id, source_hash)
-    view = _MODULE_VIEWS.get(key)
+    The cache is per app and process, keyed by everything the row says about the module. Module and version rows
+    are only ever inserted (a re-import makes a new version with new rows), so an entry never goes stale; the
+    hashes, the course and the slug in the key guard against SQLite reusing the id of a deleted row.
+    """
+    key = (module_id, render_hash, version_id, source_hash, course_id, slug)
+    views = current_app.extensions.get("courseware_module_views")
+    if views is None:
+        views = current_app.extensions.setdefault("courseware_module_views", LRU(2048))
+    view = views.get(key)
     if view is None:
         module = db.session.execute(
             select(Module).where(Module.id == module_id).options(
@@ -167,7 +171,7 @@ def module_view(module_id: int, render_hash: str, version_id: int, source_hash: 
             .join(Course, Course.id == CourseVersion.course_id)
         ).scalar_one()
         view = _make_view(module)
-        _MODULE_VIEWS.put(key, view)
+        views.put(key, view)
     return view
 
 

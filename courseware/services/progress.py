@@ -14,8 +14,9 @@ from sqlalchemy import String, and_, bindparam, cast, func, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import Completion, Course, CourseVersion, Enrolment, Module, ModuleProgress, Provider, TaskCheck
-from . import catalogue, quiz
+from ..models import (Completion, Course, CourseVersion, Enrolment, Module, ModuleProgress, Provider, TaskCheck,
+                      User)
+from . import accounts, catalogue, quiz
 
 
 # --- States ------------------------------------------------------------------------------------------------------
@@ -219,7 +220,8 @@ _TICKED = (
     .scalar_subquery()
 )
 _MODULE_PAGE = (
-    select(Module.id, Module.render_hash, CourseVersion.id, CourseVersion.source_hash, Enrolment.id,
+    select(Module.id, Module.render_hash, CourseVersion.id, CourseVersion.source_hash, Course.id, Course.slug,
+           Enrolment.id,
            Enrolment.withdrawn_at, Completion.id, ModuleProgress.read_at, ModuleProgress.quiz_passed_at,
            ModuleProgress.best_score, _TICKED)
     .select_from(Course)
@@ -232,29 +234,42 @@ _MODULE_PAGE = (
                                     ModuleProgress.module_key == Module.key))
     .where(Course.slug == bindparam("slug"))
 )
+# The same with the logged-in user's row, so the page needs no separate query for Flask-Login (see module_page).
+_USER_ATTRS = [(attr.key, attr.columns[0]) for attr in User.__mapper__.column_attrs]
+_MODULE_PAGE_AND_USER = _MODULE_PAGE.add_columns(
+    *[column.label(f"user_{key}") for key, column in _USER_ATTRS]
+).outerjoin(User, User.id == bindparam("user_id"))
+_USER_FROM = len(_MODULE_PAGE.selected_columns)
 _MODULE_TASKS = select(TaskCheck.task_index).where(
     TaskCheck.user_id == bindparam("user_id"), TaskCheck.course_id == bindparam("course_id"),
     TaskCheck.module_key == bindparam("key"),
 )
 
 
-def module_page(user, slug: str, key: str) -> tuple["catalogue.ModuleView", ModulePageState | None]:
-    """The published module (a catalogue.ModuleView) and the learner's state in it, for the module page.
+def module_page(user_id: int, slug: str, key: str, *, load_user: bool = False):
+    """The published module (a catalogue.ModuleView), the learner's state in it and (with load_user) the User.
 
     One query (plus one the first time this process shows the module); the state is None when the learner never
-    enrolled. NotFound when there is no such published module.
+    enrolled. NotFound when there is no such published module. With load_user, the same query reads the user's
+    row and puts the User into the session (accounts.adopt_user_row), so that Flask-Login then loads it without
+    a query of its own; the caller must hold on to the returned user until then, as the session keeps only weak
+    references to unchanged objects.
     """
-    row = db.session.connection().execute(_MODULE_PAGE, {"slug": slug, "key": key, "user_id": user.id}).first()
+    stmt = _MODULE_PAGE_AND_USER if load_user else _MODULE_PAGE
+    row = db.session.connection().execute(stmt, {"slug": slug, "key": key, "user_id": user_id}).first()
     if row is None:
         raise catalogue.module_not_found()
-    (module_id, render_hash, version_id, source_hash, enrolment_id, withdrawn_at, completion_id, read_at,
-     quiz_passed_at, best_score, ticked) = row
-    module = catalogue.module_view(module_id, render_hash, version_id, source_hash)
+    user = None
+    if load_user and row[_USER_FROM] is not None:
+        user = accounts.adopt_user_row({key: value for (key, _), value in zip(_USER_ATTRS, row[_USER_FROM:])})
+    (module_id, render_hash, version_id, source_hash, course_id, course_slug, enrolment_id, withdrawn_at,
+     completion_id, read_at, quiz_passed_at, best_score, ticked) = row[:_USER_FROM]
+    module = catalogue.module_view(module_id, render_hash, version_id, source_hash, course_id, course_slug)
     if enrolment_id is None:
-        return module, None
+        return module, None, user
     progress = _ProgressRow(read_at, quiz_passed_at, best_score) if read_at or quiz_passed_at or best_score is not None else None
     tasks = {int(i) for i in ticked.split(",")} if ticked else set()
-    return module, _page_state(module, withdrawn_at, completion_id, progress, tasks, with_quiz=True)
+    return module, _page_state(module, withdrawn_at, completion_id, progress, tasks, with_quiz=True), user
 
 
 def module_page_state(user, module, *, with_quiz: bool = True) -> ModulePageState | None:

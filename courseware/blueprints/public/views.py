@@ -1,7 +1,8 @@
 """Public pages: the catalogue, course pages, module pages, course assets, language and privacy."""
 from flask import abort, current_app, redirect, render_template, request, send_file, session
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from ...errors import NotFound
 from ...extensions import db
 from ...services import catalogue, progress
 from ..auth.next_url import safe_next
@@ -30,14 +31,37 @@ def course(slug):
 
 
 @bp.route("/courses/<slug>/<key>")
-@login_required
 def module(slug, key):
-    module, state = progress.module_page(current_user, slug, key)
+    # The most viewed page: one query reads the module, the learner's state and (for Flask-Login) the user's row.
+    # Flask-Login still decides who is logged in (session protection, remember cookie) before anything is shown.
+    session_user_id = _session_user_id()
+    found = not_found = None
+    if session_user_id is not None:
+        try:
+            found = progress.module_page(session_user_id, slug, key, load_user=True)
+        except NotFound as error:
+            not_found = error
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if not_found is not None:
+        raise not_found
+    if found is None or current_user.id != session_user_id:
+        found = progress.module_page(current_user.id, slug, key)
+    module, state, _user = found
     version = module.version
     return render_template(
         "public/module.html", module=module, version=version, course=version.course,
         previous=module.previous, following=module.following, state=state,
     )
+
+
+def _session_user_id() -> int | None:
+    """The user id Flask-Login keeps in the session (its `_user_id` key), if it is a number."""
+    value = session.get("_user_id")
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 @bp.route("/courses/<slug>/assets/<path:path>")
