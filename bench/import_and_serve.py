@@ -5,7 +5,7 @@ module page and a bare Flask page of the same size from the same server (waitres
 requests/s of both and their ratio. Targets: first import < 10 s, unchanged re-import >= 10x faster, module page
 >= half the throughput of the bare page.
 
-    .venv/bin/python bench/import_and_serve.py [--courses 50] [--modules 10] [--seconds 5] [--clients 8]
+    .venv/bin/python bench/import_and_serve.py [--courses 50] [--modules 10] [--seconds 5] [--clients 8] [--threads 4]
 """
 import argparse
 import http.client
@@ -86,23 +86,19 @@ def build_app(tmp: Path, courses_dir: Path):
     })
 
 
-def serve(tmp: str, courses_dir: str, port: int, size_file: str, ready) -> None:
-    """Server process: the real app plus a bare page of the module page's size, on waitress."""
+def serve(tmp: str, courses_dir: str, port: int, sizes_file: str, threads: int, ready) -> None:
+    """Server process: the real app plus bare pages of the module pages' sizes, on waitress."""
+    import json
     import logging
 
     import waitress
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" is expected under load
     app = build_app(Path(tmp), Path(courses_dir))
-    size = int(Path(size_file).read_text())
-    bare = "x" * size
-
-    @app.route("/bench/bare")
-    def bare_page():
-        return bare
-
+    for name, size in json.loads(Path(sizes_file).read_text()).items():
+        app.add_url_rule(f"/bench/bare-{name}", f"bare_{name}", lambda body="x" * size: body)
     ready.set()
-    waitress.serve(app, host="127.0.0.1", port=port, threads=int(os.environ.get("BENCH_THREADS", 4)), _quiet=True)
+    waitress.serve(app, host="127.0.0.1", port=port, threads=threads, _quiet=True)
 
 
 def browser_cookie(port: int, path: str, cookie: str) -> str:
@@ -156,6 +152,7 @@ def main() -> int:
     parser.add_argument("--modules", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=4, help="waitress worker threads")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="cw-bench-"))
@@ -176,51 +173,75 @@ def main() -> int:
         again = import_packages(None)
         db.session.commit()
         again_s = time.perf_counter() - t0
-        user = create_user(email="bench@example.no", name="Bench", password="bench-password-1", role="learner")
+        from courseware.models import Firm
+        from courseware.services.enrolment import enrol
+
+        # Two learners: one who has not enrolled (the page offers enrolment) and one working through the course
+        # (the page has the read button, the tasks and a freshly shuffled quiz with a one-time token).
+        visitor = create_user(email="bench@example.no", name="Bench", password="bench-password-1", role="learner")
+        firm = Firm(orgnr="817920632", name="Bench AS")
+        db.session.add(firm)
+        db.session.flush()
+        learner = create_user(email="laerling@example.no", name="Lærling", password="bench-password-1", role="learner")
+        learner.firm_id = firm.id
+        from courseware.services.catalogue import get_course
+
+        enrol(learner, get_course("bench-kurs-000"))
         db.session.commit()
-        user_id = user.id
+        user_ids = {"visitor": visitor.id, "learner": learner.id}
     print(f"first import:      {first_s:7.2f} s  ({len(first.new)} new, {len(first.refused)} refused)")
     print(f"unchanged import:  {again_s:7.2f} s  ({len(again.unchanged)} unchanged)  -> {first_s / again_s:5.1f}x faster")
 
-    client = app.test_client()
-    with client.session_transaction() as sess:
-        sess["_user_id"] = str(user_id)
-        sess["_fresh"] = True
+    import json
+
     module_path = "/courses/bench-kurs-000/modul-5"
-    page = client.get(module_path)
-    assert page.status_code == 200, page.status_code
-    cookie = "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
-    size_file = tmp / "size.txt"
-    size_file.write_text(str(len(page.data)))
+    cookies, sizes = {}, {}
+    for name, user_id in user_ids.items():
+        client = app.test_client()
+        with client.session_transaction() as sess:
+            sess["_user_id"] = str(user_id)
+            sess["_fresh"] = True
+        page = client.get(module_path)
+        assert page.status_code == 200, page.status_code
+        cookies[name] = "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
+        sizes[name] = len(page.data)
+    sizes_file = tmp / "sizes.json"
+    sizes_file.write_text(json.dumps(sizes))
 
     port = free_port()
     ctx = mp.get_context("spawn")
     ready = ctx.Event()
-    server = ctx.Process(target=serve, args=(str(tmp), str(courses_dir), port, str(size_file), ready), daemon=True)
+    server = ctx.Process(target=serve, args=(str(tmp), str(courses_dir), port, str(sizes_file), args.threads, ready),
+                         daemon=True)
     server.start()
     ready.wait(30)
     time.sleep(0.5)
+    rounds = max(1, int(args.seconds))
+    results = {}
     try:
-        cookie = browser_cookie(port, module_path, cookie)
-        load(port, "/bench/bare", cookie, 1, args.clients)  # warm-up
-        load(port, module_path, cookie, 1, args.clients)
-        # Alternate short windows of both pages, so background load on a shared machine hits both alike.
-        rounds = max(1, int(args.seconds))
-        bare_rates, module_rates, bare_err, module_err = [], [], 0, 0
-        for _ in range(rounds):
-            rate, errors = load(port, "/bench/bare", cookie, 1, args.clients)
-            bare_rates.append(rate)
-            bare_err += errors
-            rate, errors = load(port, module_path, cookie, 1, args.clients)
-            module_rates.append(rate)
-            module_err += errors
-        bare_rate, module_rate = sum(bare_rates) / rounds, sum(module_rates) / rounds
+        for name in user_ids:
+            cookie = browser_cookie(port, module_path, cookies[name])
+            bare_path = f"/bench/bare-{name}"
+            load(port, bare_path, cookie, 1, args.clients)  # warm-up
+            load(port, module_path, cookie, 1, args.clients)
+            # Alternate short windows of both pages, so background load on a shared machine hits both alike.
+            bare_rates, module_rates, errors = [], [], 0
+            for _ in range(rounds):
+                rate, failed = load(port, bare_path, cookie, 1, args.clients)
+                bare_rates.append(rate)
+                errors += failed
+                rate, failed = load(port, module_path, cookie, 1, args.clients)
+                module_rates.append(rate)
+                errors += failed
+            results[name] = (sum(bare_rates) / rounds, sum(module_rates) / rounds, errors)
     finally:
         server.terminate()
-    print(f"page size:         {len(page.data)} bytes")
-    print(f"bare Flask page:   {bare_rate:7.0f} req/s  ({bare_err} errors)")
-    print(f"module page:       {module_rate:7.0f} req/s  ({module_err} errors)")
-    print(f"ratio module/bare: {module_rate / bare_rate:7.2f}  (target >= 0.5; {rounds} alternating 1 s rounds)")
+    print(f"server:            waitress, {args.threads} threads; {args.clients} keep-alive clients; "
+          f"{rounds} alternating 1 s rounds per page")
+    labels = {"visitor": "not enrolled", "learner": "enrolled, quiz"}
+    for name, (bare_rate, module_rate, errors) in results.items():
+        print(f"module page, {labels[name]:14s} {sizes[name]:6d} bytes: {module_rate:6.0f} req/s, "
+              f"bare page {bare_rate:6.0f} req/s, ratio {module_rate / bare_rate:4.2f} (target >= 0.5; {errors} errors)")
     return 0
 
 

@@ -20,7 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     _derive_settings(app)
 
-    from . import extensions, i18n, security, templating
+    from . import extensions, i18n, page_shell, security, templating
     from .blueprints import register_blueprints
     from .cli import register_cli
 
@@ -30,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.limiter.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    page_shell.init_app(app)
     templating.init_app(app)
     register_blueprints(app)
     register_cli(app)

@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from ...errors import NotFound
 from ...extensions import db
+from ...page_shell import shells
 from ...services import catalogue, progress
 from ..auth.next_url import safe_next
 from . import bp
@@ -49,9 +50,14 @@ def module(slug, key):
         found = progress.module_page(current_user.id, slug, key)
     module, state, _user = found
     version = module.version
-    return render_template(
-        "public/module.html", module=module, version=version, course=version.course,
-        previous=module.previous, following=module.following, state=state,
+    activity = render_template("learner/_module_activity.html", module=module, version=version,
+                               course=version.course, state=state)
+    # The rest of the page depends only on the module, the language and the menu (role, in a firm or not).
+    shell_key = (module.id, module.render_hash, version.id, version.source_hash, version.course.slug,
+                 current_user.role, current_user.firm_id is not None)
+    return shells().render(
+        "public/module.html", shell_key, holes={"activity": activity}, module=module, version=version,
+        course=version.course, previous=module.previous, following=module.following,
     )
 
 
