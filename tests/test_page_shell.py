@@ -1,0 +1,140 @@
+"""The module page as a page shell (page_shell.py): rendered once per module, language and menu, with the learner's
+activity, the CSRF token and flashed messages filled in on every request."""
+import re
+
+import pytest
+from flask import g, template_rendered
+from flask_babel import refresh
+from sqlalchemy import update
+
+from courseware.extensions import db
+from courseware.models import Enrolment, User
+from courseware.services import enrolment
+
+from .learning_factory import load, make_course, make_firm
+
+
+@pytest.fixture
+def renders(app):
+    """Names of the templates rendered, in order."""
+    names = []
+
+    def record(_sender, template, context, **_extra):
+        names.append(template.name)
+
+    template_rendered.connect(record, app)
+    yield names
+    template_rendered.disconnect(record, app)
+
+
+def _get(client, url):
+    # The tests' requests share one app context: forget the user and token it cached, as a new request would.
+    db.session.expunge_all()
+    for name in ("_login_user", "csrf_token"):
+        g.pop(name, None)
+    refresh()  # Flask-Babel's cached locale
+    return client.get(url, follow_redirects=False)
+
+
+def test_shell_is_rendered_once_and_the_activity_every_time(client, login, make_user, renders):
+    make_course("kurs")
+    login(make_user("learner", firm_id=make_firm().id))
+    for _ in range(3):
+        page = _get(client, "/courses/kurs/intro")
+        assert page.status_code == 200
+    assert renders.count("public/module.html") == 1
+    assert renders.count("learner/_module_activity.html") == 3
+    html = page.get_data(as_text=True)
+    assert "cw-hole-" not in html
+    assert "Enrol in the course" in html and 'id="activity"' in html
+    assert html.index("Hvorfor digitalisere?") < html.index('id="activity"') < html.index('class="module-nav"')
+
+
+def test_each_learner_sees_their_own_activity_in_the_shared_shell(client, login, make_user, renders):
+    course = make_course("kurs")
+    enrolled = make_user("learner", firm_id=make_firm().id)
+    enrolment.enrol(enrolled, load(course))
+    db.session.commit()
+    other = make_user("learner", firm_id=enrolled.firm_id)
+    enrolled_id, other_id = enrolled.id, other.id
+
+    login(enrolled)
+    mine = _get(client, "/courses/kurs/intro").get_data(as_text=True)
+    login(db.session.get(User, other_id))
+    theirs = _get(client, "/courses/kurs/intro").get_data(as_text=True)
+    assert renders.count("public/module.html") == 1  # same module, language and menu
+    assert "Mark as read" in mine and "Enrol in the course" not in mine
+    assert "Enrol in the course" in theirs and "Mark as read" not in theirs
+
+
+def test_the_menu_follows_the_role(client, login_as, renders):
+    make_course("kurs")
+    login_as("author")
+    author_page = _get(client, "/courses/kurs/intro").get_data(as_text=True)
+    login_as("learner")
+    learner_page = _get(client, "/courses/kurs/intro").get_data(as_text=True)
+    assert renders.count("public/module.html") == 2
+    assert ">Studio<" in author_page and ">Studio<" not in learner_page
+
+
+def test_the_language_follows_the_user(client, login, make_user):
+    make_course("kurs")
+    user = make_user("learner", firm_id=make_firm().id)
+    login(user)
+    english = _get(client, "/courses/kurs/intro").get_data(as_text=True)
+    db.session.execute(update(User).where(User.id == user.id).values(locale="nb"))
+    db.session.commit()
+    bokmaal = _get(client, "/courses/kurs/intro").get_data(as_text=True)
+    assert "Log out" in english and "Logg ut" in bokmaal
+    assert '<html lang="nb">' in bokmaal
+
+
+def test_flashed_messages_show_once(client, login, make_user):
+    course = make_course("kurs")
+    user = make_user("learner", firm_id=make_firm().id)
+    enrolment.enrol(user, load(course))
+    db.session.commit()
+    login(user)
+    _get(client, "/courses/kurs/intro")
+    response = client.post("/me/courses/kurs/intro/read")
+    assert response.status_code == 302
+    after = _get(client, response.headers["Location"]).get_data(as_text=True)
+    assert "Marked as read." in after and 'class="flashes"' in after
+    again = _get(client, "/courses/kurs/intro").get_data(as_text=True)
+    assert "Marked as read." not in again and 'class="flashes"' not in again
+
+
+def test_a_query_string_renders_without_a_shell(client, login_as, renders):
+    make_course("kurs")
+    login_as("learner")
+    html = _get(client, "/courses/kurs/intro?utm_source=nyhetsbrev").get_data(as_text=True)
+    assert "cw-hole-" not in html and 'id="activity"' in html
+    assert 'name="next" value="/courses/kurs/intro?utm_source=nyhetsbrev"' in html
+    _get(client, "/courses/kurs/intro?utm_source=nyhetsbrev")
+    assert renders.count("public/module.html") == 2  # not cached per query string
+
+
+def test_course_text_that_looks_like_a_hole_is_printed_as_it_is(client, login_as):
+    make_course("kurs", modules=[{"key": "intro", "title": "cw-hole-0123456789abcdef01234567-csrf"}])
+    login_as("learner")
+    html = _get(client, "/courses/kurs/intro").get_data(as_text=True)
+    assert "cw-hole-0123456789abcdef01234567-csrf" in html
+
+
+class TestWithCsrf:
+    @pytest.fixture
+    def app_config(self):
+        return {"WTF_CSRF_ENABLED": True}
+
+    def test_every_form_has_this_sessions_token_and_it_works(self, client, login, make_user):
+        course_id = make_course("kurs").id
+        user = make_user("learner", firm_id=make_firm().id)
+        user_id = user.id
+        login(user)
+        html = _get(client, "/courses/kurs/intro").get_data(as_text=True)
+        tokens = re.findall(r'name="csrf_token" value="([^"]+)"', html)
+        assert len(tokens) == 3  # log out, enrol, language
+        assert len(set(tokens)) == 1 and "cw-hole-" not in tokens[0]
+        response = client.post("/me/courses/kurs/enrol", data={"csrf_token": tokens[0]})
+        assert response.status_code == 302
+        assert db.session.query(Enrolment).filter_by(user_id=user_id, course_id=course_id).count() == 1
