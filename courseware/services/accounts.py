@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Conflict, InvalidInput, NotFound
@@ -59,8 +60,10 @@ def adopt_user_row(values: dict) -> User:
     found = db.session.identity_map.get(db.session.identity_key(User, values["id"]))
     if found is not None:
         return found
-    user = User(**values)
-    make_transient_to_detached(user)  # as if loaded: no pending changes, nothing to flush
+    user = User.__mapper__.class_manager.new_instance()
+    for key, value in values.items():
+        set_committed_value(user, key, value)  # as loaded: no history, nothing to flush
+    make_transient_to_detached(user)
     db.session.add(user)
     return user
 
