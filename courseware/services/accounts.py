@@ -4,7 +4,7 @@ import hmac
 import secrets
 from datetime import datetime
 
-from flask import current_app
+from flask import current_app, g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -51,21 +51,26 @@ def get_user(user_id: int) -> User:
     return user
 
 
-def adopt_user_row(values: dict) -> User:
-    """A User in the session from a row that another query read (attribute name -> value), with no query.
+def prefetch_user(values: dict) -> User:
+    """Hand Flask-Login this request's user from a row another query read (attribute name -> value).
 
-    For hot pages that read the logged-in user's row together with their own data: Flask-Login's user loader then
-    finds the user in the session instead of querying (see blueprints.auth.load_user).
+    For the hottest page, whose one query also reads the logged-in user's row: the User is built as if loaded (all
+    columns set, no pending changes) but not added to the database session, and blueprints.auth.load_user returns
+    it instead of querying, when Flask-Login asks for that user in this request. Only for pages that do not change
+    the user: the instance is detached, so nothing done to it is saved.
     """
-    found = db.session.identity_map.get(db.session.identity_key(User, values["id"]))
-    if found is not None:
-        return found
     user = User.__mapper__.class_manager.new_instance()
     for key, value in values.items():
-        set_committed_value(user, key, value)  # as loaded: no history, nothing to flush
-    make_transient_to_detached(user)
-    db.session.add(user)
+        set_committed_value(user, key, value)  # as loaded: no history
+    make_transient_to_detached(user)  # with its identity, as if it had been loaded and the session closed
+    g.courseware_prefetched_user = user
     return user
+
+
+def take_prefetched_user(user_id: int) -> User | None:
+    """The user prefetch_user left for this request, if it is this user (once)."""
+    user = g.pop("courseware_prefetched_user", None)
+    return user if user is not None and user.id == user_id else None
 
 
 def create_user(*, email: str, name: str, password: str, role: str = "learner", provider=None) -> User:

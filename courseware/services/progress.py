@@ -255,9 +255,7 @@ def module_page(user_id: int, slug: str, key: str, *, load_user: bool = False):
 
     One query (plus one the first time this process shows the module); the state is None when the learner never
     enrolled. NotFound when there is no such published module. With load_user, the same query reads the user's
-    row and puts the User into the session (accounts.adopt_user_row), so that Flask-Login then loads it without
-    a query of its own; the caller must hold on to the returned user until then, as the session keeps only weak
-    references to unchanged objects.
+    row and hands the User to Flask-Login (accounts.prefetch_user), which then needs no query of its own.
     """
     query = _FAST_MODULE_PAGE_AND_USER if load_user else _FAST_MODULE_PAGE
     row = query.first(slug=slug, key=key, user_id=user_id)
@@ -265,7 +263,7 @@ def module_page(user_id: int, slug: str, key: str, *, load_user: bool = False):
         raise catalogue.module_not_found()
     user = None
     if load_user and row[_USER_FROM] is not None:
-        user = accounts.adopt_user_row({key: value for (key, _), value in zip(_USER_ATTRS, row[_USER_FROM:])})
+        user = accounts.prefetch_user({key: value for (key, _), value in zip(_USER_ATTRS, row[_USER_FROM:])})
     (module_id, render_hash, version_id, source_hash, course_id, course_slug, enrolment_id, withdrawn_at,
      completion_id, read_at, quiz_passed_at, best_score, ticked) = row[:_USER_FROM]
     module = catalogue.module_view(module_id, render_hash, version_id, source_hash, course_id, course_slug)

@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, select
 
 from ...extensions import db, login_manager
 from ...models import User
+from ...services.accounts import take_prefetched_user
 
 bp = Blueprint("auth", __name__)
 
@@ -30,6 +31,10 @@ def load_user(user_id: str) -> User | None:
         user_id = int(user_id)
     except (TypeError, ValueError):
         return None
+    # The module page reads the user's row with its own query (accounts.prefetch_user).
+    found = take_prefetched_user(user_id)
+    if found is not None:
+        return found
     # Like Session.get: an instance this session already holds is returned without a query.
     found = db.session.identity_map.get(db.session.identity_key(User, user_id))
     if found is not None:
