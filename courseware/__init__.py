@@ -27,7 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(Path(__file__).parent / "migrations"))
     extensions.csrf.init_app(app)
-    extensions.limiter.init_app(app)
+    extensions.init_limiter(app)
     i18n.init_app(app)
     security.init_app(app)
     page_shell.init_app(app)

@@ -88,3 +88,17 @@ def test_two_app_instances_share_the_count_through_redis(app, client, tmp_path):
         store = redis.Redis(host="127.0.0.1", port=6379, db=15)
         for key in store.scan_iter(match=f"*{ip}*"):
             store.delete(key)
+
+
+def test_no_app_wide_limit_check_unless_configured(database_url, tmp_path):
+    """Views declare their limits; the app-wide before_request check is only there when app-wide limits are set."""
+    from courseware import create_app
+    from courseware.extensions import limiter
+
+    def has_hook(config):
+        app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x",
+                          "COURSES_DIR": str(tmp_path), **config})
+        return limiter._check_request_limit in app.before_request_funcs.get(None, [])
+
+    assert not has_hook({})
+    assert has_hook({"RATELIMIT_DEFAULT": "1000 per hour"})
