@@ -7,6 +7,11 @@ holes: the CSRF token of the layout's forms, the flashed messages, and the page'
 module page, the learner's activity), which the view renders from a small template.
 
     shells.render("public/module.html", key, holes={"activity": activity_html}, module=..., ...)
+    shells.fragment("learner/_module_activity.html", key, holes={"quiz_token": ...}, state=..., ...)
+
+A fragment is the same for a part of a page: the learner's activity on the module page is the same for every
+learner in the same state (read or not, which tasks are ticked, quiz passed, ...), except for the quiz, whose
+choices are shuffled and whose one-time token is new on every view; those are its holes.
 
 A hole is a marker with a random per-process nonce, so no course text can contain one. The template prints the
 per-request parts through `hole(name)` (and `csrf_token()` and the flashes in base.html print theirs when a shell
@@ -39,22 +44,31 @@ class PageShells:
 
     def render(self, template: str, key: tuple, holes: dict[str, str], **context) -> str:
         """The page for `key` with its holes filled: `holes` plus "csrf" and "flashes" (always filled here)."""
+        return self._fill(template, key, holes, context, page=True)
+
+    def fragment(self, template: str, key: tuple, holes: dict[str, str], **context) -> str:
+        """A part of a page (rendered on its own, without the layout) for `key`, with `holes` and "csrf" filled."""
+        return self._fill(template, key, holes, context, page=False)
+
+    def _fill(self, template: str, key: tuple, holes: dict[str, str], context: dict, *, page: bool) -> str:
         if request.query_string:  # the language form's "next" holds it: not worth a shell per query string
             return render_template(template, hole=lambda name: Markup(holes[name]), **context)
         full_key = (template, str(get_locale()), request.script_root, request.path) + tuple(key)
         parts = self._cache.get(full_key)
         if parts is None:
             names = set(holes) | {"csrf", "flashes"}
+            extra = {"flashes_hole": self.marker("flashes")} if page else {}
             shell = render_template(template, hole=self.marker, csrf_token=lambda: str(self.marker("csrf")),
-                                    flashes_hole=self.marker("flashes"), **context)
+                                    **extra, **context)
             parts = tuple(self._pattern.split(shell))
             found = set(parts[1::2])
-            if not found <= names or "flashes" not in found:
+            if not found <= names or (page and "flashes" not in found):
                 raise RuntimeError(f"{template}: holes {sorted(found)} do not match {sorted(names)}")
             self._cache.put(full_key, parts)
         values = dict(holes)
         values["csrf"] = csrf_token() if "csrf" in parts[1::2] else ""
-        values["flashes"] = _flashes() if "_flashes" in session else ""
+        if page:
+            values["flashes"] = _flashes() if "_flashes" in session else ""
         return "".join(values[part] if i % 2 else part for i, part in enumerate(parts))
 
     def clear(self) -> None:

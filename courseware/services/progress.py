@@ -106,6 +106,12 @@ class ModulePageState:
     def active(self) -> bool:
         return not self.withdrawn
 
+    def fragment_key(self) -> tuple:
+        """Everything learner/_module_activity.html shows of this state but the quiz's holes (see page_shell.py)."""
+        ms = self.module
+        return (self.withdrawn, self.course_completed, ms.read, tuple(sorted(ms.tasks_done)), ms.task_count,
+                ms.has_quiz, ms.quiz_passed, ms.best_score, self.pass_mark)
+
 
 def evaluate(outline: list[dict], rows: dict[str, object], tasks: dict[str, set[int]]) -> dict[str, ModuleState]:
     """Module states for an outline from progress rows (by key) and ticked task numbers (by key)."""

@@ -1,5 +1,5 @@
 """Public pages: the catalogue, course pages, module pages, course assets, language and privacy."""
-from flask import abort, current_app, redirect, render_template, request, send_file, session
+from flask import abort, current_app, get_template_attribute, redirect, render_template, request, send_file, session
 from flask_login import current_user
 
 from ...errors import NotFound
@@ -50,15 +50,26 @@ def module(slug, key):
         found = progress.module_page(current_user.id, slug, key)
     module, state, _user = found
     version = module.version
-    activity = render_template("learner/_module_activity.html", module=module, version=version,
-                               course=version.course, state=state)
+    # The learner's part is the same for everyone in the same state, but for the quiz's token and shuffled choices.
+    module_key = (module.id, module.render_hash, version.id, version.source_hash, version.course.slug)
+    quiz = {"quiz_token": "", "quiz_questions": ""}
+    if state is not None and state.questions:
+        quiz = {"quiz_token": state.quiz_token, "quiz_questions": str(_quiz_questions()(state.questions))}
+    activity = shells().fragment(
+        "learner/_module_activity.html",
+        module_key + (bool(current_user.firm_id), state.fragment_key() if state is not None else None),
+        holes=quiz, module=module, version=version, course=version.course, state=state,
+    )
     # The rest of the page depends only on the module, the language and the menu (role, in a firm or not).
-    shell_key = (module.id, module.render_hash, version.id, version.source_hash, version.course.slug,
-                 current_user.role, current_user.firm_id is not None)
+    shell_key = module_key + (current_user.role, current_user.firm_id is not None)
     return shells().render(
         "public/module.html", shell_key, holes={"activity": activity}, module=module, version=version,
         course=version.course, previous=module.previous, following=module.following,
     )
+
+
+def _quiz_questions():
+    return get_template_attribute("learner/_quiz_questions.html", "quiz_questions")
 
 
 def _session_user_id() -> int | None:
