@@ -4,7 +4,7 @@ Templates get `_`, `gettext` and `ngettext` bound to the translations of the pag
 render), with the same newstyle semantics as Jinja's i18n extension; Flask-Babel's own template callables resolve
 the request's translations again on every string, which was a large part of rendering a page.
 """
-from functools import cache
+from functools import cache, lru_cache
 
 from babel import Locale
 from flask import Flask, current_app, has_request_context, request, session
@@ -13,6 +13,8 @@ from flask_babel import get_translations
 from flask_login import current_user
 from jinja2 import pass_eval_context
 from markupsafe import Markup
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 
 def get_locale() -> Locale:
@@ -36,12 +38,19 @@ def _language() -> str:
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
-    best = request.accept_languages.best_match(list(languages) + ["no", "nb-NO", "nn-NO"])
+    best = _browser_language(request.headers.get("Accept-Language", ""), tuple(languages))
+    return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@lru_cache(maxsize=512)
+def _browser_language(header: str, languages: tuple) -> str | None:
+    """The best of our languages for a browser's Accept-Language header (browsers send a handful of variants)."""
+    best = LanguageAccept(parse_accept_header(header)).best_match(list(languages) + ["no", "nb-NO", "nn-NO"])
     if best in ("no", "nb-NO"):
         return "nb"
     if best == "nn-NO":
         return "nn"
-    return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return best
 
 
 def init_app(app: Flask) -> None:

@@ -144,6 +144,7 @@ class ModuleView:
     version: VersionView
     previous: dict | None
     following: dict | None
+    parsed_questions: tuple = ()  # the quiz's questions, parsed once (quiz.questions_of)
 
     @property
     def has_quiz(self) -> bool:
@@ -181,10 +182,12 @@ def _make_view(module: Module) -> ModuleView:
     version = VersionView(v.id, v.source_hash, v.title, outline, v.language, v.audience, float(v.pass_mark),
                           CourseRef(v.course.id, v.course.slug))
     previous, following = neighbours(v, module.key)
+    from .quiz import questions_of
+
     return ModuleView(
         module.id, module.key, module.position, module.title, module.minutes, tuple(module.objectives or ()),
         tuple(module.tasks or ()), MappingProxyType(dict(module.quiz or {})), module.html, module.render_hash, version,
-        previous, following,
+        previous, following, questions_of(module),
     )
 
 

@@ -105,10 +105,21 @@ def is_token(value: str | None) -> bool:
     return bool(value) and len(value) == TOKEN_BYTES * 2 and all(c in "0123456789abcdef" for c in value)
 
 
+def questions_of(module) -> tuple:
+    """The module's questions, parsed (a catalogue.ModuleView keeps them parsed: it never changes)."""
+    parsed = getattr(module, "parsed_questions", None)
+    return parsed if parsed is not None else tuple(_questions(module.key, module.quiz))
+
+
 def show_quiz(module, rng: random.Random | None = None) -> list[ShownQuestion]:
     """The module's questions for the form, with choices shuffled anew on every call and no answers."""
-    rng = rng or random.SystemRandom()
-    return [question.show(rng) for question in _questions(module.key, module.quiz)]
+    rng = rng or _SHUFFLE
+    return [question.show(rng) for question in questions_of(module)]
+
+
+# Shuffling only varies where the right answer stands (choice ids tell nothing), so it needs no cryptographic
+# randomness; the generator is seeded from the operating system's randomness when the process starts.
+_SHUFFLE = random.Random()
 
 
 def pass_mark(module) -> float:

@@ -42,12 +42,13 @@ def module(slug, key):
             found = progress.module_page(session_user_id, slug, key, load_user=True)
         except NotFound as error:
             not_found = error
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()  # one lookup through the proxy, not five
+    if not user.is_authenticated:
         return current_app.login_manager.unauthorized()
     if not_found is not None:
         raise not_found
-    if found is None or current_user.id != session_user_id:
-        found = progress.module_page(current_user.id, slug, key)
+    if found is None or user.id != session_user_id:
+        found = progress.module_page(user.id, slug, key)
     module, state, _user = found
     version = module.version
     # The learner's part is the same for everyone in the same state, but for the quiz's token and shuffled choices.
@@ -57,11 +58,11 @@ def module(slug, key):
         quiz = {"quiz_token": state.quiz_token, "quiz_questions": str(_quiz_questions()(state.questions))}
     activity = shells().fragment(
         "learner/_module_activity.html",
-        module_key + (bool(current_user.firm_id), state.fragment_key() if state is not None else None),
+        module_key + (bool(user.firm_id), state.fragment_key() if state is not None else None),
         holes=quiz, module=module, version=version, course=version.course, state=state,
     )
     # The rest of the page depends only on the module, the language and the menu (role, in a firm or not).
-    shell_key = module_key + (current_user.role, current_user.firm_id is not None)
+    shell_key = module_key + (user.role, user.firm_id is not None)
     return shells().render(
         "public/module.html", shell_key, holes={"activity": activity}, module=module, version=version,
         course=version.course, previous=module.previous, following=module.following,
