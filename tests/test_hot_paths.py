@@ -258,3 +258,20 @@ def test_ticked_tasks_aggregate_on_this_database(client, learner):
     db.session.commit()
     assert db.session.query(TaskCheck).count() == 2
     assert "2 of 2 tasks done" in client.get("/courses/kurs/sensorer").get_data(as_text=True)
+
+
+def test_prefetched_user_is_a_clean_loaded_user(app, make_user):
+    from sqlalchemy import inspect
+
+    from courseware.services.accounts import prefetch_user, take_prefetched_user
+
+    user = make_user("author", name="Ola Forfatter")
+    values = {attr.key: getattr(user, attr.key) for attr in User.__mapper__.column_attrs}
+    with app.test_request_context("/"):
+        fetched = prefetch_user(values)
+        state = inspect(fetched)
+        assert state.detached and not state.modified and not state.expired_attributes
+        assert (fetched.id, fetched.name, fetched.role, fetched.email) == (user.id, "Ola Forfatter", "author", user.email)
+        assert take_prefetched_user(user.id + 1) is None  # another user: not handed out (and gone)
+        prefetch_user(values)
+        assert take_prefetched_user(user.id) is not None and take_prefetched_user(user.id) is None

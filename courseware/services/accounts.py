@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_dict
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Conflict, InvalidInput, NotFound
@@ -60,8 +60,8 @@ def prefetch_user(values: dict) -> User:
     the user: the instance is detached, so nothing done to it is saved.
     """
     user = User.__mapper__.class_manager.new_instance()
-    for key, value in values.items():
-        set_committed_value(user, key, value)  # as loaded: no history
+    # As the ORM loads a row: straight into the instance's dict, so the values are committed state, no history.
+    instance_dict(user).update(values)
     make_transient_to_detached(user)  # with its identity, as if it had been loaded and the session closed
     g.courseware_prefetched_user = user
     return user
