@@ -55,7 +55,7 @@ def _init_instance(quiet: bool = False) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--production", is_flag=True, help="Serve with waitress (a production WSGI server).")
-@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads with --production.")
+@click.option("--threads", type=int, help="Worker threads with --production (default: 4 on SQLite, 8 otherwise).")
 @click.option("--skip-init", is_flag=True, help="Do not migrate or import before serving.")
 @with_appcontext
 def run_command(host, port, production, threads, skip_init):
@@ -72,6 +72,8 @@ def run_command(host, port, production, threads, skip_init):
         import waitress
 
         app.config["SESSION_COOKIE_SECURE"] = app.config.get("SESSION_COOKIE_SECURE") or _https(app)
+        if threads is None:  # SQLite work holds Python's GIL: more threads in one process only take turns
+            threads = 4 if db.engine.dialect.name == "sqlite" else 8
         click.echo(f"Serving on http://{host}:{port} with waitress ({threads} threads)")
         waitress.serve(app, host=host, port=port, threads=threads)
     else:

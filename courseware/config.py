@@ -73,6 +73,8 @@ class DefaultConfig:
     PRIVACY_CONTACT: str | None = None
     # Catalogue page size.
     PAGE_SIZE = 20
+    # Module pages and their learners' parts kept rendered per app process (page_shell.py; about 3-12 kB each).
+    PAGE_SHELL_ENTRIES = 2048
     # Brønnøysund lookup: off by default, and never used by the tests over the network.
     BRREG_ENABLED = False
     BRREG_URL = "https://data.brreg.no/enhetsregisteret/api"

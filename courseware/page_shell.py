@@ -28,7 +28,7 @@ from markupsafe import Markup
 from .fragment_cache import LRU
 from .security import csrf_token
 
-DEFAULT_ENTRIES = 1024
+DEFAULT_ENTRIES = 2048
 
 
 class PageShells:
@@ -84,7 +84,7 @@ def _flashes() -> str:
 
 
 def init_app(app) -> None:
-    app.extensions["courseware_page_shells"] = PageShells()
+    app.extensions["courseware_page_shells"] = PageShells(app.config.get("PAGE_SHELL_ENTRIES", DEFAULT_ENTRIES))
 
 
 def shells() -> PageShells:

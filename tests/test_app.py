@@ -111,3 +111,19 @@ def test_wsgi_module_exposes_app(monkeypatch):
 
     importlib.reload(wsgi)
     assert wsgi.app.name == "courseware"
+
+
+def test_run_production_serves_with_waitress_and_fewer_threads_on_sqlite(app, monkeypatch):
+    import waitress
+
+    from courseware.extensions import db
+
+    served = {}
+    monkeypatch.setattr(waitress, "serve", lambda app_, **kw: served.update(kw))
+    result = app.test_cli_runner().invoke(args=["run", "--production", "--skip-init", "--port", "5099"])
+    assert result.exit_code == 0, result.output
+    expected = 4 if db.engine.dialect.name == "sqlite" else 8
+    assert served["threads"] == expected and served["port"] == 5099
+    assert f"({expected} threads)" in result.output
+    result = app.test_cli_runner().invoke(args=["run", "--production", "--skip-init", "--threads", "2"])
+    assert served["threads"] == 2
