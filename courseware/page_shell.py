@@ -4,7 +4,7 @@ The module page is the page learners open most. Everything on it but a few parts
 who views a module in the same language with the same menu: the layout, the module's content, the links between
 modules. So the whole page is rendered once per such key into a *shell* with holes, and a request only fills the
 holes: the CSRF token of the layout's forms, the flashed messages, and the page's own per-learner parts (for the
-module page, the learner's activity), which the view renders from a small template.
+module page, the learner's activity, itself a cached fragment, see below).
 
     shells.render("public/module.html", key, holes={"activity": activity_html}, module=..., ...)
     shells.fragment("learner/_module_activity.html", key, holes={"quiz_token": ...}, state=..., ...)
