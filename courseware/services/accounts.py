@@ -118,6 +118,21 @@ def set_password(user: User, password: str) -> None:
     db.session.flush()
 
 
+def change_password(user: User, current: str, new: str) -> None:
+    """Change a logged-in user's password after checking the one they have now; e-mails them that it changed.
+
+    InvalidInput when the current password is wrong, the new one is too short, or it is the same as the current one.
+    Older reset links stop working (see _password_fingerprint).
+    """
+    if not check_password_hash(user.password_hash, current or ""):
+        raise InvalidInput(_("Your current password is not right."), field="current")
+    if new == current:
+        raise InvalidInput(_("Choose a new password that is different from the one you have now."), field="password")
+    set_password(user, new)
+    send_mail(user, _l("Your password was changed"), "password_changed", user=user,
+              reset_url=absolute_url("auth.forgot_password"))
+
+
 def record_login(user: User, now: datetime | None = None) -> None:
     """Remember when the user last logged in (shown to admins; tells active accounts from forgotten ones)."""
     user.last_login_at = now or utcnow()

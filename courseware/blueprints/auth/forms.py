@@ -26,9 +26,10 @@ def _name_field():
                        filters=[lambda value: value.strip() if value else value])
 
 
-def _new_password_fields():
+def new_password_fields(label=None, confirm_label=None):
+    """A new password and its repetition (registering, resetting, changing)."""
     password = PasswordField(
-        _l("Password"),
+        label or _l("Password"),
         validators=[
             DataRequired(_l("Choose a password.")),
             Length(
@@ -39,7 +40,7 @@ def _new_password_fields():
         ],
     )
     confirm = PasswordField(
-        _l("Repeat the password"),
+        confirm_label or _l("Repeat the password"),
         validators=[
             DataRequired(_l("Repeat the password.")),
             EqualTo("password", _l("The two passwords are not the same.")),
@@ -61,7 +62,7 @@ class RegisterForm(FlaskForm):
     next = HiddenField()
     name = _name_field()
     email = _email_field()
-    password, confirm = _new_password_fields()
+    password, confirm = new_password_fields()
     submit = SubmitField(_l("Create account"))
 
 
@@ -71,12 +72,12 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    password, confirm = _new_password_fields()
+    password, confirm = new_password_fields()
     submit = SubmitField(_l("Save the new password"))
 
 
 class SetupForm(FlaskForm):
     name = _name_field()
     email = _email_field()
-    password, confirm = _new_password_fields()
+    password, confirm = new_password_fields()
     submit = SubmitField(_l("Create the administrator"))

@@ -1,19 +1,21 @@
-"""The learner's account: profile and consent, download of all their data, deletion of the account."""
+"""The learner's account: profile and consent, password, download of all their data, deletion of the account."""
 import json
 
 from flask import Response, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
+from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ...errors import InvalidInput
-from ...extensions import db
+from ...extensions import db, limiter
 from ...models import utcnow
-from ...services import privacy
+from ...services import accounts, privacy
+from ..auth.forms import MAX_PASSWORD_LENGTH, new_password_fields
 from ..firm.forms import show_error
 from . import bp
 
@@ -27,6 +29,13 @@ class ProfileForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.locale.choices = [SelectChoice(code, label) for code, label in current_app.config["LANGUAGES"].items()]
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Your current password"), validators=[
+        DataRequired(_l("Enter the password you have now.")), Length(max=MAX_PASSWORD_LENGTH)])
+    password, confirm = new_password_fields(_l("New password"), _l("Repeat the new password"))
+    submit = SubmitField(_l("Change password"))
 
 
 class DeleteAccountForm(FlaskForm):
@@ -52,6 +61,24 @@ def profile():
             flash(_("Your profile is saved."), "success")
             return redirect(url_for(".profile"))
     return render_template("learner/profile.html", form=form)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=get_remote_address)
+def change_password():
+    """Change the password, knowing the current one (a forgotten one is reset by e-mail instead)."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current.data, form.password.data)
+        except InvalidInput as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your new password is saved. We have sent you an e-mail about the change."), "success")
+            return redirect(url_for(".profile"))
+    return render_template("learner/change_password.html", form=form, min_password_length=accounts.MIN_PASSWORD_LENGTH)
 
 
 @bp.route("/export")
