@@ -183,3 +183,12 @@ def test_split_heading():
 
     assert split_heading('<h1 id="a">T</h1>\n<p>x</p>') == ('<h1 id="a">T</h1>', "\n<p>x</p>")
     assert split_heading("<p>x</p><h1>T</h1>") == ("", "<p>x</p><h1>T</h1>")
+
+
+def test_catalogue_folds_the_other_filters_until_one_is_chosen(client, two_courses):
+    plain = client.get("/").get_data(as_text=True)
+    assert '<details class="more-filters">' in plain and "More filters</summary>" in plain
+    chosen = client.get("/?stage=1&industry=A").get_data(as_text=True)
+    assert '<details class="more-filters" open>' in chosen and "More filters (2 chosen)" in chosen
+    searched = client.get("/?q=melk").get_data(as_text=True)
+    assert '<details class="more-filters">' in searched  # the search field is outside the fold

@@ -96,3 +96,23 @@ def test_language_switch_in_browser(device_page, live_server):
     page.locator(".language-form button").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "nb"
+
+
+def test_catalogue_filters_fold_on_a_phone_and_show_on_a_desktop(device_page, live_server):
+    base, _app = live_server
+    page = device_page
+    page.goto(base + "/")
+    provider = page.locator("#provider")
+    phone = page.viewport_size["width"] < 600
+    assert page.locator("#q").is_visible()
+    if phone:
+        assert not provider.is_visible()  # folded under "Flere filtre", so the courses start on the first screen
+        page.get_by_text("Flere filtre").click()
+    assert provider.is_visible()
+    page.select_option("#stage", "1")
+    page.get_by_role("button", name="Vis kurs").click()
+    page.wait_for_load_state()
+    assert "stage=1" in page.url
+    assert page.locator("#stage").is_visible()  # a chosen filter keeps the fold open
+    assert page.locator("details.more-filters").get_attribute("open") is not None
+    assert_accessible(page, "catalogue with a filter")
