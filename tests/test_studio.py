@@ -138,3 +138,37 @@ def test_is_staff_rules(setup):
     assert [studio.is_staff(people[r]) for r in ("author_own", "author_unlinked", "admin", "funder", "learner")] == [
         True, False, True, False, False]
     assert provider("annen-hage").id == _other.provider_id
+
+
+def test_csv_export_agrees_with_the_learner_list_in_a_fixed_number_of_queries(client, login, setup, make_user,
+                                                                               count_queries):
+    """Varied progress (read, tasks, nothing, withdrawn): the export's figures are the learner list's, and the
+    export runs the same queries for 3 or 12 more learners."""
+    from courseware.services import studio
+
+    course, _other, people = setup
+    firm_id = people["learner"].firm_id
+    counts = []
+    for batch in range(2):
+        for n in range(3 if batch == 0 else 9):
+            user = make_user("learner", firm_id=firm_id, name=f"Lærling {batch}-{n}")
+            enrolment.enrol(user, load(course))
+            if n % 3 >= 1:
+                learning.mark_read(user, get_module(course, "intro"))
+            if n % 3 == 2:
+                learning.set_task(user, get_module(course, "intro"), 0, True)
+                learning.mark_read(user, get_module(course, "veien-videre"))
+            if n == 4:
+                enrolment.withdraw(user, load(course))
+        db.session.commit()
+        login(people["author_own"])
+        client.get("/studio/courses/kurs/learners.csv")
+        with count_queries() as counter:
+            body = client.get("/studio/courses/kurs/learners.csv").get_data().decode("utf-8-sig")
+        counts.append(counter.count)
+    rows = list(csv.reader(io.StringIO(body), delimiter=";"))[1:]
+    listed = studio.list_learners(people["author_own"], load(course), per_page=100)
+    expected = {r.user.name: str(r.summary.percent if r.summary else 0) for r in listed.rows}
+    assert {row[0].lstrip("'"): row[6] for row in rows} == {k.lstrip("'"): v for k, v in expected.items()}
+    assert {row[6] for row in rows} >= {"0", "33", "66"}
+    assert counts[0] == counts[1], counts

@@ -14,9 +14,9 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db
-from ..models import Completion, Course, CourseVersion, Enrolment, Provider, User
+from ..models import Completion, Course, CourseVersion, Enrolment, Firm, Provider, User
 from .orgs import format_orgnr
-from .progress import Summary, progress_summaries
+from .progress import Summary, course_progress_rows, evaluate, progress_summaries, summarise
 
 
 def is_staff(user) -> bool:
@@ -131,11 +131,12 @@ def list_learners(user, course, *, page: int = 1, per_page: int = 50):
     return pagination
 
 
-EXPORT_BATCH = 500
-
-
 def export_learners_csv(user, course) -> str:
-    """Every learner of the course as CSV for Excel: UTF-8 with BOM, semicolons (the Norwegian Excel default)."""
+    """Every learner of the course as CSV for Excel: UTF-8 with BOM, semicolons (the Norwegian Excel default).
+
+    Four plain queries for the whole course (learners, progress rows, ticked tasks, completions), whatever the
+    number of learners, and each learner judged against the current outline as on every other page.
+    """
     if not can_manage_course(user, course):
         raise PermissionDenied(_("This course belongs to another provider."))
     out = io.StringIO()
@@ -143,18 +144,27 @@ def export_learners_csv(user, course) -> str:
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow([_("Name"), _("E-mail"), _("Firm"), _("Organisation number"), _("Enrolled"), _("Withdrawn"),
                      _("Percent"), _("Modules completed"), _("Modules"), _("Completed")])
-    enrolments = list(db.session.execute(_learners(course)).unique().scalars())
-    for start in range(0, len(enrolments), EXPORT_BATCH):
-        batch = enrolments[start:start + EXPORT_BATCH]
-        summaries = progress_summaries([e.user_id for e in batch], [course.id])
-        for e in batch:
-            s = summaries.get((e.user_id, course.id)) or Summary(0, 0, 0)
-            firm = e.user.firm
-            writer.writerow([
-                _cell(e.user.name), e.user.email, _cell(firm.name) if firm else "",
-                format_orgnr(firm.orgnr) if firm else "", _date(e.enrolled_at), _date(e.withdrawn_at),
-                s.percent, s.completed_modules, s.total_modules, _date(s.completed_at),
-            ])
+    outline = course.current_version.outline or []
+    learners = db.session.execute(
+        select(Enrolment.user_id, User.name, User.email, Firm.name, Firm.orgnr, Enrolment.enrolled_at,
+               Enrolment.withdrawn_at)
+        .join(User, User.id == Enrolment.user_id)
+        .outerjoin(Firm, Firm.id == User.firm_id)
+        .where(Enrolment.course_id == course.id)
+        .order_by(func.lower(User.name), User.id)
+    ).all()
+    rows, tasks = course_progress_rows(course.id)
+    completed = dict(db.session.execute(
+        select(Completion.user_id, Completion.completed_at).where(Completion.course_id == course.id)
+    ).all())
+    for user_id, name, email, firm_name, orgnr, enrolled_at, withdrawn_at in learners:
+        states = evaluate(outline, rows.get(user_id, {}), tasks.get(user_id, {}))
+        s = summarise(states, completed.get(user_id))
+        writer.writerow([
+            _cell(name), email, _cell(firm_name) if firm_name else "", format_orgnr(orgnr) if orgnr else "",
+            _date(enrolled_at), _date(withdrawn_at), s.percent, s.completed_modules, s.total_modules,
+            _date(s.completed_at),
+        ])
     return out.getvalue()
 
 
