@@ -82,3 +82,90 @@ def test_guessing_the_current_password_is_rate_limited(client, login, make_user)
     login(make_user("learner"))
     statuses = [_post(client, current=f"gjetning-{n}-passord").status_code for n in range(7)]
     assert statuses[:5] == [200] * 5 and statuses[-1] == 429
+
+
+def _logged_in(the_client) -> bool:
+    from flask import g
+
+    g.pop("_login_user", None)  # the tests' requests share one app context
+    return the_client.get("/me/profile").status_code == 200
+
+
+def test_a_new_password_ends_the_other_sessions_but_not_this_one(app, client, login, make_user):
+    user = make_user("learner")
+    other_browser = app.test_client()
+    login(user)
+    login(user, other_browser)
+    assert _logged_in(client) and _logged_in(other_browser)
+    assert _post(client).status_code == 302
+    assert _logged_in(client)
+    assert not _logged_in(other_browser)
+
+
+def test_a_password_reset_ends_every_session(app, client, login, make_user):
+    user = make_user("learner")
+    login(user)
+    assert _logged_in(client)
+    token = accounts.make_reset_token(user)
+    reset_browser = app.test_client()
+    response = reset_browser.post(f"/auth/reset/{token}", data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert response.status_code == 302
+    assert _logged_in(reset_browser)  # logged in by the reset
+    assert not _logged_in(client)
+
+
+def test_log_out_on_other_devices(app, client, login, make_user):
+    user = make_user("learner")
+    other_browser = app.test_client()
+    login(user)
+    login(user, other_browser)
+    response = client.post("/me/sessions/end")
+    assert response.status_code == 302
+    assert "logged out on every other device" in client.get("/me/profile").get_data(as_text=True)
+    assert _logged_in(client) and not _logged_in(other_browser)
+    assert db.session.get(User, user.id).session_stamp
+
+
+def test_remember_me_cookies_from_before_stop_working(app, make_user):
+    """A "remember me" cookie carries the session stamp too: after a new stamp it logs nobody in."""
+    from flask_login import decode_cookie
+
+    user = make_user("learner", email="ola@example.no")
+    browser = app.test_client()
+    browser.post("/auth/login", data={"email": "ola@example.no", "password": TEST_PASSWORD, "remember": "y"})
+    remember = browser.get_cookie("remember_token")
+    assert remember is not None and decode_cookie(remember.value) == str(user.id)
+    accounts.renew_session_stamp(db.session.get(User, user.id))
+    db.session.commit()
+    fresh = app.test_client()
+    fresh.set_cookie("remember_token", remember.value)
+    assert not _logged_in(fresh)
+
+
+def test_sessions_from_before_the_upgrade_still_work(client, login, make_user):
+    """Sessions hold "<id>" until the user's first stamp, so nobody is logged out by the upgrade itself."""
+    user = make_user("learner")
+    with client.session_transaction() as sess:
+        sess["_user_id"] = str(user.id)
+    assert _logged_in(client)
+    with client.session_transaction() as sess:
+        sess["_user_id"] = f"{user.id}:not-the-stamp"
+    assert not _logged_in(client)
+    with client.session_transaction() as sess:
+        sess["_user_id"] = "nonsense"
+    assert not _logged_in(client)
+
+
+def test_module_page_fast_path_checks_the_stamp(client, login, make_user):
+    from .learning_factory import make_course
+
+    make_course("kurs")
+    user = make_user("learner")
+    login(user)
+    with client.session_transaction() as sess:
+        sess["_user_id"] = f"{user.id}:gammelt-stempel"
+    from flask import g
+
+    g.pop("_login_user", None)
+    response = client.get("/courses/kurs/intro")
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]

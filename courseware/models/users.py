@@ -30,6 +30,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of the id Flask-Login keeps in sessions and "remember me" cookies: a new stamp (a changed or reset
+    # password, "log out everywhere") ends every session that carries the old one. Empty until first changed.
+    session_stamp: Mapped[str] = mapped_column(String(32), default="", server_default="")
 
     provider = relationship("Provider", lazy="raise")
     firm = relationship("Firm", lazy="raise", back_populates="members")
@@ -37,6 +40,9 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    def get_id(self) -> str:  # Flask-Login: "<id>" or "<id>:<session stamp>" (see blueprints.auth.load_user)
+        return f"{self.id}:{self.session_stamp}" if self.session_stamp else str(self.id)
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles

@@ -112,9 +112,16 @@ def _dummy_hash() -> str:
 
 
 def set_password(user: User, password: str) -> None:
-    """Give the user a new password (which also invalidates every reset link sent before)."""
+    """Give the user a new password. Every reset link sent before stops working, and so does every session and
+    "remember me" cookie (the caller logs the current browser in again)."""
     validate_password(password)
     user.password_hash = hash_password(password)
+    renew_session_stamp(user)
+
+
+def renew_session_stamp(user: User) -> None:
+    """End every session of the user, in every browser (see User.get_id); log the current one in again."""
+    user.session_stamp = secrets.token_hex(8)
     db.session.flush()
 
 

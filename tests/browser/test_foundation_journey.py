@@ -116,3 +116,35 @@ def test_catalogue_filters_fold_on_a_phone_and_show_on_a_desktop(device_page, li
     assert page.locator("#stage").is_visible()  # a chosen filter keeps the fold open
     assert page.locator("details.more-filters").get_attribute("open") is not None
     assert_accessible(page, "catalogue with a filter")
+
+
+def test_change_password_from_the_profile(device_page, live_server):
+    base, _app = live_server
+    page = device_page
+    email = f"passord-{uuid.uuid4().hex[:8]}@example.no"
+    page.goto(base + "/auth/register")
+    page.fill("#name", "Per Passord")
+    page.fill("#email", email)
+    page.fill("#password", "Gammelt-passord-2026")
+    page.fill("#confirm", "Gammelt-passord-2026")
+    page.locator("main form button[type=submit]").last.click()
+    page.wait_for_load_state()
+
+    page.goto(base + "/me/profile")
+    assert_accessible(page, "profile")
+    page.get_by_role("link", name="Endre passord").click()
+    page.wait_for_url("**/me/password")
+    assert_accessible(page, "change password")
+    page.fill("#current", "feil-passord-123")
+    page.fill("#password", "Nytt-passord-2026")
+    page.fill("#confirm", "Nytt-passord-2026")
+    page.get_by_role("button", name="Lagre det nye passordet").click()
+    page.wait_for_load_state()
+    assert "Passordet du har nå, er ikke riktig." in page.content()
+    assert_accessible(page, "change password with an error")
+    page.fill("#current", "Gammelt-passord-2026")
+    page.fill("#password", "Nytt-passord-2026")
+    page.fill("#confirm", "Nytt-passord-2026")
+    page.get_by_role("button", name="Lagre det nye passordet").click()
+    page.wait_for_url("**/me/profile")
+    assert "Det nye passordet er lagret" in page.content()

@@ -26,11 +26,27 @@ _USER_BY_ID = select(User).where(User.id == bindparam("id"))
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    try:
-        user_id = int(user_id)
-    except (TypeError, ValueError):
+def load_user(session_id: str) -> User | None:
+    """The user for the id in a session or "remember me" cookie (User.get_id), if its session stamp is current."""
+    user_id, stamp = parse_session_id(session_id)
+    if user_id is None:
         return None
+    user = _find_user(user_id)
+    if user is None or (user.session_stamp or "") != stamp:
+        return None  # e.g. the password was changed since this session began
+    return user
+
+
+def parse_session_id(session_id) -> tuple[int | None, str]:
+    """(user id, session stamp) from "<id>" or "<id>:<stamp>"; (None, "") for anything else."""
+    user_part, _sep, stamp = str(session_id or "").partition(":")
+    try:
+        return int(user_part), stamp
+    except ValueError:
+        return None, ""
+
+
+def _find_user(user_id: int) -> User | None:
     # The module page reads the user's row with its own query (accounts.prefetch_user).
     found = take_prefetched_user(user_id)
     if found is not None:

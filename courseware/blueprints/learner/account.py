@@ -1,10 +1,10 @@
 """The learner's account: profile and consent, password, download of all their data, deletion of the account."""
 import json
 
-from flask import Response, current_app, flash, redirect, render_template, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
@@ -76,9 +76,30 @@ def change_password():
             show_error(form, error)
         else:
             db.session.commit()
-            flash(_("Your new password is saved. We have sent you an e-mail about the change."), "success")
+            _stay_logged_in()
+            flash(_("Your new password is saved, and you are logged out on your other devices. We have sent you an "
+                    "e-mail about the change."), "success")
             return redirect(url_for(".profile"))
     return render_template("learner/change_password.html", form=form, min_password_length=accounts.MIN_PASSWORD_LENGTH)
+
+
+@bp.route("/sessions/end", methods=["POST"])
+@login_required
+def end_other_sessions():
+    """Log out everywhere else (a lost phone, a shared computer), staying logged in here."""
+    form = FlaskForm()
+    if form.validate_on_submit():
+        accounts.renew_session_stamp(current_user)
+        db.session.commit()
+        _stay_logged_in()
+        flash(_("You are logged out on every other device and browser."), "success")
+    return redirect(url_for(".profile"))
+
+
+def _stay_logged_in() -> None:
+    """Log this browser in again after the user's session stamp changed (see User.get_id)."""
+    remember = bool(request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")))
+    login_user(current_user._get_current_object(), remember=remember)
 
 
 @bp.route("/export")

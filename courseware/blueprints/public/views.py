@@ -6,6 +6,7 @@ from ...errors import NotFound
 from ...extensions import db
 from ...page_shell import shells
 from ...services import catalogue, progress
+from ..auth import parse_session_id
 from ..auth.next_url import safe_next
 from . import bp
 
@@ -74,12 +75,8 @@ def _quiz_questions():
 
 
 def _session_user_id() -> int | None:
-    """The user id Flask-Login keeps in the session (its `_user_id` key), if it is a number."""
-    value = session.get("_user_id")
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
+    """The user id in the id Flask-Login keeps in the session (its `_user_id` key; see User.get_id)."""
+    return parse_session_id(session.get("_user_id"))[0]
 
 
 @bp.route("/courses/<slug>/assets/<path:path>")
