@@ -17,6 +17,18 @@ def assert_accessible(page, what):
         f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in bad)
 
 
+def register(page, base, name, email, password, *, check_accessible=False):
+    page.goto(base + "/auth/register")
+    if check_accessible:
+        assert_accessible(page, "register")
+    page.fill("#name", name)
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.fill("#confirm", password)
+    page.locator("main form button[type=submit], main form input[type=submit]").last.click()
+    page.wait_for_load_state()
+
+
 @pytest.fixture(params=list(VIEWPORTS))
 def device_page(request, browser, live_server):
     context = browser.new_context(viewport=VIEWPORTS[request.param], locale="nb-NO",
@@ -39,14 +51,7 @@ def test_register_login_course_and_module(device_page, live_server):
     assert page.get_by_role("heading", level=1).count() == 1
     assert_accessible(page, "catalogue")
 
-    page.goto(base + "/auth/register")
-    assert_accessible(page, "register")
-    page.fill("#name", "Åse Ødegård Bjørnæs")
-    page.fill("#email", email)
-    page.fill("#password", "Sterkt-passord-2026")
-    page.fill("#confirm", "Sterkt-passord-2026")
-    page.locator("main form button[type=submit], main form input[type=submit]").last.click()
-    page.wait_for_load_state()
+    register(page, base, "Åse Ødegård Bjørnæs", email, "Sterkt-passord-2026", check_accessible=True)
     assert "/auth/register" not in page.url
 
     # log out, then log in again
@@ -122,13 +127,7 @@ def test_change_password_from_the_profile(device_page, live_server):
     base, _app = live_server
     page = device_page
     email = f"passord-{uuid.uuid4().hex[:8]}@example.no"
-    page.goto(base + "/auth/register")
-    page.fill("#name", "Per Passord")
-    page.fill("#email", email)
-    page.fill("#password", "Gammelt-passord-2026")
-    page.fill("#confirm", "Gammelt-passord-2026")
-    page.locator("main form button[type=submit]").last.click()
-    page.wait_for_load_state()
+    register(page, base, "Per Passord", email, "Gammelt-passord-2026")
 
     page.goto(base + "/me/profile")
     assert_accessible(page, "profile")
