@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from .test_foundation_journey import VIEWPORTS, assert_accessible
+from .test_foundation_journey import register as register_account
 
 REPO = Path(__file__).resolve().parents[2]
 SLUG = "digital-drift-reiseliv-trinn-1"
@@ -25,13 +26,7 @@ def modules_of(slug):
 
 
 def register(page, base, name, email):
-    page.goto(base + "/auth/register")
-    page.fill("#name", name)
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.fill("#confirm", PASSWORD)
-    page.locator("main form button[type=submit], main form input[type=submit]").last.click()
-    page.wait_for_load_state()
+    register_account(page, base, name, email, PASSWORD)
 
 
 def submit_main_form(page):
