@@ -85,7 +85,7 @@ def test_export_downloads_everything_about_the_user(client, learner_with_history
     assert page.headers["Content-Disposition"].endswith('.json"')
     data = json.loads(page.get_data(as_text=True))
     assert data["account"]["email"] == "lise@example.no" and data["account"]["name"] == "Lise Lærevillig"
-    assert "password_hash" not in data["account"]
+    assert "password_hash" not in data["account"] and "session_stamp" not in data["account"]
     assert data["firm"] == {"orgnr": "942 110 464", "name": "Fjordbruket AS", "municipality": "Trondheim - Tråante",
                             "industry": "Industri", "industry_code": "25.620", "size_band": "0-9",
                             "is_contact_person": True}

@@ -30,7 +30,7 @@ from .orgs import format_orgnr, industry_section_name, municipality_name
 from .roles import admin_count
 
 # Account columns never exported (secrets) or meaningless outside the database.
-_PRIVATE_COLUMNS = {"password_hash", "provider_id", "firm_id"}
+_PRIVATE_COLUMNS = {"password_hash", "session_stamp", "provider_id", "firm_id"}  # secrets, and ids shown as names
 
 
 def update_profile(user: User, *, name: str, locale: str | None, share_progress: bool) -> User:
