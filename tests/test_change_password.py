@@ -169,3 +169,12 @@ def test_module_page_fast_path_checks_the_stamp(client, login, make_user):
     g.pop("_login_user", None)
     response = client.get("/courses/kurs/intro")
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_a_deactivated_account_is_logged_out(client, login, make_user):
+    user = make_user("learner")
+    login(user)
+    assert _logged_in(client)
+    db.session.get(User, user.id).active = False
+    db.session.commit()
+    assert not _logged_in(client)

@@ -27,13 +27,14 @@ _USER_BY_ID = select(User).where(User.id == bindparam("id"))
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    """The user for the id in a session or "remember me" cookie (User.get_id), if its session stamp is current."""
+    """The user for the id in a session or "remember me" cookie (User.get_id), if the account is active and the
+    session stamp is current (a changed password ends older sessions)."""
     user_id, stamp = parse_session_id(session_id)
     if user_id is None:
         return None
     user = _find_user(user_id)
-    if user is None or (user.session_stamp or "") != stamp:
-        return None  # e.g. the password was changed since this session began
+    if user is None or not user.active or (user.session_stamp or "") != stamp:
+        return None
     return user
 
 
