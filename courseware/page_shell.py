@@ -71,6 +71,16 @@ class PageShells:
             values["flashes"] = _flashes() if "_flashes" in session else ""
         return "".join(values[part] if i % 2 else part for i, part in enumerate(parts))
 
+    def cached(self, key: tuple, build):
+        """Any other rendered part that depends only on `key` (with the script root added): from the cache, or
+        `build()` once."""
+        full_key = ("part", request.script_root) + tuple(key)
+        value = self._cache.get(full_key)
+        if value is None:
+            value = build()
+            self._cache.put(full_key, value)
+        return value
+
     def clear(self) -> None:
         self._cache.clear()
 

@@ -1,5 +1,6 @@
 """Public pages: the catalogue, course pages, module pages, course assets, language and privacy."""
 from flask import abort, current_app, get_template_attribute, redirect, render_template, request, send_file, session
+from flask_babel import get_locale
 from flask_login import current_user
 
 from ...errors import NotFound
@@ -56,7 +57,7 @@ def module(slug, key):
     module_key = (module.id, module.render_hash, version.id, version.source_hash, version.course.slug)
     quiz = {"quiz_token": "", "quiz_questions": ""}
     if state is not None and state.questions:
-        quiz = {"quiz_token": state.quiz_token, "quiz_questions": str(_quiz_questions()(state.questions))}
+        quiz = {"quiz_token": state.quiz_token, "quiz_questions": _quiz_html(module, state.questions)}
     activity = shells().fragment(
         "learner/_module_activity.html",
         module_key + (bool(user.firm_id), state.fragment_key() if state is not None else None),
@@ -70,8 +71,30 @@ def module(slug, key):
     )
 
 
-def _quiz_questions():
-    return get_template_attribute("learner/_quiz_questions.html", "quiz_questions")
+def _quiz_html(module, questions) -> str:
+    """The quiz's questions with their choices in this view's shuffled order, from parts rendered once per module
+    and language (learner/_quiz_questions.html)."""
+    parts = shells().cached(("quiz", module.id, module.render_hash, str(get_locale())),
+                            lambda: _quiz_parts(module))
+    html = []
+    for number, q in enumerate(questions, start=1):
+        start, choices = parts[q.index]
+        html.append(start.replace("\x00", str(number), 1))
+        html.extend(choices[c.id] for c in q.choices)
+        html.append("\n        </fieldset>")
+    return "".join(html)
+
+
+def _quiz_parts(module) -> dict:
+    """{question index: (opening with a NUL where the number goes, {choice id: label})} for the module's quiz."""
+    from ...services import quiz
+
+    start = get_template_attribute("learner/_quiz_questions.html", "question_start")
+    choice = get_template_attribute("learner/_quiz_questions.html", "choice")
+    parts = {}
+    for q in quiz.show_quiz(module):
+        parts[q.index] = ("\n" + str(start(q, "\x00")), {c.id: "\n" + str(choice(q, c)) for c in q.choices})
+    return parts
 
 
 def _session_user_id() -> int | None:
