@@ -10,8 +10,9 @@ or a flag, so the page before submission holds nothing that tells right from wro
 """
 import hashlib
 import random
-import secrets
 from dataclasses import dataclass
+
+from ..randompool import token_hex
 
 TOKEN_BYTES = 16
 QUESTION_KINDS: dict[str, type] = {}
@@ -97,7 +98,7 @@ def _questions(module_key: str, quiz: dict | None) -> list:
 
 def new_token() -> str:
     """A one-time token for one display of the quiz form; submitting it twice counts once."""
-    return secrets.token_hex(TOKEN_BYTES)
+    return token_hex(TOKEN_BYTES)
 
 
 def is_token(value: str | None) -> bool:
