@@ -73,7 +73,7 @@ def _sqlite_begin(conn):
     "database is locked" when a read snapshot cannot be upgraded to a write.
 
     A GET (or HEAD) request begins no transaction: each of its SELECTs reads on its own, and the first statement
-    that is not a SELECT (an INSERT, an UPDATE, a SAVEPOINT) begins one with BEGIN IMMEDIATE first (see
+    that is not a read (an INSERT, an UPDATE, a SAVEPOINT) begins one with BEGIN IMMEDIATE first (see
     _sqlite_lazy_begin), so a page that writes still writes atomically. Python's sqlite3 releases the GIL on
     every call into SQLite, so a BEGIN and a ROLLBACK on every page view cost two thread switches each in a
     threaded server, besides their own time.
@@ -92,9 +92,12 @@ def _sqlite_begin(conn):
 def _sqlite_lazy_begin(conn, _cursor, statement, _parameters, _context, _executemany):
     """In a GET request, begin the transaction (BEGIN IMMEDIATE) just before the first statement that writes."""
     info = conn.info
-    if info.get("sqlite_lazy_begin") and statement.lstrip()[:6].upper() != "SELECT":
+    if info.get("sqlite_lazy_begin") and not statement.lstrip()[:7].upper().startswith(_READS):
         info["sqlite_lazy_begin"] = False
         conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
+
+
+_READS = ("SELECT", "WITH", "EXPLAIN", "PRAGMA")  # statements that need no transaction (one on its own is atomic)
 
 
 def _request_method() -> str | None:
