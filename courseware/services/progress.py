@@ -257,7 +257,7 @@ _MODULE_TASKS = select(TaskCheck.task_index).where(
 
 
 def module_page(user_id: int, slug: str, key: str, *, load_user: bool = False):
-    """The published module (a catalogue.ModuleView), the learner's state in it and (with load_user) the User.
+    """The published module (a catalogue.ModuleView) and the learner's state in it, for the module page.
 
     One query (plus one the first time this process shows the module); the state is None when the learner never
     enrolled. NotFound when there is no such published module. With load_user, the same query reads the user's
@@ -267,17 +267,16 @@ def module_page(user_id: int, slug: str, key: str, *, load_user: bool = False):
     row = query.first(slug=slug, key=key, user_id=user_id)
     if row is None:
         raise catalogue.module_not_found()
-    user = None
     if load_user and row[_USER_FROM] is not None:
-        user = accounts.prefetch_user({key: value for (key, _), value in zip(_USER_ATTRS, row[_USER_FROM:])})
+        accounts.prefetch_user({key: value for (key, _), value in zip(_USER_ATTRS, row[_USER_FROM:])})
     (module_id, render_hash, version_id, source_hash, course_id, course_slug, enrolment_id, withdrawn_at,
      completion_id, read_at, quiz_passed_at, best_score, ticked) = row[:_USER_FROM]
     module = catalogue.module_view(module_id, render_hash, version_id, source_hash, course_id, course_slug)
     if enrolment_id is None:
-        return module, None, user
+        return module, None
     progress = _ProgressRow(read_at, quiz_passed_at, best_score) if read_at or quiz_passed_at or best_score is not None else None
     tasks = {int(i) for i in ticked.split(",")} if ticked else set()
-    return module, _page_state(module, withdrawn_at, completion_id, progress, tasks, with_quiz=True), user
+    return module, _page_state(module, withdrawn_at, completion_id, progress, tasks, with_quiz=True)
 
 
 def module_page_state(user, module, *, with_quiz: bool = True) -> ModulePageState | None:

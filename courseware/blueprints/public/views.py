@@ -6,7 +6,7 @@ from flask_login import current_user
 from ...errors import NotFound
 from ...extensions import db
 from ...page_shell import shells
-from ...services import catalogue, progress
+from ...services import catalogue, progress, quiz
 from ..auth import parse_session_id
 from ..auth.next_url import safe_next
 from . import bp
@@ -51,17 +51,17 @@ def module(slug, key):
         raise not_found
     if found is None or user.id != session_user_id:
         found = progress.module_page(user.id, slug, key)
-    module, state, _user = found
+    module, state = found
     version = module.version
     # The learner's part is the same for everyone in the same state, but for the quiz's token and shuffled choices.
     module_key = (module.id, module.render_hash, version.id, version.source_hash, version.course.slug)
-    quiz = {"quiz_token": "", "quiz_questions": ""}
+    quiz_holes = {"quiz_token": "", "quiz_questions": ""}
     if state is not None and state.questions:
-        quiz = {"quiz_token": state.quiz_token, "quiz_questions": _quiz_html(module, state.questions)}
+        quiz_holes = {"quiz_token": state.quiz_token, "quiz_questions": _quiz_html(module, state.questions)}
     activity = shells().fragment(
         "learner/_module_activity.html",
         module_key + (bool(user.firm_id), state.fragment_key() if state is not None else None),
-        holes=quiz, module=module, version=version, course=version.course, state=state,
+        holes=quiz_holes, module=module, version=version, course=version.course, state=state,
     )
     # The rest of the page depends only on the module, the language and the menu (role, in a firm or not).
     shell_key = module_key + (user.role, user.firm_id is not None)
@@ -87,8 +87,6 @@ def _quiz_html(module, questions) -> str:
 
 def _quiz_parts(module) -> dict:
     """{question index: (opening with a NUL where the number goes, {choice id: label})} for the module's quiz."""
-    from ...services import quiz
-
     start = get_template_attribute("learner/_quiz_questions.html", "question_start")
     choice = get_template_attribute("learner/_quiz_questions.html", "choice")
     parts = {}
