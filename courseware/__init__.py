@@ -20,7 +20,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     _derive_settings(app)
 
-    from . import extensions, i18n, page_shell, security, templating
+    from . import extensions
+    from .web import i18n, page_shell, security, templating
     from .blueprints import register_blueprints
     from .cli import register_cli
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, text
 
-from courseware import create_app, fastquery
+from courseware import create_app
+from courseware.models import fastquery
 from courseware.extensions import db
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -176,7 +177,7 @@ def count_queries(app):
             if not re.match(r"\s*(SAVEPOINT|RELEASE|ROLLBACK|PRAGMA)", statement, re.I):
                 counter.statements.append(statement)
 
-        def fast(_query, sql):  # queries run on a raw DBAPI connection (courseware/fastquery.py)
+        def fast(_query, sql):  # queries run on a raw DBAPI connection (courseware/models/fastquery.py)
             counter.statements.append(sql)
 
         event.listen(db.engine, "before_cursor_execute", before)

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import bindparam, func, select
 
 from courseware.extensions import db
-from courseware.fastquery import FastSelect, executed
+from courseware.models.fastquery import FastSelect, executed
 from courseware.models import Firm, User
 
 

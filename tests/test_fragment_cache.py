@@ -6,8 +6,8 @@ import pytest
 from flask import render_template_string
 
 from courseware.extensions import db
-from courseware.fragment_cache import LRU
-from courseware.i18n import template_gettext
+from courseware.web.fragment_cache import LRU
+from courseware.web.i18n import template_gettext
 from courseware.services import enrolment
 
 from .learning_factory import load, make_course, make_firm, publish

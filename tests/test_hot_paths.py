@@ -172,7 +172,7 @@ class TestCsrfTokens:
 
     def test_with_a_time_limit_a_signed_token_is_reused_for_a_short_while_only(self, app, client, learner,
                                                                                monkeypatch):
-        import courseware.security as security
+        import courseware.web.security as security
 
         app.config["WTF_CSRF_TIME_LIMIT"] = 3600
         now = [1000.0]

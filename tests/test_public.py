@@ -179,7 +179,7 @@ def test_module_title_comes_first_then_objectives_then_text(client, two_courses,
 
 
 def test_split_heading():
-    from courseware.templating import split_heading
+    from courseware.web.templating import split_heading
 
     assert split_heading('<h1 id="a">T</h1>\n<p>x</p>') == ('<h1 id="a">T</h1>', "\n<p>x</p>")
     assert split_heading("<p>x</p><h1>T</h1>") == ("", "<p>x</p><h1>T</h1>")

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from courseware.randompool import RandomPool, token_hex
+from courseware.services.randompool import RandomPool, token_hex
 
 
 def test_tokens_are_hex_of_the_asked_length_and_unique():

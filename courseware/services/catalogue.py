@@ -9,7 +9,7 @@ from sqlalchemy.orm import contains_eager
 
 from ..errors import NotFound
 from ..extensions import db
-from ..fragment_cache import LRU
+from ..web.fragment_cache import LRU
 from ..models import Asset, Course, CourseVersion, Module, Provider
 
 SECTIONS = "ABCDEFGHIJKLMNOPQRSTU"

@@ -14,7 +14,7 @@ from sqlalchemy import String, and_, bindparam, cast, func, literal_column, sele
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..fastquery import FastSelect
+from ..models.fastquery import FastSelect
 from ..models import (Completion, Course, CourseVersion, Enrolment, Module, ModuleProgress, Provider, TaskCheck,
                       User)
 from . import accounts, catalogue, quiz

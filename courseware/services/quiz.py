@@ -12,7 +12,7 @@ import hashlib
 import random
 from dataclasses import dataclass
 
-from ..randompool import token_hex
+from .randompool import token_hex
 
 TOKEN_BYTES = 16
 QUESTION_KINDS: dict[str, type] = {}

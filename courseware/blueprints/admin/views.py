@@ -7,7 +7,7 @@ from ...errors import DomainError, PermissionDenied
 from ...extensions import db, login_manager
 from ...models import ROLES
 from ...services import accounts, firms, orgs, roles
-from ...utils import safe_next_url
+from ...web.next_url import safe_next_url
 from . import bp
 from .forms import ROLE_LABELS, AppointForm, ProviderForm, RoleForm
 

@@ -12,7 +12,7 @@ from ...extensions import db, limiter
 from ...services import accounts
 from . import bp
 from .forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm, SetupForm
-from .next_url import safe_next
+from ...web.next_url import safe_next
 
 
 def _rate_limited(view):

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from ...errors import InvalidInput, PermissionDenied
 from ...extensions import db
 from ...services import catalogue, enrolment, learning, outbox, progress
-from ...utils import safe_next_url
+from ...web.next_url import safe_next_url
 from . import bp
 
 _ANSWER_FIELD = re.compile(r"^q(\d{1,3})$")

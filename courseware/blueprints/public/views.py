@@ -5,10 +5,10 @@ from flask_login import current_user
 
 from ...errors import NotFound
 from ...extensions import db
-from ...page_shell import shells
+from ...web.page_shell import shells
 from ...services import catalogue, progress, quiz
 from ..auth import parse_session_id
-from ..auth.next_url import safe_next
+from ...web.next_url import safe_next
 from . import bp
 
 

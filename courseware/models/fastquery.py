@@ -17,7 +17,7 @@ parameters go to the driver as given, without SQLAlchemy's bind processing: pass
 """
 from blinker import Namespace
 
-from .extensions import db
+from ..extensions import db
 
 executed = Namespace().signal("courseware-fast-query")
 

@@ -1,5 +1,7 @@
-"""Small helpers shared by the web layer."""
+"""Where to send someone after a form: only to a path on this site, never to another host (open redirect)."""
 from urllib.parse import urlsplit
+
+from flask import url_for
 
 
 def is_local_path(target: str) -> bool:
@@ -16,3 +18,8 @@ def safe_next_url(target: str | None) -> str | None:
     """`target` when it is a relative path on this site (no open redirects), else None."""
     target = (target or "").strip()
     return target if target and is_local_path(target) else None
+
+
+def safe_next(target: str | None, default_endpoint: str = "public.index") -> str:
+    """`target` when it is a relative path on this site (e.g. /courses/x?tab=2), otherwise the default page."""
+    return safe_next_url(target) or url_for(default_endpoint)

@@ -5,7 +5,7 @@ from flask_babel import ngettext
 
 def industry_name(letter: str | None) -> str:
     """The Norwegian name of an SN2007 section letter (the letter itself when unknown)."""
-    from .services.orgs import industry_section_name
+    from ..services.orgs import industry_section_name
 
     return industry_section_name(letter) or (letter or "")
 

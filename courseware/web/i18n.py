@@ -54,7 +54,7 @@ def _browser_language(header: str, languages: tuple) -> str | None:
 
 
 def init_app(app: Flask) -> None:
-    from .extensions import babel
+    from ..extensions import babel
 
     babel.init_app(app, locale_selector=get_locale)
 
