@@ -108,6 +108,7 @@ def client(app):
 @pytest.fixture
 def make_user(app):
     """Create a user (committed) with a role: make_user("author", provider=p)."""
+    from courseware.models import utcnow
     from courseware.services.accounts import create_user
 
     counter = {"n": 0}
@@ -116,6 +117,8 @@ def make_user(app):
         counter["n"] += 1
         email = email or f"{role}{counter['n']}@example.no"
         user = create_user(email=email, name=name or f"Test {role.title()} {counter['n']}", password=password, role=role)
+        # Most tests are about people who confirmed their address; pass email_verified_at=None for one who has not.
+        user.email_verified_at = utcnow()
         for key, value in attrs.items():
             setattr(user, key, value)
         db.session.commit()

@@ -30,6 +30,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the person proved the address is theirs (a verification or invitation link, a reset link, or an
+    # operator creating the account). Unverified accounts may log in but not enrol, join a firm or get a certificate.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Part of the id Flask-Login keeps in sessions and "remember me" cookies: a new stamp (a changed or reset
     # password, "log out everywhere") ends every session that carries the old one. Empty until first changed.
     session_stamp: Mapped[str] = mapped_column(String(32), default="", server_default="")
@@ -43,6 +46,10 @@ class User(UserMixin, db.Model):
 
     def get_id(self) -> str:  # Flask-Login: "<id>" or "<id>:<session stamp>" (see blueprints.auth.load_user)
         return f"{self.id}:{self.session_stamp}" if self.session_stamp else str(self.id)
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles

@@ -13,7 +13,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_dict
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..errors import Conflict, InvalidInput, NotFound
+from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import ROLES, SetupToken, User, utcnow
 from .mail import absolute_url, send_mail
@@ -71,6 +71,13 @@ def take_prefetched_user(user_id: int) -> User | None:
     """The user prefetch_user left for this request, if it is this user (once)."""
     user = g.pop("courseware_prefetched_user", None)
     return user if user is not None and user.id == user_id else None
+
+
+def require_verified_email(user) -> None:
+    """PermissionDenied until the user has confirmed that the e-mail address is theirs (enrol, join, certificates)."""
+    if user.email_verified_at is None:
+        raise PermissionDenied(_("Confirm your e-mail address first: open the link we sent to %(email)s.",
+                                 email=user.email))
 
 
 def create_user(*, email: str, name: str, password: str, role: str = "learner", provider=None) -> User:
