@@ -3,7 +3,7 @@
 Registering it also sets up Flask-Login for the app (see `_setup_login`), so create_app needs no auth code.
 """
 from flask import Blueprint
-from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 
 from ...extensions import db, login_manager
@@ -13,8 +13,10 @@ from ...services.accounts import take_prefetched_user
 bp = Blueprint("auth", __name__)
 
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Log in to see this page."  # msgid; translated per request by localize_callback
-login_manager.localize_callback = gettext
+# Lazy, and made a plain string in the request's language when Flask-Login flashes it (a flashed message is
+# stored in the session cookie, which cannot hold a lazy string).
+login_manager.login_message = _l("Log in to see this page.")
+login_manager.localize_callback = str
 login_manager.login_message_category = "info"
 # "basic" marks a session from a new browser fingerprint as not fresh; "strong" would log the user out,
 # which breaks "remember me" for people whose mobile IP address changes all day.
