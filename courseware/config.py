@@ -23,6 +23,7 @@ ENVIRONMENT = {
     "COURSEWARE_BRREG_ENABLED": ("BRREG_ENABLED", bool),
     "COURSEWARE_PROXIES": ("PROXIES", int),
     "COURSEWARE_PRIVACY_CONTACT": ("PRIVACY_CONTACT", str),
+    "COURSEWARE_ACCESSIBILITY_CONTACT": ("ACCESSIBILITY_CONTACT", str),
 }
 
 
@@ -71,6 +72,8 @@ class DefaultConfig:
     ASSET_MAX_AGE = 7 * 24 * 3600
     # Shown on the privacy page as the address for privacy questions (e.g. "personvern@example.no").
     PRIVACY_CONTACT: str | None = None
+    # Shown on the accessibility statement as the address for reporting barriers; PRIVACY_CONTACT when not set.
+    ACCESSIBILITY_CONTACT: str | None = None
     # Catalogue page size.
     PAGE_SIZE = 20
     # Module pages and their learners' parts kept rendered per app process (page_shell.py; about 3-12 kB each).

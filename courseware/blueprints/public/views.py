@@ -1,4 +1,6 @@
 """Public pages: the catalogue, course pages, module pages, course assets, language and privacy."""
+from datetime import date
+
 from flask import abort, current_app, get_template_attribute, redirect, render_template, request, send_file, session
 from flask_babel import get_locale
 from flask_login import current_user
@@ -119,6 +121,16 @@ def asset(slug, path):
 @bp.route("/privacy")
 def privacy():
     return render_template("public/privacy.html")
+
+
+# When the accessibility statement was last reviewed against the platform (update it with the statement).
+ACCESSIBILITY_REVIEWED = date(2026, 12, 3)
+
+
+@bp.route("/accessibility")
+def accessibility():
+    contact = current_app.config.get("ACCESSIBILITY_CONTACT") or current_app.config.get("PRIVACY_CONTACT")
+    return render_template("public/accessibility.html", contact=contact, reviewed=ACCESSIBILITY_REVIEWED)
 
 
 @bp.route("/language", methods=["POST"])
