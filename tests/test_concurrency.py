@@ -137,6 +137,27 @@ def test_different_quiz_submissions_at_once_are_all_kept_and_numbered(app):
     assert sorted(numbers) == [1, 2, 3, 4, 5]
 
 
+def test_many_tabs_at_the_days_limit_save_only_the_allowed_attempts(app):
+    from datetime import datetime, timezone
+
+    from courseware.errors import PermissionDenied
+
+    course = make_course("kurs", attempts_per_day=2)
+    [uid] = _learners(course, 1)
+    answers = answers_for(catalogue.get_module("kurs", "sensorer"), right=False)
+    now = datetime(2027, 1, 15, 11, 0, tzinfo=timezone.utc)
+
+    def submit():
+        user = db.session.get(User, uid)
+        module = catalogue.get_module("kurs", "sensorer")
+        return learning.submit_quiz(user, module, answers, quiz.new_token(), now=now).attempt.id
+
+    results, errors = run_together(app, [submit for _ in range(6)])
+    assert len(results) == 2 and len(errors) == 4, errors
+    assert all(isinstance(error, PermissionDenied) for error in errors), errors
+    assert _count(QuizAttempt, user_id=uid) == 2
+
+
 def test_the_same_task_ticked_at_once_keeps_one_tick(app):
     course = make_course("kurs")
     [uid] = _learners(course, 1)

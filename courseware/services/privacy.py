@@ -27,6 +27,7 @@ from ..models import (
 )
 from .accounts import normalise_email
 from .orgs import format_orgnr, industry_section_name, municipality_name
+from .quiz import without_right_answers
 from .roles import admin_count
 
 # Account columns never exported (secrets) or meaningless outside the database.
@@ -65,7 +66,9 @@ def export_user_data(user: User) -> dict:
         "enrolments": rows(Enrolment, Enrolment.user_id == uid),
         "module_progress": rows(ModuleProgress, ModuleProgress.user_id == uid),
         "task_checks": rows(TaskCheck, TaskCheck.user_id == uid),
-        "quiz_attempts": rows(QuizAttempt, QuizAttempt.user_id == uid),
+        # The learner's own answers, and whether each was right; never which choices are (the quiz's policy decides).
+        "quiz_attempts": [dict(row, answers=without_right_answers(row["answers"]))
+                          for row in rows(QuizAttempt, QuizAttempt.user_id == uid)],
         "completions": rows(Completion, Completion.user_id == uid),
         "invitations_received": [
             {"firm": name, "created_at": _json(created), "accepted_at": _json(accepted)}

@@ -6,7 +6,7 @@ module added by a re-import is required from then on, a removed one stops counti
 completed keeps their Completion row (on the version they completed).
 """
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import NamedTuple
 
 from flask_babel import gettext as _
@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models.fastquery import FastSelect
 from ..models import (Completion, Course, CourseVersion, Enrolment, Module, ModuleProgress, Provider, TaskCheck,
                       User)
-from . import accounts, catalogue, quiz
+from . import accounts, attempts, catalogue, quiz
 
 
 # --- States ------------------------------------------------------------------------------------------------------
@@ -93,14 +93,21 @@ class CourseState:
 
 @dataclass
 class ModulePageState:
-    """The learner's state in one module plus a freshly shuffled quiz form (with its one-time token)."""
+    """The learner's state in one module plus a freshly shuffled quiz form (with its one-time token and, when
+    the quiz draws from a pool, the signed set of questions drawn for it)."""
 
     withdrawn: bool
     module: ModuleState
     course_completed: bool
     questions: list = field(default_factory=list)
     quiz_token: str = ""
+    quiz_drawn: str = ""
     pass_mark: float = 0.0
+    daily_limit: int = 0  # the quiz's attempts_per_day (0: no limit)
+    draw: int = 0  # questions drawn per attempt from a pool of pool_size (0: every question)
+    pool_size: int = 0
+    attempts_left: int | None = None  # today's, while a daily limit applies (not yet passed); else None
+    retry_on: date | None = None  # when today's attempts are used up: the day the next ones start (no form today)
 
     @property
     def active(self) -> bool:
@@ -110,7 +117,8 @@ class ModulePageState:
         """Everything learner/_module_activity.html shows of this state but the quiz's holes (see page_shell.py)."""
         ms = self.module
         return (self.withdrawn, self.course_completed, ms.read, tuple(sorted(ms.tasks_done)), ms.task_count,
-                ms.has_quiz, ms.quiz_passed, ms.best_score, self.pass_mark)
+                ms.has_quiz, ms.quiz_passed, ms.best_score, self.pass_mark, self.daily_limit, self.draw, self.pool_size,
+                self.attempts_left, self.retry_on)
 
 
 def evaluate(outline: list[dict], rows: dict[str, object], tasks: dict[str, set[int]]) -> dict[str, ModuleState]:
@@ -256,12 +264,13 @@ _MODULE_TASKS = select(TaskCheck.task_index).where(
 )
 
 
-def module_page(user_id: int, slug: str, key: str, *, load_user: bool = False):
+def module_page(user_id: int, slug: str, key: str, *, load_user: bool = False, now: datetime | None = None):
     """The published module (a catalogue.ModuleView) and the learner's state in it, for the module page.
 
-    One query (plus one the first time this process shows the module); the state is None when the learner never
-    enrolled. NotFound when there is no such published module. With load_user, the same query reads the user's
-    row and hands the User to Flask-Login (accounts.prefetch_user), which then needs no query of its own.
+    One query (plus one the first time this process shows the module, and one that counts today's attempts while
+    a quiz with a daily limit is not passed); the state is None when the learner never enrolled. NotFound when
+    there is no such published module. With load_user, the same query reads the user's row and hands the User to
+    Flask-Login (accounts.prefetch_user), which then needs no query of its own.
     """
     query = _FAST_MODULE_PAGE_AND_USER if load_user else _FAST_MODULE_PAGE
     row = query.first(slug=slug, key=key, user_id=user_id)
@@ -276,14 +285,15 @@ def module_page(user_id: int, slug: str, key: str, *, load_user: bool = False):
         return module, None
     progress = _ProgressRow(read_at, quiz_passed_at, best_score) if read_at or quiz_passed_at or best_score is not None else None
     tasks = {int(i) for i in ticked.split(",")} if ticked else set()
-    return module, _page_state(module, withdrawn_at, completion_id, progress, tasks, with_quiz=True)
+    return module, _page_state(module, user_id, withdrawn_at, completion_id, progress, tasks, with_quiz=True,
+                               now=now, in_transaction=False)
 
 
-def module_page_state(user, module, *, with_quiz: bool = True) -> ModulePageState | None:
+def module_page_state(user, module, *, with_quiz: bool = True, now: datetime | None = None) -> ModulePageState | None:
     """The module page's state: read, tasks, quiz (shuffled, with a new token); None when never enrolled.
 
-    At most 2 queries: the enrolment with its completion and this module's progress row, then the module's
-    ticked tasks (skipped when it has none).
+    At most 3 queries: the enrolment with its completion and this module's progress row, then the module's
+    ticked tasks (skipped when it has none), then today's attempts (only with_quiz, as in module_page).
     """
     params = {"user_id": user.id, "course_id": module.version.course.id, "key": module.key}
     row = db.session.execute(_MODULE_ROW, params).first()
@@ -291,7 +301,8 @@ def module_page_state(user, module, *, with_quiz: bool = True) -> ModulePageStat
         return None
     enrolment, completion_id, progress = row
     tasks = set(db.session.execute(_MODULE_TASKS, params).scalars()) if module.tasks else set()
-    return _page_state(module, enrolment.withdrawn_at, completion_id, progress, tasks, with_quiz=with_quiz)
+    return _page_state(module, user.id, enrolment.withdrawn_at, completion_id, progress, tasks, with_quiz=with_quiz,
+                       now=now, in_transaction=True)
 
 
 class _ProgressRow(NamedTuple):
@@ -300,14 +311,26 @@ class _ProgressRow(NamedTuple):
     best_score: float | None
 
 
-def _page_state(module, withdrawn_at, completion_id, progress, tasks: set[int], *, with_quiz: bool) -> ModulePageState:
+def _page_state(module, user_id: int, withdrawn_at, completion_id, progress, tasks: set[int], *, with_quiz: bool,
+                now: datetime | None, in_transaction: bool) -> ModulePageState:
     entry = {"key": module.key, "title": module.title, "tasks": len(module.tasks or []), "quiz": module.has_quiz}
     state = evaluate([entry], {module.key: progress} if progress else {}, {module.key: tasks})[module.key]
     page = ModulePageState(withdrawn=withdrawn_at is not None, module=state, course_completed=completion_id is not None)
     if with_quiz and module.has_quiz and page.active:
+        page.pass_mark = quiz.pass_mark(module)
+        page.daily_limit = quiz.policy(module).attempts_per_day
+        page.draw, page.pool_size = quiz.draw_count(module), len(quiz.questions_of(module))
+        if page.daily_limit and not state.quiz_passed:
+            today = attempts.allowance(user_id, module.version.course.id, module.key, page.daily_limit, now,
+                                       in_transaction=in_transaction)
+            page.attempts_left = today.left
+            if today.used_up:
+                page.retry_on = today.next_day
+                return page  # no form until then
         page.questions = quiz.show_quiz(module)
         page.quiz_token = quiz.new_token()
-        page.pass_mark = quiz.pass_mark(module)
+        if page.draw:
+            page.quiz_drawn = quiz.sign_draw(module, user_id, page.quiz_token, page.questions)
     return page
 
 

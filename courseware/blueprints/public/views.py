@@ -55,11 +55,13 @@ def module(slug, key):
         found = progress.module_page(user.id, slug, key)
     module, state = found
     version = module.version
-    # The learner's part is the same for everyone in the same state, but for the quiz's token and shuffled choices.
+    # The learner's part is the same for everyone in the same state, but for the quiz's token, shuffled choices
+    # and (from a pool) drawn questions.
     module_key = (module.id, module.render_hash, version.id, version.source_hash, version.course.slug)
-    quiz_holes = {"quiz_token": "", "quiz_questions": ""}
+    quiz_holes = {"quiz_token": "", "quiz_questions": "", "quiz_drawn": ""}
     if state is not None and state.questions:
-        quiz_holes = {"quiz_token": state.quiz_token, "quiz_questions": _quiz_html(module, state.questions)}
+        quiz_holes = {"quiz_token": state.quiz_token, "quiz_questions": _quiz_html(module, state.questions),
+                      "quiz_drawn": state.quiz_drawn}
     activity = shells().fragment(
         "learner/_module_activity.html",
         module_key + (bool(user.firm_id), state.fragment_key() if state is not None else None),
@@ -92,7 +94,7 @@ def _quiz_parts(module) -> dict:
     start = get_template_attribute("learner/_quiz_questions.html", "question_start")
     choice = get_template_attribute("learner/_quiz_questions.html", "choice")
     parts = {}
-    for q in quiz.show_quiz(module):
+    for q in quiz.show_quiz(module, pool=True):
         parts[q.index] = ("\n" + str(start(q, "\x00")), {c.id: "\n" + str(choice(q, c)) for c in q.choices})
     return parts
 
