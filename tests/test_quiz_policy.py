@@ -158,7 +158,7 @@ def test_a_submission_beyond_the_days_limit_is_refused_and_saves_nothing(learner
     with pytest.raises(PermissionDenied) as refusal:
         _submit(learner, course, oslo(2027, 1, 15, 23, 59), right=True)
     db.session.rollback()  # as the view does
-    assert "You can try again on Saturday, January 16, 2027." in refusal.value.message
+    assert "You can try again on Jan 16, 2027." in refusal.value.message
     assert _attempts() == 2
     assert db.session.execute(db.select(ModuleProgress.best_score, ModuleProgress.updated_at)).one() == before
 
@@ -232,11 +232,11 @@ def test_the_module_page_counts_down_and_then_says_when_to_come_back(client, lea
     assert "1 attempt left today." in html and "Try again!" in html
     result = client.post("/me/courses/kurs/sensorer/quiz", data=quiz_form(get_module(course, "sensorer"), right=False))
     result_html = client.get(result.headers["Location"]).get_data(as_text=True)
-    assert "You can try again on Saturday, January 16, 2027." in result_html and ">Try again<" not in result_html
+    assert "You can try again on Jan 16, 2027." in result_html and ">Try again<" not in result_html
     html = _page(client)
     quiz_part = html[html.index('id="quiz"'):html.index("</section>")]
     assert _form_parts(html) is None and "<fieldset>" not in quiz_part and "Submit answers" not in quiz_part
-    assert "You can try again on Saturday, January 16, 2027." in quiz_part and "state-locked" in quiz_part
+    assert "You can try again on Jan 16, 2027." in quiz_part and "state-locked" in quiz_part
     assert "Your best score so far is 0 %. You need 80 % to pass." in quiz_part
 
     clock.now = oslo(2027, 1, 16, 0, 0)
@@ -254,7 +254,7 @@ def test_a_web_submission_beyond_the_limit_is_refused_with_the_message(client, l
     assert response.status_code == 302 and response.headers["Location"].endswith("/courses/kurs/sensorer#activity")
     html = _page(client, response.headers["Location"])
     # The flash and the quiz card.
-    assert html.count("attempts at this quiz. You can try again on Saturday, January 16, 2027.") == 2
+    assert html.count("attempts at this quiz. You can try again on Jan 16, 2027.") == 2
     assert _attempts() == 1
     assert db.session.execute(db.select(ModuleProgress.quiz_passed_at)).scalar_one() is None
 

@@ -169,7 +169,7 @@ def _allowance(user, module, row: ModuleProgress | None, now: datetime | None) -
 def used_up_message(today: attempts.Allowance) -> str:
     """What a learner who has used today's attempts is told (the module page says the same)."""
     return _("You have used today's attempts at this quiz. You can try again on %(date)s.",
-             date=format_date(today.next_day, "full"))
+             date=format_date(today.next_day, "medium"))  # as templating.date_text writes dates
 
 
 def _attempt_by_token(token: str, user) -> QuizAttempt | None:
