@@ -234,7 +234,8 @@ def send_password_reset(email: str) -> bool:
 
 def complete_password_reset(user: User, password: str, now: datetime | None = None) -> None:
     """Set the password chosen from an e-mailed reset link. The link reached the address, so it is confirmed too;
-    every other login of the user ends."""
+    and every login of the user ends (the caller logs this browser in anew)."""
+    user.login_id = None  # not one of the user's logins, even if someone is logged in here
     set_password(user, password)
     if user.email_verified_at is None:
         user.email_verified_at = now or utcnow()
