@@ -197,16 +197,27 @@ def make_reset_token(user: User) -> str:
     return _reset_serializer().dumps({"uid": user.id, "fp": _password_fingerprint(user)})
 
 
+def load_link_user(serializer: URLSafeTimedSerializer, token: str, max_age: int, *, expired: str,
+                   invalid: str) -> tuple[User | None, dict]:
+    """(user, payload) of a signed e-mailed link ({"uid": ...}); InvalidInput with `expired` or `invalid` when the
+    signature is too old or wrong. The user is None when the account is gone."""
+    try:
+        payload = serializer.loads(token, max_age=max_age)
+    except SignatureExpired as error:
+        raise InvalidInput(expired) from error
+    except BadSignature as error:
+        raise InvalidInput(invalid) from error
+    if not isinstance(payload, dict):
+        raise InvalidInput(invalid)
+    return db.session.get(User, payload.get("uid")), payload
+
+
 def verify_reset_token(token: str, max_age: int | None = None) -> User:
     """The user a reset token belongs to; InvalidInput when it is expired, tampered with or already used."""
     max_age = max_age if max_age is not None else current_app.config["RESET_TOKEN_MAX_AGE"]
-    try:
-        payload = _reset_serializer().loads(token, max_age=max_age)
-    except SignatureExpired as error:
-        raise InvalidInput(_("The link has expired. Ask for a new one below.")) from error
-    except BadSignature as error:
-        raise InvalidInput(_("The link is not valid. Ask for a new one below.")) from error
-    user = db.session.get(User, payload.get("uid")) if isinstance(payload, dict) else None
+    user, payload = load_link_user(_reset_serializer(), token, max_age,
+                                   expired=_("The link has expired. Ask for a new one below."),
+                                   invalid=_("The link is not valid. Ask for a new one below."))
     if (
         user is None
         or not user.active

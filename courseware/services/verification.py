@@ -11,14 +11,15 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..models import User, utcnow
 from . import outbox
-from .accounts import create_user, find_user_by_email, hash_password, validate_password, validated_email
+from .accounts import (create_user, find_user_by_email, hash_password, load_link_user, validate_password,
+                       validated_email)
 from .mail import absolute_url, send_mail
 
 CONFIRM_SALT = "courseware.confirm-email"
@@ -48,13 +49,9 @@ def confirm_email(token: str, now: datetime | None = None, max_age: int | None =
     """Confirm the address a link was sent to; InvalidInput when the link is expired, tampered with, or its
     account or address is gone."""
     max_age = max_age if max_age is not None else current_app.config["EMAIL_CONFIRM_MAX_AGE"]
-    try:
-        payload = _serializer().loads(token, max_age=max_age)
-    except SignatureExpired as error:
-        raise InvalidInput(_("The link has expired. Log in and ask for a new one.")) from error
-    except BadSignature as error:
-        raise InvalidInput(_("The link is not valid. Log in and ask for a new one.")) from error
-    user = db.session.get(User, payload.get("uid")) if isinstance(payload, dict) else None
+    user, payload = load_link_user(_serializer(), token, max_age,
+                                   expired=_("The link has expired. Log in and ask for a new one."),
+                                   invalid=_("The link is not valid. Log in and ask for a new one."))
     if user is None or not user.active or user.email != payload.get("email"):
         raise InvalidInput(_("The link is not valid. Log in and ask for a new one."))
     newly = user.email_verified_at is None

@@ -180,7 +180,7 @@ def test_register_from_a_course_confirm_later_and_enrol(device_page, live_server
     page.locator("main form button[type=submit]").last.click()
     page.wait_for_url(f"**/courses/{SLUG}")
     notice = page.locator(".confirm-notice")
-    assert notice.is_visible() and email in notice.inner_text()
+    assert notice.is_visible() and notice.locator("button[type=submit]").is_visible()
     assert_accessible(page, "course page with the confirmation notice")
     MAIL.wait_for(email, 1)
     notice.locator("button[type=submit]").click()
