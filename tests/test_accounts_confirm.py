@@ -259,3 +259,16 @@ def test_existing_accounts_stay_unconfirmed_after_the_upgrade_and_confirm_when_t
     assert response.headers["Location"] == "/courses/kurs"
     client.post("/me/courses/kurs/enrol")
     assert db.session.query(Enrolment).count() == 1
+
+
+@pytest.mark.parametrize("role", ["learner", "author", "funder", "admin"])
+def test_every_role_can_ask_for_a_new_link_from_the_profile(client, login, make_user, smtp_server, role):
+    login(make_user(role, email=f"{role}@example.no", email_verified_at=None))
+    assert "Send the link again" in client.get("/me/profile").get_data(as_text=True)
+    assert client.post("/auth/confirm", data={"next": "/me/profile"}).headers["Location"] == "/me/profile"
+    assert smtp_server.wait_for(1)[0]["To"].addresses[0].addr_spec == f"{role}@example.no"
+
+
+def test_the_check_inbox_page_is_the_same_for_everyone(client):
+    page = client.get("/auth/register/check-inbox")
+    assert page.status_code == 200 and "Check your inbox to confirm your address" in page.get_data(as_text=True)

@@ -190,6 +190,7 @@ def test_the_remember_cookie_is_secure_whenever_the_session_cookie_is(database_u
             db.session.execute(db.delete(User))
             db.session.commit()
             db.session.remove()
+            db.engine.dispose()  # this app's own connection pool
 
 
 def test_run_production_makes_both_cookies_secure_at_run_time(app):
