@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from courseware.extensions import db
-from courseware.models import Completion, Enrolment, ModuleProgress, QuizAttempt, TaskCheck, User
+from courseware.models import Completion, Enrolment, ModuleProgress, QuizAttempt, TaskCheck, User, utcnow
 from courseware.services import catalogue, enrolment, learning, quiz
 
 from .learning_factory import answers_for, load, make_course, make_firm
@@ -58,7 +58,8 @@ def _learners(course, n, firm_id=None):
     firm_id = firm_id or make_firm().id
     ids = []
     for i in range(n):
-        user = User(email=f"l{i}@example.no", name=f"Learner {i}", password_hash="x", firm_id=firm_id)
+        user = User(email=f"l{i}@example.no", name=f"Learner {i}", password_hash="x", firm_id=firm_id,
+                    email_verified_at=utcnow())
         db.session.add(user)
         db.session.flush()
         enrolment.enrol(user, load(course))
@@ -174,7 +175,7 @@ def test_the_same_task_ticked_at_once_keeps_one_tick(app):
 def test_enrolling_at_once_makes_one_enrolment_and_one_mail(app):
     make_course("kurs")
     firm = make_firm()
-    user = User(email="en@example.no", name="En", password_hash="x", firm_id=firm.id)
+    user = User(email="en@example.no", name="En", password_hash="x", firm_id=firm.id, email_verified_at=utcnow())
     db.session.add(user)
     db.session.commit()
     uid = user.id

@@ -16,8 +16,8 @@ from sqlalchemy.orm import aliased
 from ..extensions import db
 from ..models.fastquery import FastSelect
 from ..models import (Completion, Course, CourseVersion, Enrolment, Module, ModuleProgress, Provider, TaskCheck,
-                      User)
-from . import accounts, attempts, catalogue, quiz
+                      User, UserLogin)
+from . import accounts, attempts, catalogue, logins, quiz
 
 
 # --- States ------------------------------------------------------------------------------------------------------
@@ -250,12 +250,16 @@ _MODULE_PAGE = (
                                     ModuleProgress.module_key == Module.key))
     .where(Course.slug == bindparam("slug"))
 )
-# The same with the logged-in user's row, so the page needs no separate query for Flask-Login (see module_page).
+# The same with the logged-in user's row and the start of the session's login (None when it has ended), so the
+# page needs no separate query for Flask-Login (see module_page).
 _USER_ATTRS = [(attr.key, attr.columns[0]) for attr in User.__mapper__.column_attrs]
-_MODULE_PAGE_AND_USER = _MODULE_PAGE.add_columns(
-    *[column.label(f"user_{key}") for key, column in _USER_ATTRS]
-).outerjoin(User, User.id == bindparam("user_id"))
-_USER_FROM = len(_MODULE_PAGE.selected_columns)
+_MODULE_PAGE_AND_USER = (
+    _MODULE_PAGE.add_columns(UserLogin.created_at, *[column.label(f"user_{key}") for key, column in _USER_ATTRS])
+    .outerjoin(User, User.id == bindparam("user_id"))
+    .outerjoin(UserLogin, and_(UserLogin.id == bindparam("login_id"), UserLogin.user_id == User.id))
+)
+_LOGIN_AT = len(_MODULE_PAGE.selected_columns)
+_USER_FROM = _LOGIN_AT + 1
 _FAST_MODULE_PAGE = FastSelect(_MODULE_PAGE)
 _FAST_MODULE_PAGE_AND_USER = FastSelect(_MODULE_PAGE_AND_USER)
 _MODULE_TASKS = select(TaskCheck.task_index).where(
@@ -264,22 +268,25 @@ _MODULE_TASKS = select(TaskCheck.task_index).where(
 )
 
 
-def module_page(user_id: int, slug: str, key: str, *, load_user: bool = False, now: datetime | None = None):
+def module_page(user_id: int, slug: str, key: str, *, login_id: int | None = None, now: datetime | None = None):
     """The published module (a catalogue.ModuleView) and the learner's state in it, for the module page.
 
     One query (plus one the first time this process shows the module, and one that counts today's attempts while
     a quiz with a daily limit is not passed); the state is None when the learner never enrolled. NotFound when
-    there is no such published module. With load_user, the same query reads the user's row and hands the User to
-    Flask-Login (accounts.prefetch_user), which then needs no query of its own.
+    there is no such published module. With the session's login_id, the same query reads the user's row and
+    login and, while that login is current, hands the User to Flask-Login (accounts.prefetch_user), which then
+    needs no query of its own.
     """
-    query = _FAST_MODULE_PAGE_AND_USER if load_user else _FAST_MODULE_PAGE
-    row = query.first(slug=slug, key=key, user_id=user_id)
+    if login_id is None:
+        row = _FAST_MODULE_PAGE.first(slug=slug, key=key, user_id=user_id)
+    else:
+        row = _FAST_MODULE_PAGE_AND_USER.first(slug=slug, key=key, user_id=user_id, login_id=login_id)
     if row is None:
         raise catalogue.module_not_found()
-    if load_user and row[_USER_FROM] is not None:
-        accounts.prefetch_user({key: value for (key, _), value in zip(_USER_ATTRS, row[_USER_FROM:])})
+    if login_id is not None and row[_USER_FROM] is not None and logins.login_is_current(row[_LOGIN_AT]):
+        accounts.prefetch_user({key: value for (key, _), value in zip(_USER_ATTRS, row[_USER_FROM:])}, login_id)
     (module_id, render_hash, version_id, source_hash, course_id, course_slug, enrolment_id, withdrawn_at,
-     completion_id, read_at, quiz_passed_at, best_score, ticked) = row[:_USER_FROM]
+     completion_id, read_at, quiz_passed_at, best_score, ticked) = row[:_LOGIN_AT]
     module = catalogue.module_view(module_id, render_hash, version_id, source_hash, course_id, course_slug)
     if enrolment_id is None:
         return module, None

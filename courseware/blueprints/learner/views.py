@@ -8,19 +8,11 @@ from flask_login import current_user, login_required
 
 from ...errors import InvalidInput, PermissionDenied
 from ...extensions import db
-from ...services import catalogue, enrolment, learning, outbox, progress
+from ...services import catalogue, enrolment, learning, progress
 from ...web.next_url import safe_next_url
 from . import bp
 
 _ANSWER_FIELD = re.compile(r"^q(\d{1,3})$")
-
-
-@bp.after_app_request
-def deliver_mail(response):
-    """Send the e-mails of transactions this request committed (enrolment, completion, invitations)."""
-    if db.session.registry.has():  # a request that never opened a database session committed nothing
-        outbox.deliver()
-    return response
 
 
 @bp.route("/courses")

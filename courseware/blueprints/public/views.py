@@ -39,11 +39,12 @@ def course(slug):
 def module(slug, key):
     # The most viewed page: one query reads the module, the learner's state and (for Flask-Login) the user's row.
     # Flask-Login still decides who is logged in (session protection, remember cookie) before anything is shown.
-    session_user_id = _session_user_id()
+    session_id = parse_session_id(session.get("_user_id"))  # Flask-Login's id (User.get_id)
+    session_user_id = session_id.user_id
     found = not_found = None
-    if session_user_id is not None:
+    if session_user_id is not None and session_id.login_id is not None:
         try:
-            found = progress.module_page(session_user_id, slug, key, load_user=True)
+            found = progress.module_page(session_user_id, slug, key, login_id=session_id.login_id)
         except NotFound as error:
             not_found = error
     user = current_user._get_current_object()  # one lookup through the proxy, not five
@@ -64,7 +65,7 @@ def module(slug, key):
                       "quiz_drawn": state.quiz_drawn}
     activity = shells().fragment(
         "learner/_module_activity.html",
-        module_key + (bool(user.firm_id), state.fragment_key() if state is not None else None),
+        module_key + (bool(user.firm_id), user.email_verified, state.fragment_key() if state is not None else None),
         holes=quiz_holes, module=module, version=version, course=version.course, state=state,
     )
     # The rest of the page depends only on the module, the language and the menu (role, in a firm or not).
@@ -97,11 +98,6 @@ def _quiz_parts(module) -> dict:
     for q in quiz.show_quiz(module, pool=True):
         parts[q.index] = ("\n" + str(start(q, "\x00")), {c.id: "\n" + str(choice(q, c)) for c in q.choices})
     return parts
-
-
-def _session_user_id() -> int | None:
-    """The user id in the id Flask-Login keeps in the session (its `_user_id` key; see User.get_id)."""
-    return parse_session_id(session.get("_user_id"))[0]
 
 
 @bp.route("/courses/<slug>/assets/<path:path>")
