@@ -12,7 +12,7 @@ from flask import g
 
 from courseware.errors import InvalidInput, PermissionDenied
 from courseware.extensions import db
-from courseware.models import ModuleProgress, QuizAttempt
+from courseware.models import ModuleProgress, QuizAttempt, User
 from courseware.services import attempts, enrolment, learning, progress, quiz
 
 from .learning_factory import QUIZ, answers_for, get_module, load, make_course, make_firm, quiz_form
@@ -292,6 +292,7 @@ def _queries(client, count_queries, url="/courses/kurs/sensorer"):
 
 def test_the_module_page_counts_attempts_only_while_a_limited_quiz_is_not_passed(client, learner, count_queries):
     limited, free = course_with(attempts_per_day=2), course_with("fri")
+    learner_id = learner.id
     enrol(learner, limited)
     enrol(learner, free)
     for url in ("/courses/kurs/sensorer", "/courses/fri/sensorer", "/courses/kurs/intro"):
@@ -299,6 +300,7 @@ def test_the_module_page_counts_attempts_only_while_a_limited_quiz_is_not_passed
     assert _queries(client, count_queries, "/courses/fri/sensorer") == 1  # no limit: the one query
     assert _queries(client, count_queries, "/courses/kurs/intro") == 1  # no quiz
     assert _queries(client, count_queries) == 2  # a limit, not passed: one small count
+    learner = db.session.get(User, learner_id)  # _queries left the session empty
     learning.submit_quiz(learner, get_module(limited, "sensorer"), answers_for(get_module(limited, "sensorer")),
                          quiz.new_token())
     db.session.commit()

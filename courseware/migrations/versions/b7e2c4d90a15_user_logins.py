@@ -1,9 +1,9 @@
-"""user_logins: one row per logged-in browser, so logging out ends that session on the server (wp-accounts)
+"""user_logins: one row per logged-in browser, so logging out ends that session on the server
 
 Sessions from before this revision carry no login id and end on their next request: the person logs in again.
 
-Revision ID: b7e2c4d90a15_wp_accounts
-Revises: a3d9e1f40b22
+Revision ID: b7e2c4d90a15
+Revises: 5e81c2a7d4b3
 Create Date: 2026-12-04 10:00:00
 
 """
@@ -14,8 +14,8 @@ import courseware.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = 'b7e2c4d90a15_wp_accounts'
-down_revision = 'a3d9e1f40b22'
+revision = 'b7e2c4d90a15'
+down_revision = '5e81c2a7d4b3'
 branch_labels = None
 depends_on = None
 

@@ -3,7 +3,7 @@
 Versions imported before keep the behaviour they had, as far as it was a choice: no daily limit. Their right
 answers now show after a pass (the default), as they will for every course that does not say otherwise.
 
-Revision ID: wp_quiz_5e81c2a7
+Revision ID: 5e81c2a7d4b3
 Revises: a3d9e1f40b22
 Create Date: 2026-12-05 10:00:00
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'wp_quiz_5e81c2a7'
+revision = '5e81c2a7d4b3'
 down_revision = 'a3d9e1f40b22'
 branch_labels = None
 depends_on = None
