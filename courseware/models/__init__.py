@@ -1,5 +1,5 @@
 """All models, importable from one place."""
-from .base import utcnow
+from .base import set_loaded, utcnow
 from .courses import Asset, Course, CourseVersion, Module
 from .orgs import (JOIN_REQUEST_STATUSES, PROVIDER_KINDS, SIZE_BANDS, VERIFIED_VIA, Firm, FirmInvitation,
                    FirmJoinRequest, Provider, RegistryEntry)
@@ -10,5 +10,5 @@ __all__ = [
     "Asset", "BulkUpload", "Completion", "Course", "CourseVersion", "Enrolment", "Firm", "FirmInvitation",
     "FirmJoinRequest", "JOIN_REQUEST_STATUSES", "Module", "ModuleProgress", "PROVIDER_KINDS", "Provider",
     "QuizAttempt", "ROLES", "RegistryEntry", "SIZE_BANDS", "SetupToken", "TaskCheck", "User", "VERIFIED_VIA",
-    "utcnow",
+    "set_loaded", "utcnow",
 ]

@@ -14,7 +14,8 @@ from sqlalchemy import func, or_, select, true, update
 
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
-from ..models import Completion, Course, CourseVersion, Enrolment, Firm, FirmInvitation, FirmJoinRequest, User, utcnow
+from ..models import (Completion, Course, CourseVersion, Enrolment, Firm, FirmInvitation, FirmJoinRequest, User,
+                      set_loaded, utcnow)
 from . import outbox
 from .mail import absolute_url, send_mail
 from .orgs import validate_industry, validate_municipality, validate_size_band
@@ -341,8 +342,7 @@ def verify_firm(actor, firm: Firm, *, now: datetime | None = None) -> Firm:
     ).rowcount
     if claimed != 1:
         raise Conflict(_("%(firm)s is verified already.", firm=firm.name))
-    firm.verified_via, firm.verified_at, firm.verified_by_id = "admin", now, actor.id
-    db.session.flush()
+    set_loaded(firm, verified_via="admin", verified_at=now, verified_by_id=actor.id)
     outbox.queue(send_firm_verified_mail, firm.id)
     return firm
 

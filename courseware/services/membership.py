@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
-from ..models import Firm, FirmJoinRequest, User, utcnow
+from ..models import Firm, FirmJoinRequest, User, set_loaded, utcnow
 from . import outbox
 from .accounts import require_verified_email
 from .firms import (FirmDetails, can_decide_requests, can_manage_firm, count_pending_requests, find_firm_by_orgnr,
@@ -51,7 +51,7 @@ def join(user, firm: Firm, *, invited_by_id: int | None = None, now: datetime | 
     ).rowcount
     if joined != 1:
         raise Conflict(_("You are already registered with a firm. Leave it first to join another one."))
-    user.firm_id, user.is_firm_contact, user.firm_invited_by_id = firm.id, False, invited_by_id
+    set_loaded(user, firm_id=firm.id, is_firm_contact=False, firm_invited_by_id=invited_by_id)
     db.session.execute(
         update(FirmJoinRequest).where(FirmJoinRequest.user_id == user.id, FirmJoinRequest.status == "pending")
         .values(status="withdrawn", decided_at=now or utcnow(), decided_by_id=user.id)
@@ -225,8 +225,7 @@ def _claim(request: FirmJoinRequest, status: str, actor, now: datetime) -> None:
     ).rowcount
     if claimed != 1:
         raise Conflict(_("This request has already been answered or withdrawn."))
-    request.status, request.decided_at, request.decided_by_id = status, now, actor.id
-    db.session.flush()
+    set_loaded(request, status=status, decided_at=now, decided_by_id=actor.id)
 
 
 @dataclass
@@ -265,8 +264,7 @@ def leave_firm(user) -> None:
     """Take `user` out of their firm; the firm and its other members stay, and so do the user's own records."""
     if user.firm_id is None or not _leave(user.id, user.firm_id):
         raise Conflict(_("You are not registered with a firm."))
-    user.firm_id, user.is_firm_contact, user.firm_invited_by_id = None, False, None
-    db.session.flush()
+    set_loaded(user, firm_id=None, is_firm_contact=False, firm_invited_by_id=None)
 
 
 def remove_member(actor, firm: Firm, member_id: int) -> User:
@@ -282,8 +280,7 @@ def remove_member(actor, firm: Firm, member_id: int) -> User:
         raise Conflict(_("You cannot remove yourself. Use “Leave the firm” instead."))
     if not _leave(member.id, firm.id):
         raise Conflict(_("%(name)s is no longer a member of the firm.", name=member.name))
-    member.firm_id, member.is_firm_contact, member.firm_invited_by_id = None, False, None
-    db.session.flush()
+    set_loaded(member, firm_id=None, is_firm_contact=False, firm_invited_by_id=None)
     outbox.queue(send_member_mail, member.id, _l("You are no longer registered with %(firm)s", firm=firm.name),
                  "member_removed", firm_name=firm.name, by_admin=not is_contact_of(actor, firm),
                  my_courses_url=absolute_url("learner.my_courses"), firm_url=absolute_url("firm.index"))

@@ -153,6 +153,12 @@ def test_firm_learning_journey(browser, live_server, viewport):
     assert row.count() >= 1
     assert "Digital drift i reiselivsbedrifter" in contact.content()
     assert_accessible(contact, "firm page with completion")
+    contact.locator("main a[href*='/members/'][href$='/remove']").first.click()
+    contact.wait_for_load_state()
+    assert_accessible(contact, "remove a member")
+    contact.goto(base + "/firm/contact")
+    assert "Ola Nordmann" in contact.content()
+    assert_accessible(contact, "hand over the contact role")
     contact_ctx.close()
     learner_ctx.close()
     admin_ctx.close()
