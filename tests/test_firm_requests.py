@@ -180,11 +180,17 @@ def test_the_asker_withdraws_and_it_cannot_be_approved_afterwards(client, login,
     assert request.status == "withdrawn" and people["asker"].firm_id is None
 
 
-def test_one_firm_at_a_time(app, world):
+def test_one_firm_at_a_time(client, login, world):
     people, firm_a, firm_b = world
     membership.request_to_join(people["asker"], firm_a)
+    db.session.commit()
     with pytest.raises(Conflict, match="already asked to join Verifisert AS"):
         membership.request_to_join(people["asker"], firm_b)
+    db.session.rollback()
+    login(people["asker"])
+    page = client.get(f"/firm/register/{ORGNR_B}").get_data(as_text=True)
+    assert "You have already asked to join Verifisert AS. Withdraw that request first." in page
+    assert "Ask to join Uverifisert AS</button>" not in page
 
 
 def test_approved_after_joining_elsewhere_changes_nothing(app, world):
