@@ -3,7 +3,7 @@ import pytest
 
 from courseware.errors import Conflict, InvalidInput, PermissionDenied
 from courseware.extensions import db
-from courseware.services import firms, orgs, roles
+from courseware.services import firms, membership, orgs, roles
 
 from .firms_support import ORGNR_A, ORGNR_B, ORGNR_C, make_firm, make_provider
 
@@ -50,7 +50,9 @@ def test_services_refuse_non_admins(app, make_user):
     with pytest.raises(PermissionDenied):
         firms.list_firms(author)
     with pytest.raises(PermissionDenied):
-        firms.appoint_contact(author, firm, author.id)
+        membership.hand_over_contact(author, firm, author.id)
+    with pytest.raises(PermissionDenied):
+        firms.verify_firm(author, firm)
 
 
 def test_users_are_searched_and_paginated(client, admin, make_user):
@@ -145,6 +147,14 @@ def test_only_a_member_can_become_contact_person(client, admin, make_user):
     assert not outsider.is_firm_contact
 
 
+def test_admin_start_page_counts_in_the_right_number(client, admin, make_user):
+    make_firm(ORGNR_A, "A AS")
+    html = client.get("/admin/").get_data(as_text=True)
+    assert "1 account." in html and "1 firm." in html and "0 business parks" in html  # not "1 accounts"
+    make_user()
+    assert "2 accounts." in client.get("/admin/").get_data(as_text=True)
+
+
 def test_admin_sees_and_edits_any_firm(client, admin, make_user):
     firm = make_firm(ORGNR_A, "A AS", make_user(name="Ansatt Ansattsen"), contact=make_user())
     assert "Ansatt Ansattsen" in client.get(f"/firm/{firm.id}").get_data(as_text=True)
@@ -167,12 +177,14 @@ class TestCsrf:
             (f"/admin/providers/{provider.id}", {"name": "Hacked", "kind": "library"}),
             (f"/admin/users/{user.id}/role", {"role": "admin"}),
             (f"/admin/firms/{firm.id}/contact", {"user_id": str(user.id)}),
+            (f"/admin/firms/{firm.id}/verify", {}),
             (f"/firm/{firm.id}/edit", {"name": "Hacked"}),
             (f"/firm/{firm.id}/invite", {"emails": "x@example.no"}),
         ]:
             assert client.post(url, data=data).status_code == 400, url
         db.session.refresh(user)
-        assert user.role == "learner" and not user.is_firm_contact
+        db.session.refresh(firm)
+        assert user.role == "learner" and not user.is_firm_contact and not firm.verified
 
     def test_every_admin_form_carries_a_token(self, client, admin, make_user):
         make_provider()

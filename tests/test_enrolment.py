@@ -5,7 +5,7 @@ from flask import g
 
 from courseware.errors import PermissionDenied
 from courseware.extensions import db
-from courseware.models import Completion, Enrolment, FirmInvitation
+from courseware.models import Completion, Enrolment, FirmInvitation, utcnow
 from courseware.services import enrolment, outbox
 
 from .learning_factory import VALID_ORGNRS, get_module, load, make_course, make_firm
@@ -26,7 +26,8 @@ def _enrolled(user_id, course_id=None):
 def test_firms_course_needs_a_firm_with_a_link_to_register_it(client, login_as, course):
     user = login_as("learner")
     page = client.get("/courses/kurs").get_data(as_text=True)
-    assert 'href="/firm/register"' in page and "/me/courses/kurs/enrol" not in page
+    # The way to register a firm brings the learner back to this course afterwards.
+    assert 'href="/firm/register?next=/courses/kurs"' in page and "/me/courses/kurs/enrol" not in page
     response = client.post("/me/courses/kurs/enrol", follow_redirects=True)
     assert response.status_code == 200
     assert "This course is for employees of firms" in response.get_data(as_text=True)
@@ -85,6 +86,7 @@ def test_double_post_of_mark_read_makes_no_duplicate(client, login, make_user, c
 @pytest.fixture
 def firm_people(make_user):
     firm, other = make_firm(), make_firm(VALID_ORGNRS[1], "Annen AS")
+    firm.verified_at = utcnow()  # a verified contact person sees (and enrols) every colleague
     contact = make_user("learner", name="Kontakt Person", firm_id=firm.id, is_firm_contact=True)
     colleague = make_user("learner", name="Ola Kollega", firm_id=firm.id)
     outsider = make_user("learner", name="Ute Andre", firm_id=other.id)

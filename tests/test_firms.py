@@ -1,4 +1,4 @@
-"""Registering, joining, editing and leaving a firm; the contact person's view of the employees."""
+"""Registering a firm or asking to join one, editing and leaving it; the contact person's view of the employees."""
 import threading
 from types import SimpleNamespace
 
@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from courseware.extensions import db
-from courseware.models import Firm, RegistryEntry, User
-from courseware.services import firms
+from courseware.models import Firm, FirmJoinRequest, RegistryEntry, User, utcnow
+from courseware.services import firms, membership
 
 from .firms_support import ORGNR_A, ORGNR_B, complete, enrol, make_course, make_firm
 
@@ -45,7 +45,8 @@ def test_register_a_new_firm_makes_the_learner_its_contact_person(client, login_
 @pytest.mark.parametrize(
     "orgnr, message",
     [
-        ("123456789", "123 456 789 is not valid"),
+        ("123456789", "123 456 789 is not valid: the check digit does not match"),
+        ("817920633", "817 920 633 is not valid: the check digit does not match"),
         ("12345678", "must have 9 digits"),
         ("12345678a", "only contain digits"),
     ],
@@ -82,17 +83,34 @@ def test_another_norwegian_municipality_is_accepted_by_number(client, login_as):
     assert db.session.execute(select(Firm.municipality_code)).scalar_one() == "0301"
 
 
-def test_an_existing_firm_is_joined_after_confirmation_as_an_ordinary_member(client, make_user, login):
+def test_every_wrong_detail_is_shown_at_once(client, login_as):
+    login_as("learner")
+    wrong = {"name": "", "municipality": "", "industry_section": "C", "industry_code": "01.110", "size_band": "x"}
+    html = client.post(f"/firm/register/{ORGNR_A}", data={**DETAILS, **wrong}).get_data(as_text=True)
+    for field, message in (("name", "Enter the firm&#39;s name."), ("municipality", "Choose the municipality."),
+                           ("industry_code", "does not belong"), ("size_band", "Choose the number of employees.")):
+        assert f'id="{field}-error"' in html and message in html, field
+    assert html.count("Enter the firm&#39;s name.") == 1  # once, next to the field
+    assert firm_count() == 0
+
+
+def test_an_existing_firm_is_a_request_to_join_not_a_membership(client, make_user, login):
     firm = make_firm(ORGNR_A, "Kystbedriften AS", contact=make_user())
     user = login(make_user())
     page = client.post("/firm/register", data={"orgnr": ORGNR_A})
     confirm = client.get(page.headers["Location"]).get_data(as_text=True)
-    assert "Kystbedriften AS" in confirm and "Yes, join" in confirm
+    assert "Kystbedriften AS" in confirm and "Ask to join Kystbedriften AS" in confirm
+    assert "not verified yet" in confirm  # the person is told their request will wait
     db.session.refresh(user)
     assert user.firm_id is None  # nothing happens before the confirmation
-    client.post(f"/firm/register/{ORGNR_A}", data={})
+    response = client.post(f"/firm/register/{ORGNR_A}", data={})
+    assert response.status_code == 302
     db.session.refresh(user)
-    assert user.firm_id == firm.id and not user.is_firm_contact
+    assert user.firm_id is None and not user.is_firm_contact  # a request, not a membership
+    request = db.session.execute(select(FirmJoinRequest)).scalar_one()
+    assert (request.firm_id, request.user_id, request.status) == (firm.id, user.id, "pending")
+    html = client.get("/firm/").get_data(as_text=True)
+    assert "You have asked to join Kystbedriften AS" in html and "Withdraw the request" in html
     assert firm_count() == 1
 
 
@@ -104,25 +122,27 @@ def test_double_submit_creates_one_firm(client, login_as):
     assert firm_count() == 1
     db.session.refresh(user)
     assert user.is_firm_contact
+    assert db.session.scalar(select(func.count(FirmJoinRequest.id))) == 0
 
 
-def test_losing_the_race_joins_the_winners_firm(app, make_user, monkeypatch):
+def test_losing_the_race_asks_to_join_the_winners_firm(app, make_user, monkeypatch):
     """The firm appears between our lookup and our insert: the unique orgnr decides, nobody gets a 500."""
     winner, loser = make_user(), make_user()
     details = firms.validate_firm_details(name="A", municipality_code="5001", industry_section="C", industry_code="",
                                           size_band="0-9")
-    firms.register_firm(winner, ORGNR_A, details)
+    membership.register_firm(winner, ORGNR_A, details)
     db.session.commit()
-    real, calls = firms.find_firm_by_orgnr, []
+    real, calls = membership.find_firm_by_orgnr, []
 
     def stale_then_real(orgnr):  # the first lookup ran before the winner committed
         calls.append(orgnr)
         return None if len(calls) == 1 else real(orgnr)
 
-    monkeypatch.setattr(firms, "find_firm_by_orgnr", stale_then_real)
-    firm, created = firms.register_firm(loser, ORGNR_A, details)
+    monkeypatch.setattr(membership, "find_firm_by_orgnr", stale_then_real)
+    result = membership.register_firm(loser, ORGNR_A, details)
     db.session.commit()
-    assert not created and loser.firm_id == firm.id and not loser.is_firm_contact
+    assert not result.created and result.request.firm_id == result.firm.id == winner.firm_id
+    assert loser.firm_id is None and not loser.is_firm_contact
     assert firm_count() == 1
 
 
@@ -138,7 +158,7 @@ def test_two_people_registering_at_once_make_one_firm(app, make_user):
                                                       industry_section="C", industry_code="", size_band="0-9")
                 barrier.wait(timeout=10)
                 user = db.session.get(User, user_id)
-                results[user_id] = firms.register_firm(user, ORGNR_B, details)[1]
+                results[user_id] = membership.register_firm(user, ORGNR_B, details).created
                 db.session.commit()
                 db.session.remove()
         except Exception as error:  # reported below; a thread's exception would otherwise vanish
@@ -154,7 +174,49 @@ def test_two_people_registering_at_once_make_one_firm(app, make_user):
     db.session.rollback()  # end this thread's read transaction, so it sees what the two others committed
     assert firm_count() == 1
     members = db.session.execute(select(User).where(User.id.in_(users))).scalars().all()
-    assert len({u.firm_id for u in members}) == 1 and sum(u.is_firm_contact for u in members) == 1
+    contact = next(u for u in members if u.is_firm_contact)
+    other = next(u for u in members if not u.is_firm_contact)
+    assert other.firm_id is None
+    request = db.session.execute(select(FirmJoinRequest)).scalar_one()
+    assert (request.user_id, request.firm_id, request.status) == (other.id, contact.firm_id, "pending")
+
+
+def test_the_way_back_to_the_course_travels_through_registration(client, login_as):
+    login_as("learner")
+    form = client.get("/firm/register?next=/courses/kurs").get_data(as_text=True)
+    assert 'name="next" type="hidden" value="/courses/kurs"' in form
+    details = client.post("/firm/register", data={"orgnr": ORGNR_A, "next": "/courses/kurs"})
+    assert details.headers["Location"].endswith(f"/firm/register/{ORGNR_A}?next=/courses/kurs")
+    page = client.get(details.headers["Location"]).get_data(as_text=True)
+    assert f'action="/firm/register/{ORGNR_A}?next=/courses/kurs"' in page
+    done = client.post(f"/firm/register/{ORGNR_A}?next=/courses/kurs", data=DETAILS)
+    assert done.headers["Location"].endswith("/firm/?next=/courses/kurs")
+    html = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert '<a class="button secondary" href="/courses/kurs">Back to the course</a>' in html
+
+
+def test_the_way_back_after_asking_to_join(client, make_user, login):
+    make_firm(ORGNR_A, "Kystbedriften AS", contact=make_user())
+    login(make_user())
+    done = client.post(f"/firm/register/{ORGNR_A}?next=/courses/kurs/intro", data={})
+    html = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "You have asked to join" in html and 'href="/courses/kurs/intro">Back to the course' in html
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "javascript:alert(1)"])
+def test_an_unsafe_way_back_is_dropped(client, login_as, target):
+    login_as("learner")
+    html = client.get("/firm/", query_string={"next": target}).get_data(as_text=True)
+    assert "Back to the course" not in html and 'href="//' not in html
+    assert 'href="https://evil' not in html and 'href="javascript' not in html
+
+
+def test_a_learner_must_confirm_the_address_before_registering_a_firm(client, make_user, login):
+    login(make_user(email_verified_at=None))
+    page = client.get("/firm/register")
+    assert page.status_code == 403 and "Confirm your e-mail address first" in page.get_data(as_text=True)
+    assert client.post(f"/firm/register/{ORGNR_A}", data=DETAILS).status_code == 403
+    assert firm_count() == 0
 
 
 def test_registry_snapshot_prefills_the_form(client, login_as):
@@ -208,7 +270,9 @@ def test_contact_person_sees_enrolments_completions_and_only_consented_progress(
     contact = login(make_user(name="Kari Kontakt"))
     sharer = make_user(name="Sigrid Deler", share_progress=True)
     private = make_user(name="Per Privat", share_progress=False)
-    make_firm(ORGNR_A, "Firma AS", sharer, private, contact=contact)
+    firm = make_firm(ORGNR_A, "Firma AS", sharer, private, contact=contact)
+    firm.verified_at = utcnow()  # a verified contact person sees every employee
+    db.session.commit()
     for user in (sharer, private):
         enrol(user, course_a)
         complete(user, course_b)
@@ -216,7 +280,7 @@ def test_contact_person_sees_enrolments_completions_and_only_consented_progress(
 
     def fake_summaries(user_ids):
         asked.append(sorted(user_ids))
-        return {(uid, course_a.id): SimpleNamespace(percent=40, completed_modules=2, total_modules=5)
+        return {(uid, course_a.id): SimpleNamespace(step_percent=41, steps_done=7, steps_total=17)
                 for uid in user_ids}
 
     monkeypatch.setattr(firms, "progress_summaries", fake_summaries)
@@ -225,7 +289,7 @@ def test_contact_person_sees_enrolments_completions_and_only_consented_progress(
     assert "Sigrid Deler" in html and "Per Privat" in html
     assert "Digital drift" in html and "Industri 4.0" in html
     assert html.count("Mar 14, 2026") == 4  # two enrolments, two completions
-    assert html.count("40 %") == 1 and "2 of 5 modules" in html
+    assert html.count("41 %") == 1 and "7 of 17 steps" in html
 
 
 def test_firm_page_shows_no_employees_to_an_ordinary_member(client, make_user, login):
@@ -244,6 +308,8 @@ def test_firm_page_query_count_does_not_grow_with_employees(client, make_user, l
     courses = [make_course(f"Kurs {n}") for n in range(3)]
     contact = login(make_user())
     firm = make_firm(ORGNR_A, "Firma AS", contact=contact)
+    firm.verified_at = utcnow()
+    db.session.commit()
 
     def add_employees(n):
         for _ in range(n):
@@ -257,9 +323,11 @@ def test_firm_page_query_count_does_not_grow_with_employees(client, make_user, l
         assert client.get("/firm/").status_code == 200
     add_employees(8)
     with count_queries() as many:
-        assert client.get("/firm/").status_code == 200
+        html = client.get("/firm/").get_data(as_text=True)
+    assert html.count('class="card member"') == 11
     assert many.count == few.count, many
-    assert few.count <= 12, few  # user, firm, members, enrolments, completions, titles, progress (3), invitations
+    # user, firm, members, enrolments, completions, titles, progress (3), invitations, requests to join
+    assert few.count <= 12, few
 
 
 class TestBokmal:
@@ -272,7 +340,9 @@ class TestBokmal:
     def test_orgnr_error_and_dates_are_norwegian(self, client, make_user, login):
         login(make_user())
         html = client.post("/firm/register", data={"orgnr": "123456789"}).get_data(as_text=True)
-        assert "123 456 789" in html and "is not valid" not in html and "Organisasjonsnummer" in html
+        # The message's own wording is checked in English above; that every message has a bokmål translation is
+        # tests/test_i18n.py's job. Here: the page and the error reach the learner in the Norwegian layout.
+        assert "123 456 789" in html and 'id="orgnr-error"' in html and "Organisasjonsnummer" in html
         course = make_course("Digital drift")
         contact = make_user()
         make_firm(ORGNR_A, "Firma AS", contact=contact)

@@ -1,7 +1,13 @@
-"""Who may open which firm, admin and account page: every role against every page and action."""
+"""Who may open which firm, admin and account page: every role against every page and action.
+
+"no_firm" is a learner outside every firm who has asked to join firm A; "contact" is firm A's contact person, who
+is unverified in MATRIX and verified in MATRIX_VERIFIED; "member" joined firm A without the contact's invitation.
+"""
 import pytest
+from sqlalchemy import update
 
 from courseware.extensions import db
+from courseware.models import Firm, FirmJoinRequest, utcnow
 
 from .firms_support import ORGNR_A, ORGNR_B, ORGNR_C, make_firm, make_provider
 
@@ -21,7 +27,7 @@ MATRIX = [
     ("GET", "/firm/invite", None, (LOGIN, 404, 403, 200, 200, 404, 404, 404)),
     ("GET", "/firm/register", None, (LOGIN, 200, 302, 302, 302, 403, 403, 403)),
     ("POST", "/firm/register/" + ORGNR_C, DETAILS, (LOGIN, 302, 409, 409, 409, 403, 403, 403)),
-    ("GET", "/firm/register/" + ORGNR_A, None, (LOGIN, 200, 200, 200, 409, 403, 403, 403)),
+    ("GET", "/firm/register/" + ORGNR_A, None, (LOGIN, 200, 302, 302, 409, 403, 403, 403)),
     ("GET", "/firm/leave", None, (LOGIN, 404, 200, 200, 200, 404, 404, 404)),
     ("POST", "/firm/leave", {}, (LOGIN, 404, 302, 302, 302, 404, 404, 404)),
     ("GET", "/admin/", None, (LOGIN, 403, 403, 403, 403, 403, 403, 200)),
@@ -33,14 +39,41 @@ MATRIX = [
     ("GET", "/admin/firms", None, (LOGIN, 403, 403, 403, 403, 403, 403, 200)),
     ("GET", "/admin/firms/{firm_a}", None, (LOGIN, 403, 403, 403, 403, 403, 403, 200)),
     ("POST", "/admin/firms/{firm_a}/contact", {"user_id": "{member}"}, (LOGIN, 403, 403, 403, 403, 403, 403, 302)),
+    ("GET", "/firm/requests", None, (LOGIN, 404, 403, 200, 200, 404, 404, 404)),
+    ("GET", "/firm/{firm_a}/requests", None, (LOGIN, 403, 403, 200, 403, 403, 403, 200)),
+    ("POST", "/firm/requests/{request}/approve", {}, (LOGIN, 404, 404, 403, 404, 404, 404, 302)),
+    ("POST", "/firm/requests/{request}/decline", {}, (LOGIN, 404, 404, 403, 404, 404, 404, 302)),
+    ("POST", "/firm/requests/{request}/withdraw", {}, (LOGIN, 302, 404, 404, 404, 404, 404, 404)),
+    ("GET", "/firm/members/{member}/remove", None, (LOGIN, 404, 403, 404, 404, 404, 404, 404)),
+    ("GET", "/firm/{firm_a}/members/{member}/remove", None, (LOGIN, 403, 403, 404, 403, 403, 403, 200)),
+    ("POST", "/firm/{firm_a}/members/{member}/remove", {}, (LOGIN, 403, 403, 404, 403, 403, 403, 302)),
+    ("GET", "/firm/contact", None, (LOGIN, 404, 403, 200, 200, 404, 404, 404)),
+    ("GET", "/firm/{firm_a}/contact", None, (LOGIN, 403, 403, 200, 403, 403, 403, 200)),
+    ("POST", "/firm/{firm_a}/contact", {"user_id": "{member}"}, (LOGIN, 403, 403, 200, 403, 403, 403, 302)),
+    ("POST", "/admin/firms/{firm_a}/verify", {}, (LOGIN, 403, 403, 403, 403, 403, 403, 302)),
+    ("GET", "/admin/firms?unverified=1", None, (LOGIN, 403, 403, 403, 403, 403, 403, 200)),
+    ("GET", "/me/firm-enrol", None, (LOGIN, 403, 403, 200, 200, 403, 403, 403)),
     ("GET", "/me/profile", None, (LOGIN, 200, 200, 200, 200, 200, 200, 200)),
     ("GET", "/me/export", None, (LOGIN, 200, 200, 200, 200, 200, 200, 200)),
     ("GET", "/me/delete", None, (LOGIN, 200, 200, 200, 200, 200, 200, 200)),
 ]
+# Firm A's contact person verified: the same person may now answer requests, and sees and removes every member.
+MATRIX_VERIFIED = [
+    ("GET", "/firm/requests", None, 200),
+    ("POST", "/firm/requests/{request}/approve", {}, 302),
+    ("POST", "/firm/requests/{request}/decline", {}, 302),
+    ("GET", "/firm/members/{member}/remove", None, 200),
+    ("POST", "/firm/members/{member}/remove", {}, 302),
+    ("POST", "/firm/contact", {"user_id": "{member}"}, 302),
+    ("POST", "/firm/{firm_a}/members/{member}/remove", {}, 302),
+]
 CASES = [
-    pytest.param(method, url, data, role, expected[i], id=f"{method} {url} as {role}")
+    pytest.param(method, url, data, role, expected[i], False, id=f"{method} {url} as {role}")
     for method, url, data, expected in MATRIX
     for i, role in enumerate(ROLES)
+] + [
+    pytest.param(method, url, data, "contact", expected, True, id=f"{method} {url} as verified contact")
+    for method, url, data, expected in MATRIX_VERIFIED
 ]
 
 
@@ -64,13 +97,19 @@ def world(make_user):
     }
     firm_a = make_firm(ORGNR_A, "Firma A AS", users["member"], contact=users["contact"])
     make_firm(ORGNR_B, "Firma B AS", contact=users["other_contact"])
-    ids = {"firm_a": firm_a.id, "provider": make_provider().id, "member": users["member"].id}
+    request = FirmJoinRequest(firm_id=firm_a.id, user_id=users["no_firm"].id)
+    db.session.add(request)
+    db.session.commit()
+    ids = {"firm_a": firm_a.id, "provider": make_provider().id, "member": users["member"].id, "request": request.id}
     return users, ids
 
 
-@pytest.mark.parametrize("method, url, data, role, expected", CASES)
-def test_access(client, login, world, method, url, data, role, expected):
+@pytest.mark.parametrize("method, url, data, role, expected, verified", CASES)
+def test_access(client, login, world, method, url, data, role, expected, verified):
     users, ids = world
+    if verified:
+        db.session.execute(update(Firm).where(Firm.id == ids["firm_a"]).values(verified_at=utcnow(), verified_via="admin"))
+        db.session.commit()
     if role != "anonymous":
         login(users[role])
     url = url.format(**ids)

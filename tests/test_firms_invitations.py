@@ -99,6 +99,8 @@ def test_anonymous_visitor_is_offered_register_with_the_address_or_log_in(client
     links = {href.path: parse_qs(href.query) for href in hrefs if href.query}
     assert links["/auth/register"] == {"email": ["ny@example.no"], "next": [f"/firm/join/{token}"]}
     assert links["/auth/login"] == {"next": [f"/firm/join/{token}"]}
+    register = client.get("/auth/register", query_string=links["/auth/register"]).get_data(as_text=True)
+    assert 'value="ny@example.no"' in register  # the invited address is filled in
 
 
 def test_logged_in_colleague_joins_once(client, make_user, login, invite):
@@ -134,7 +136,7 @@ def test_member_of_another_firm_cannot_use_the_link(client, make_user, login, in
     firm = make_firm(ORGNR_A, "Kystbedriften AS", contact=contact)
     token = invite(firm, contact, "ny@example.no")
     other = make_firm(ORGNR_B, "Annen AS")
-    user = login(make_user(firm_id=other.id))
+    user = login(make_user(email="ny@example.no", firm_id=other.id))
     assert "registered with another firm" in client.get(f"/firm/join/{token}").get_data(as_text=True)
     assert client.post(f"/firm/join/{token}").status_code == 409
     db.session.refresh(user)
@@ -166,3 +168,53 @@ def test_a_providers_course_invitation_also_enrols(client, make_user, login):
     assert user.firm_id == firm.id
     enrolment = db.session.execute(select(Enrolment).filter_by(user_id=user.id)).scalar_one()
     assert (enrolment.course_id, enrolment.enrolled_by_id) == (course.id, author.id)
+
+
+def test_the_link_works_only_for_the_invited_address(client, make_user, login, invite):
+    contact = make_user()
+    firm = make_firm(ORGNR_A, "Kystbedriften AS", contact=contact)
+    token = invite(firm, contact, "ny@example.no")
+    someone = login(make_user(email="annen@example.no"))
+    page = client.get(f"/firm/join/{token}").get_data(as_text=True)
+    assert "This invitation was sent to ny@example.no, but you are logged in as annen@example.no" in page
+    assert f'action="/firm/join/{token}"' not in page
+    refused = client.post(f"/firm/join/{token}")
+    assert refused.status_code == 403 and "sent to ny@example.no" in refused.get_data(as_text=True)
+    db.session.refresh(someone)
+    assert someone.firm_id is None and invitations()[0].accepted_at is None
+
+
+def test_accepting_proves_the_address_and_the_contact_is_trusted(client, make_user, login, invite):
+    from courseware.services import firms
+
+    contact = make_user()
+    firm = make_firm(ORGNR_A, "Kystbedriften AS", contact=contact)
+    token = invite(firm, contact, "ny@example.no")
+    user = login(make_user(email="ny@example.no", email_verified_at=None))
+    assert client.post(f"/firm/join/{token}").status_code == 302
+    db.session.refresh(user)
+    assert user.email_verified_at is not None
+    assert user.firm_id == firm.id and user.firm_invited_by_id == contact.id
+    db.session.refresh(contact)
+    assert not firm.verified and firms.may_see_member(contact, firm, user)
+
+
+def test_a_providers_invitation_enrols_a_member_of_another_firm_without_moving_them(client, make_user, login):
+    from courseware.models import Enrolment
+    from courseware.services.invitations import token_hash
+
+    from .firms_support import make_course
+
+    course = make_course("Digital drift")
+    firm, own = make_firm(ORGNR_A, "Kystbedriften AS"), make_firm(ORGNR_B, "Eget AS")
+    db.session.add(FirmInvitation(firm_id=firm.id, email="ny@example.no", token_hash=token_hash("kurs-token"),
+                                  course_id=course.id, invited_by_id=make_user("author").id))
+    db.session.commit()
+    user = login(make_user(email="ny@example.no", firm_id=own.id))
+    page = client.get("/firm/join/kurs-token").get_data(as_text=True)
+    assert "You stay registered with your own firm and are enrolled in the course." in page
+    response = client.post("/firm/join/kurs-token", follow_redirects=True)
+    assert "You are enrolled in the course." in response.get_data(as_text=True)
+    db.session.refresh(user)
+    assert user.firm_id == own.id
+    assert db.session.execute(select(Enrolment.course_id).filter_by(user_id=user.id)).scalar_one() == course.id

@@ -70,7 +70,8 @@ def test_wrong_check_digit_message_matches_the_agreed_wording(app):
     with pytest.raises(InvalidInput) as caught:
         orgs.validate_orgnr("123456789")
     assert caught.value.message == (
-        "The organisation number 123 456 789 is not valid. Check that you typed it correctly (9 digits)."
+        "The organisation number 123 456 789 is not valid: the check digit does not match. "
+        "Check that you typed it correctly."
     )
 
 

@@ -164,3 +164,41 @@ def test_the_only_administrator_cannot_delete_the_account(client, make_user, log
     make_user("admin")
     assert client.post("/me/delete", data={"confirmation": TEST_PASSWORD}).status_code == 302
     assert db.session.get(User, admin.id) is None
+
+
+def test_requests_to_join_are_exported_and_deleted_with_the_account(app, make_user):
+    """What the person asked is theirs; what they answered, verified or invited stays, without them."""
+    from courseware.models import FirmJoinRequest
+    from courseware.services import membership
+
+    from .firms_support import ORGNR_B
+
+    admin = make_user("admin", name="Ada Admin")
+    contact, asker, invited = make_user(name="Kari Kontakt"), make_user(name="Ola Søker"), make_user(name="Ivar")
+    firm = make_firm(ORGNR_A, "Fjordbruket AS", contact=contact)
+    other = make_firm(ORGNR_B, "Annen AS")
+    firm.verified_via, firm.verified_at, firm.verified_by_id = "admin", utcnow(), admin.id
+    invited.firm_id, invited.firm_invited_by_id = firm.id, contact.id
+    answered = membership.request_to_join(asker, firm)
+    membership.decide_request(contact, answered.id, False)
+    db.session.commit()
+    membership.leave_firm(contact)  # so that the contact can ask too
+    membership.request_to_join(contact, other)
+    db.session.commit()
+    exported = privacy.export_user_data(asker)
+    assert exported["requests_to_join_firms"][0]["firm"] == "Fjordbruket AS"
+    assert exported["requests_to_join_firms"][0]["status"] == "declined"
+    assert "firm_invited_by_id" not in exported["account"]
+    json.dumps(exported)
+
+    privacy.delete_account(contact, TEST_PASSWORD)
+    db.session.commit()
+    request = db.session.get(FirmJoinRequest, answered.id)
+    assert request.decided_by_id is None and request.status == "declined"
+    assert db.session.scalar(select(func.count(FirmJoinRequest.id)).where(FirmJoinRequest.firm_id == other.id)) == 0
+    assert db.session.get(User, invited.id).firm_invited_by_id is None
+    make_user("admin")  # Ada is not the only administrator any more
+    privacy.delete_account(db.session.get(User, admin.id), TEST_PASSWORD)
+    db.session.commit()
+    refreshed = db.session.get(Firm, firm.id)
+    assert refreshed.verified and refreshed.verified_by_id is None

@@ -6,10 +6,8 @@ import gzip
 import io
 import json
 import shutil
-import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -19,8 +17,7 @@ from courseware.extensions import db
 from courseware.models import RegistryEntry
 from courseware.services import registry
 
-FIXTURE = Path(__file__).parent / "fixtures" / "registry" / "enheter.json"
-ENTITIES = {e["organisasjonsnummer"]: e for e in json.loads(FIXTURE.read_text(encoding="utf-8"))}
+from .registry_support import ENTITIES, FIXTURE, FakeRegister, enable_api, fake_register  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
@@ -137,63 +134,10 @@ def test_cli_refuses_a_file_that_is_not_a_json_array(app, tmp_path):
 
 # --- Lookups -----------------------------------------------------------------------------------------------------
 
-class FakeRegister(BaseHTTPRequestHandler):
-    """Answers GET /enheter/<orgnr> like the open API, from the fixture; a few numbers misbehave on purpose."""
-
-    requests: list = []
-    behaviour = {"912660680": 410, "991825827": 500, "923609016": "garbage", "988077917": "slow"}
-
-    def do_GET(self):  # noqa: N802 - http.server's naming
-        FakeRegister.requests.append((self.path, self.headers.get("Accept")))
-        orgnr = self.path.rsplit("/", 1)[-1]
-        what = self.behaviour.get(orgnr)
-        if what == "slow":
-            time.sleep(1.0)
-        if isinstance(what, int):
-            return self._send(what, b'{"feilmelding": "x"}')
-        if what == "garbage":
-            return self._send(200, b"<html>not json</html>")
-        entity = ENTITIES.get(orgnr)
-        if entity is None:
-            return self._send(404, b'{"feilmelding": "Enheten finnes ikke"}')
-        return self._send(200, json.dumps(entity).encode())
-
-    def _send(self, status, body):
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
-            pass
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def fake_register():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeRegister)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    FakeRegister.requests = []
-    yield f"http://127.0.0.1:{server.server_port}/enhetsregisteret/api"
-    server.shutdown()
-    server.server_close()
-
-
 @pytest.fixture
 def app_config():
     """English, the msgids (the registration form test reads labels)."""
     return {"BABEL_DEFAULT_LOCALE": "en"}
-
-
-@pytest.fixture
-def enable_api(app, fake_register):
-    app.config.update(BRREG_ENABLED=True, BRREG_URL=fake_register, BRREG_TIMEOUT=0.3)
-    return fake_register
 
 
 def test_lookup_reads_the_api_and_remembers_the_answer(app, enable_api):

@@ -85,7 +85,10 @@ def test_course_page_lists_learners_with_firm_and_progress(client, login, setup,
     _course, _other, people = setup
     login(people["author_own"])
     html = client.get("/studio/courses/kurs").get_data(as_text=True)
-    assert "Åse Ødegård" in html and "Gården AS" in html and "33 %" in html
+    # Read one module and ticked its task: 2 of the course's 7 steps (read, tasks, quiz), not 0 of 3 modules.
+    assert "Åse Ødegård" in html and "Gården AS" in html and "2 of 7 steps (28 %)" in html
+    assert '<span class="tag tag-warn">Not verified</span>' in html  # the firm's contact is not verified
+    assert "Not completed yet" in html
     app.config["STUDIO_PAGE_SIZE"] = 1
     first = client.get("/studio/courses/kurs").get_data(as_text=True)
     second = client.get("/studio/courses/kurs?page=2").get_data(as_text=True)
@@ -120,7 +123,9 @@ def test_csv_export_for_excel(client, login, setup):
     by_name = {row[0]: row for row in rows[1:]}
     assert set(by_name) == {"Åse Ødegård", "'=HYPERLINK(1)"}  # a formula is neutralised
     ase = by_name["Åse Ødegård"]
-    assert ase[2] == "Gården AS" and ase[3] == "817 920 632" and ase[6] == "33" and ase[9] == ""
+    assert ase[2] == "Gården AS" and ase[3] == "817 920 632" and ase[6] == "28" and ase[9] == ""
+    assert rows[0][10:] == ["Status", "Steps done", "Steps", "Firm verified"]
+    assert ase[10:] == ["Not completed yet", "2", "7", "No"]
 
 
 def test_an_admin_sees_completed_learners_in_the_export(client, login, setup):
@@ -128,7 +133,7 @@ def test_an_admin_sees_completed_learners_in_the_export(client, login, setup):
     login(people["admin"])
     rows = list(csv.reader(io.StringIO(
         client.get("/studio/courses/annet/learners.csv").get_data().decode("utf-8-sig")), delimiter=";"))
-    assert rows[1][6] == "100" and rows[1][9] != ""
+    assert rows[1][6] == "100" and rows[1][9] != "" and rows[1][10:13] == ["Completed", "1", "1"]
 
 
 def test_is_staff_rules(setup):
@@ -168,7 +173,8 @@ def test_csv_export_agrees_with_the_learner_list_in_a_fixed_number_of_queries(cl
         counts.append(counter.count)
     rows = list(csv.reader(io.StringIO(body), delimiter=";"))[1:]
     listed = studio.list_learners(people["author_own"], load(course), per_page=100)
-    expected = {r.user.name: str(r.summary.percent if r.summary else 0) for r in listed.rows}
+    expected = {r.user.name: str(r.summary.step_percent if r.summary else 0) for r in listed.rows}
     assert {row[0].lstrip("'"): row[6] for row in rows} == {k.lstrip("'"): v for k, v in expected.items()}
-    assert {row[6] for row in rows} >= {"0", "33", "66"}
+    assert {row[6] for row in rows} >= {"0", "14", "42"}
+    assert {row[10] for row in rows} == {"Not completed yet", "Left the course"}
     assert counts[0] == counts[1], counts

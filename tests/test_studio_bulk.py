@@ -1,5 +1,5 @@
-"""Bulk enrolment from a CSV file: parsing (BOM, comma or semicolon, header or not), the per-row preview,
-confirmation that enrols and invites, no duplicates on a second upload, and staff-only access."""
+"""Bulk enrolment from a CSV file: parsing (BOM, comma or semicolon, header or not), the per-row preview that never
+tells who has an account, confirmation that only invites, no duplicates on a second upload, and staff-only access."""
 import re
 
 import pytest
@@ -28,6 +28,8 @@ def world(make_user):
         "enrolled": make_user("learner", email="per@example.no", name="Per", firm_id=firm.id),
         "elsewhere": make_user("learner", email="eva@example.no", name="Eva", firm_id=other.id),
         "author": make_user("author", provider_id=course.provider_id),
+        "staff": make_user("author", email="siv@example.no", name="Siv"),
+        "gone": make_user("learner", email="gone@example.no", name="Gone", active=False),
     }
     enrolment.enrol(people["enrolled"], load(course))
     commit_and_deliver()  # Per's enrolment confirmation
@@ -36,17 +38,20 @@ def world(make_user):
 
 CSV = (
     "\ufeffNavn;E-post;Orgnr\n"
-    "Kari;KARI@example.no;817 920 632\n"      # existing member: enrol
-    "Ola;ola@example.no;817920632\n"          # account without firm: joins the firm and is enrolled
-    "Nina Ny;nina@example.no;817920632\n"     # no account: invitation
+    "Kari;KARI@example.no;817 920 632\n"      # existing member: invited
+    "Ola;ola@example.no;817920632\n"          # account without firm: invited
+    "Nina Ny;nina@example.no;817920632\n"     # no account: invited
     "Feil;ikke-en-adresse;817920632\n"        # bad e-mail
     "Feil;feil@example.no;123456789\n"        # bad orgnr (check digit)
     "Ukjent;ukjent@example.no;942110464\n"    # firm not registered
-    "Per;per@example.no;817920632\n"          # enrolled already: skip
+    "Per;per@example.no;817920632\n"          # enrolled already: looks the same, but is not invited again
     "Kari igjen;kari@example.no;817920632\n"  # the same person twice
-    "Eva;eva@example.no;817920632\n"          # registered with another firm
+    "Eva;eva@example.no;817920632\n"          # registered with another firm: invited
+    "Siv;siv@example.no;817920632\n"          # an author account: invited (its kind is nobody's business)
+    "Gone;gone@example.no;817920632\n"        # a deactivated account: invited all the same
     "\n"
 )
+VALID_LINES = ["2", "3", "4", "8", "10", "11", "12"]
 
 
 def _upload(client, body: bytes, name="deltakere.csv", slug="kurs"):
@@ -56,63 +61,109 @@ def _upload(client, body: bytes, name="deltakere.csv", slug="kurs"):
                        content_type="multipart/form-data")
 
 
-def test_preview_reports_each_row(client, login, world):
+def _rows(html):
+    """(status, line, result text) per preview row."""
+    found = re.findall(r'<tr class="row-(\w+)">\s*<td>(\d+)</td>(.*?)</tr>', html, re.S)
+    rows = []
+    for status, line, cells in found:
+        result = re.findall(r"<td>(.*?)</td>", cells, re.S)[-1]
+        rows.append((status, line, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", result)).strip()))
+    return rows
+
+
+def test_preview_reports_each_row_and_never_who_has_an_account(client, login, world):
     _course, _firm, people = world
     login(people["author"])
     response = _upload(client, CSV.encode())
     assert response.status_code == 302
     html = client.get(response.headers["Location"]).get_data(as_text=True)
-    rows = re.findall(r'<tr class="row-(\w+)">\s*<td>(\d+)</td>', html)
-    assert rows == [("enrol", "2"), ("enrol", "3"), ("invite", "4"), ("error", "5"), ("error", "6"), ("error", "7"),
-                    ("skip", "8"), ("error", "9"), ("error", "10")]
-    for reason in ("The e-mail address is not valid.", "The organisation number 123 456 789 is not valid",
-                   "No firm with the organisation number 942 110 464 is registered.", "Enrolled already.",
-                   "on an earlier row too", "registered with another firm", "will get an invitation"):
+    rows = _rows(html)
+    assert [(status, line) for status, line, _text in rows] == [
+        ("invite", "2"), ("invite", "3"), ("invite", "4"), ("error", "5"), ("error", "6"), ("error", "7"),
+        ("invite", "8"), ("error", "9"), ("invite", "10"), ("invite", "11"), ("invite", "12")]
+    valid = {text for _status, line, text in rows if line in VALID_LINES}
+    assert valid == {"OK: Gets an invitation by e-mail."}  # the same words for every kind of address
+    for reason in ("The e-mail address is not valid.",
+                   "The organisation number 123 456 789 is not valid: the check digit does not match",
+                   "No firm with the organisation number 942 110 464 is registered.", "on an earlier row too"):
         assert reason in html, reason
-    assert "Enrol and invite 3 people" in html
-    assert db.session.query(Enrolment).count() == 1  # nothing happens before confirmation
+    for revealing in ("account", "another firm", "Enrolled already", "deactivated", "learner"):
+        assert revealing not in html.split("<main")[1], revealing
+    assert "Invite 7 people" in html and "Not verified" in html  # the firm is named with its state
+    assert db.session.query(Enrolment).count() == 1 and db.session.query(FirmInvitation).count() == 0
 
 
-def test_confirm_enrols_invites_and_a_second_upload_changes_nothing(client, login, world, smtp_server):
+def test_confirm_only_invites_and_a_second_upload_changes_nothing(client, login, world, smtp_server):
     course, firm, people = world
     login(people["author"])
     preview_url = _upload(client, CSV.encode()).headers["Location"]
     response = client.post(preview_url + "/confirm", follow_redirects=True)
-    assert "Enrolled: 2. Invited: 1. Skipped (already done): 1. Rows with errors: 5." in response.get_data(as_text=True)
-    ola = db.session.get(User, people["loner"].id)
-    assert ola.firm_id == firm.id and not ola.is_firm_contact
+    assert ("Invitations sent: 6. Not sent again (invited or enrolled already): 1. Rows with errors: 4."
+            in response.get_data(as_text=True))
+    # Nobody was moved or enrolled without saying yes.
+    ola, eva = db.session.get(User, people["loner"].id), db.session.get(User, people["elsewhere"].id)
+    assert ola.firm_id is None and eva.firm_id != firm.id
     enrolled = set(db.session.execute(db.select(Enrolment.user_id).where(Enrolment.course_id == course.id)).scalars())
-    assert enrolled == {people["member"].id, people["loner"].id, people["enrolled"].id}
-    invitation = db.session.execute(db.select(FirmInvitation)).scalar_one()
-    assert (invitation.email, invitation.course_id, invitation.firm_id) == ("nina@example.no", course.id, firm.id)
-    messages = smtp_server.wait_for(4)[1:]
-    invite = smtp_server.to("nina@example.no")[0]
+    assert enrolled == {people["enrolled"].id}
+    invited = {i.email: i for i in db.session.execute(db.select(FirmInvitation)).scalars()}
+    assert set(invited) == {"kari@example.no", "ola@example.no", "nina@example.no", "eva@example.no",
+                            "siv@example.no", "gone@example.no"}
+    assert {(i.course_id, i.firm_id) for i in invited.values()} == {(course.id, firm.id)}
+    smtp_server.wait_for(7)
+    assert sorted(m["To"].addresses[0].addr_spec for m in smtp_server.messages[1:]) == sorted(invited)
+    invite = smtp_server.to("ola@example.no")[0]
     assert "Kurs A" in invite["Subject"] and "Gården AS" in smtp_server.text(invite)
-    assert sorted(m["To"].addresses[0].addr_spec for m in messages) == [
-        "kari@example.no", "nina@example.no", "ola@example.no"]
+    assert "Nothing happens unless you accept" in smtp_server.text(invite)
 
-    # The same file again (a new upload, and confirming the old one again): nobody is enrolled or invited twice.
+    # The same file again (a new upload, and confirming the old one again): nobody is invited twice.
     again = _upload(client, CSV.encode()).headers["Location"]
     html = client.get(again).get_data(as_text=True)
-    assert "row-enrol" not in html and "row-invite" not in html
-    assert "There is nobody to enrol or invite" in html
+    statuses = {line: status for status, line, _text in _rows(html)}
+    assert [statuses[line] for line in VALID_LINES] == ["skip", "skip", "skip", "invite", "skip", "skip", "skip"]
+    assert "Invited to this course on" in html
     client.post(again + "/confirm")
     client.post(preview_url + "/confirm")
-    assert db.session.query(Enrolment).count() == 3
-    assert db.session.query(FirmInvitation).count() == 1
-    assert len(smtp_server.messages) == 4
+    assert db.session.query(FirmInvitation).count() == 6 and db.session.query(Enrolment).count() == 1
+    assert len(smtp_server.messages) == 7
 
-    # Accepting the invitation joins the firm and enrols in the course (accept_invitation calls
-    # enrolment.enrol_from_invitation).
+    # Accepting while logged in as that address joins the firm (when in none) and enrols.
     token = re.search(r"/firm/join/(\S+)", smtp_server.text(invite)).group(1)
+    login(ola)
+    assert client.post(f"/firm/join/{token}").headers["Location"].endswith("/me/courses")
+    db.session.refresh(ola)
+    assert ola.firm_id == firm.id and not ola.is_firm_contact
+    row = db.session.execute(db.select(Enrolment).filter_by(user_id=ola.id)).scalar_one()
+    assert (row.course_id, row.enrolled_by_id) == (course.id, people["author"].id)
+
+
+def test_a_new_person_accepts_after_creating_an_account(world, smtp_server):
+    course, firm, people = world
+    author = people["author"]
+    upload = bulk.upload(author, load(course), "a.csv", b"Nina Ny;nina@example.no;817920632")
+    bulk.confirm(author, load(course), upload.upload.id)
+    commit_and_deliver()
+    token = re.search(r"/firm/join/(\S+)", smtp_server.text(smtp_server.to("nina@example.no")[0])).group(1)
     nina = User(email="nina@example.no", name="Nina Ny", password_hash="x", email_verified_at=utcnow())
     db.session.add(nina)
     db.session.flush()
     invitations.accept_invitation(nina, token)
     db.session.commit()
-    assert nina.firm_id == firm.id
-    row = db.session.execute(db.select(Enrolment).filter_by(user_id=nina.id)).scalar_one()
-    assert (row.course_id, row.enrolled_by_id) == (course.id, people["author"].id)
+    assert nina.firm_id == firm.id and nina.email_verified_at is not None
+    assert db.session.execute(db.select(Enrolment.course_id).filter_by(user_id=nina.id)).scalar_one() == course.id
+
+
+def test_checking_rows_takes_the_same_queries_for_few_and_many(world, count_queries):
+    course, _firm, people = world
+    counts = []
+    for n in (3, 60):
+        body = "\n".join(f"P{i};p{i}@example.no;817920632" for i in range(n)).encode()
+        parsed = bulk.parse(bulk.decode(body))
+        loaded = load(course)
+        with count_queries() as counter:
+            rows = bulk.check_rows(loaded, parsed)
+        assert {r.status for r in rows} == {bulk.INVITE}
+        counts.append(counter.count)
+    assert counts == [3, 3], counts  # firms, enrolments, invitations
 
 
 @pytest.mark.parametrize("body", [

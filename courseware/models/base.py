@@ -2,6 +2,7 @@
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy.orm.attributes import set_committed_value
 
 
 def utcnow() -> datetime:
@@ -24,3 +25,9 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return value
+
+
+def set_loaded(obj, **values) -> None:
+    """Show on a loaded object what a conditional UPDATE just wrote, without the ORM writing it a second time."""
+    for key, value in values.items():
+        set_committed_value(obj, key, value)

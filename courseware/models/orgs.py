@@ -1,7 +1,7 @@
 """Organisations: providers (business parks, incubators, libraries) that own courses, and firms that learn."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -9,6 +9,12 @@ from .base import UTCDateTime, utcnow
 
 PROVIDER_KINDS = ("business_park", "incubator", "library", "other")
 SIZE_BANDS = ("0-9", "10-49", "50-249", "250+")
+# How a firm's contact person was verified: their name matched a role holder in Brønnøysund's roles data, or an
+# administrator checked them.
+VERIFIED_VIA = ("register", "admin")
+# A request to join a firm is pending until the contact person (or an admin) approves or declines it, or the
+# person withdraws it (joining another firm withdraws it too).
+JOIN_REQUEST_STATUSES = ("pending", "approved", "declined", "withdrawn")
 
 
 class Provider(db.Model):
@@ -36,12 +42,25 @@ class Firm(db.Model):
     # "manual" (typed in by the contact person) or "brreg" (from Enhetsregisteret).
     source: Mapped[str] = mapped_column(String(10), default="manual")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # None while the contact person is unverified; then one of VERIFIED_VIA, with when (and which admin).
+    # Funders' reports show firms with an unverified contact separately.
+    verified_via: Mapped[str | None] = mapped_column(String(10))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # use_alter: users.firm_id points the other way, and the cycle must not stop create_all/drop_all.
+    verified_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", use_alter=True, ondelete="SET NULL"), index=True
+    )
 
-    members = relationship("User", back_populates="firm", lazy="raise")
+    members = relationship("User", back_populates="firm", lazy="raise", foreign_keys="User.firm_id")
 
     @property
     def orgnr_display(self) -> str:
         return f"{self.orgnr[:3]} {self.orgnr[3:6]} {self.orgnr[6:]}"
+
+    @property
+    def verified(self) -> bool:
+        """Whether the firm's contact person has been verified (by the register's roles or an administrator)."""
+        return self.verified_at is not None
 
 
 class FirmInvitation(db.Model):
@@ -60,6 +79,32 @@ class FirmInvitation(db.Model):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     firm = relationship("Firm", lazy="raise")
+
+
+class FirmJoinRequest(db.Model):
+    """A learner asks to join an existing firm; the firm's verified contact person (or an admin) decides."""
+
+    __tablename__ = "firm_join_requests"
+    # One pending request per person at a time: a double click or two tabs make one request.
+    __table_args__ = (
+        Index("uq_firm_join_requests_pending_user", "user_id", unique=True,
+              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+
+    firm = relationship("Firm", lazy="raise")
+    user = relationship("User", foreign_keys=[user_id], lazy="raise")
+
+    @property
+    def pending(self) -> bool:
+        return self.status == "pending"
 
 
 class RegistryEntry(db.Model):

@@ -24,6 +24,9 @@ class User(UserMixin, db.Model):
     # Learners belong to at most one firm; the firm's contact person manages it.
     firm_id: Mapped[int | None] = mapped_column(ForeignKey("firms.id", ondelete="SET NULL"), index=True)
     is_firm_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who invited the person into their current firm, when they came by an invitation they accepted. A contact
+    # person whose invitation they accepted sees their data even before the contact is verified (services/firms.py).
+    firm_invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Detailed progress is shared with the firm's contact person only when the learner agrees.
     share_progress: Mapped[bool] = mapped_column(Boolean, default=False)
     locale: Mapped[str | None] = mapped_column(String(5))
@@ -38,7 +41,7 @@ class User(UserMixin, db.Model):
     session_stamp: Mapped[str] = mapped_column(String(32), default="", server_default="")
 
     provider = relationship("Provider", lazy="raise")
-    firm = relationship("Firm", lazy="raise", back_populates="members")
+    firm = relationship("Firm", lazy="raise", back_populates="members", foreign_keys=[firm_id])
 
     @property
     def is_active(self) -> bool:  # Flask-Login

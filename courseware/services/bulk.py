@@ -1,9 +1,10 @@
 """Bulk enrolment: a provider's staff upload a CSV file (name, e-mail, orgnr), check a preview, then confirm.
 
-The file is kept in `bulk_uploads` between preview and confirmation (a cookie is too small), and every row is
-checked again on confirmation, so confirming twice, or uploading the same file twice, enrols and invites each
-person once. Existing accounts are enrolled; new people get an invitation to the firm that enrols them in the
-course when they accept it (see enrolment.enrol_from_invitation).
+Everyone on a valid row gets an e-mailed invitation to the firm and the course: nobody is put in a firm or enrolled
+without accepting it (see invitations.accept_invitation), whether they have an account or not, and the preview
+never tells the staff which addresses have accounts. The file is kept in `bulk_uploads` between preview and
+confirmation (a cookie is too small), and every row is checked again on confirmation, so confirming twice, or
+uploading the same file twice, invites each person once.
 """
 import csv
 import io
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
@@ -22,7 +24,6 @@ from ..extensions import db
 from ..models import BulkUpload, Course, Enrolment, Firm, FirmInvitation, User, utcnow
 from . import outbox
 from .accounts import normalise_email
-from .enrolment import enrol
 from .invitations import invitation_url, is_expired, token_hash
 from .mail import send_mail
 from .orgs import format_orgnr, validate_orgnr
@@ -38,8 +39,9 @@ HEADER_NAMES = {
     "orgnr": {"orgnr", "org.nr", "org.nr.", "org nr", "organisasjonsnummer", "organisation number", "orgnummer"},
 }
 
-# Row outcomes: enrol an existing account, invite a new person, skip (already done), or an error to fix.
-ENROL, INVITE, SKIP, ERROR = "enrol", "invite", "skip", "error"
+# Row outcomes: invite the person, skip (invited from this course already, the invitation still valid), or an error
+# in the row's own data to fix.
+INVITE, SKIP, ERROR = "invite", "skip", "error"
 
 
 @dataclass
@@ -50,9 +52,11 @@ class BulkRow:
     orgnr: str
     status: str = ERROR
     reason: str = ""
-    user: User | None = None
     firm: Firm | None = None
     invitation: FirmInvitation | None = None
+    # Never shown: confirming sends no invitation to someone enrolled in the course already (the staff see the
+    # course's learners anyway), but the preview says the same as for anybody else.
+    enrolled: bool = False
 
 
 @dataclass
@@ -66,7 +70,6 @@ class BulkPreview:
 
 @dataclass
 class BulkOutcome:
-    enrolled: int = 0
     invited: int = 0
     skipped: int = 0
     errors: int = 0
@@ -124,20 +127,21 @@ def _header_columns(cells: list[str]) -> dict | None:
 
 
 def check_rows(course, parsed) -> list[BulkRow]:
-    """Each row's outcome with its reason; 4 queries however many rows (accounts, firms, enrolments, invitations)."""
+    """Each row's outcome with its reason; 3 queries however many rows (firms, enrolments, invitations).
+
+    A valid row always reads "gets an invitation": what an address has (an account, of what kind, in which
+    firm) is never part of the answer. Rows with errors say what is wrong with the row's own data.
+    """
     rows = [BulkRow(line, name, normalise_email(email), orgnr) for line, name, email, orgnr in parsed]
     for row in rows:
         _validate(row)
     emails = {r.email for r in rows if r.reason == ""}
     orgnrs = {r.orgnr for r in rows if r.reason == ""}
-    users = {u.email.lower(): u for u in db.session.execute(
-        select(User).where(User.email.in_(emails))).scalars()} if emails else {}
     firms = {f.orgnr: f for f in db.session.execute(select(Firm).where(Firm.orgnr.in_(orgnrs))).scalars()} \
         if orgnrs else {}
-    user_ids = [u.id for u in users.values()]
-    enrolled = set(db.session.execute(select(Enrolment.user_id).where(
-        Enrolment.course_id == course.id, Enrolment.user_id.in_(user_ids), Enrolment.withdrawn_at.is_(None)
-    )).scalars()) if user_ids else set()
+    enrolled = set(db.session.execute(select(User.email).join(Enrolment, Enrolment.user_id == User.id).where(
+        Enrolment.course_id == course.id, User.email.in_(emails), Enrolment.withdrawn_at.is_(None)
+    )).scalars()) if emails else set()
     invited = {i.email: i for i in db.session.execute(select(FirmInvitation).where(
         FirmInvitation.course_id == course.id, FirmInvitation.email.in_(emails), FirmInvitation.accepted_at.is_(None)
     )).scalars()} if emails else {}
@@ -149,16 +153,16 @@ def check_rows(course, parsed) -> list[BulkRow]:
             row.reason = _("The e-mail address is on an earlier row too.")
             continue
         seen.add(row.email)
-        row.firm, row.user = firms.get(row.orgnr), users.get(row.email)
+        row.firm = firms.get(row.orgnr)
         if row.firm is None:
             row.reason = _("No firm with the organisation number %(orgnr)s is registered.", orgnr=format_orgnr(row.orgnr))
-        elif row.user is not None:
-            _check_user(row, course, enrolled)
         elif row.email in invited and not is_expired(invited[row.email]):
-            row.status, row.reason = SKIP, _("Invited already; the invitation has not been accepted yet.")
+            row.status, row.reason = SKIP, _("Invited to this course on %(date)s; the invitation is still valid.",
+                                             date=format_date(invited[row.email].created_at))
         else:
             row.status, row.invitation = INVITE, invited.get(row.email)
-            row.reason = _("No account yet: will get an invitation by e-mail.")
+            row.enrolled = row.email in enrolled
+            row.reason = _("Gets an invitation by e-mail.")
     return rows
 
 
@@ -175,22 +179,6 @@ def _validate(row: BulkRow) -> None:
         return
     if not row.name:
         row.reason = _("The name is missing.")
-
-
-def _check_user(row: BulkRow, course, enrolled: set[int]) -> None:
-    user = row.user
-    if not user.active:
-        row.reason = _("The account is deactivated.")
-    elif user.firm_id is not None and user.firm_id != row.firm.id:
-        row.reason = _("The person is registered with another firm.")
-    elif user.firm_id is None and not user.has_role("learner"):
-        row.reason = _("The account is not a learner account.")
-    elif user.id in enrolled:
-        row.status, row.reason = SKIP, _("Enrolled already.")
-    else:
-        row.status = ENROL
-        row.reason = _("Has an account: will be enrolled.") if user.firm_id else \
-            _("Has an account: will be added to the firm and enrolled.")
 
 
 def _require(actor, course) -> None:
@@ -234,7 +222,7 @@ def preview(actor, course, upload_id: int) -> BulkPreview:
 
 
 def confirm(actor, course, upload_id: int, now: datetime | None = None) -> BulkOutcome:
-    """Enrol and invite the rows that are OK now; rows already done are skipped, so confirming again is harmless."""
+    """Invite the rows that are OK now; rows invited already are skipped, so confirming again is harmless."""
     now = now or utcnow()
     found = get_upload(actor, course, upload_id)
     # Lock the course row: two confirmations for the same course run one after the other, never side by side.
@@ -244,19 +232,13 @@ def confirm(actor, course, upload_id: int, now: datetime | None = None) -> BulkO
     outcome = BulkOutcome()
     title = course.current_version.title if course.current_version else course.slug
     for row in check_rows(course, parse(found.content)):
-        if row.status == ENROL:
-            if row.user.firm_id is None:
-                row.user.firm_id = row.firm.id
-                row.user.is_firm_contact = False
-            enrol(row.user, course, enrolled_by=actor, check_requires=False, now=now)
-            outcome.enrolled += 1
-        elif row.status == INVITE:
+        if row.status == INVITE and not row.enrolled:
             url = _invite(actor, course, row, now)
             # Sent after the commit, with plain values captured now.
             outbox.queue(send_invitation, row.email, name=row.name, firm=row.firm.name, title=title,
                          provider=course.provider.name, inviter=actor.name, url=url)
             outcome.invited += 1
-        elif row.status == SKIP:
+        elif row.status in (INVITE, SKIP):
             outcome.skipped += 1
         else:
             outcome.errors += 1
@@ -276,7 +258,7 @@ def _invite(actor, course, row: BulkRow, now: datetime) -> str:
 
 
 def send_invitation(email: str, *, title: str, **context) -> bool:
-    """E-mail a new person their invitation to the firm and the course (plain text and HTML)."""
+    """E-mail a person their invitation to the firm and the course (plain text and HTML)."""
     return send_mail(
         email, _l("Invitation to the course %(title)s", title=title), "course_invitation", title=title,
         days=current_app.config["INVITATION_MAX_AGE"] // 86400, **context,

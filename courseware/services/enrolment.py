@@ -15,9 +15,10 @@ from sqlalchemy.orm import contains_eager
 
 from ..errors import InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
-from ..models import Completion, Course, CourseVersion, Enrolment, Provider, User, utcnow
+from ..models import Completion, Course, CourseVersion, Enrolment, Firm, Provider, User, utcnow
 from . import outbox
 from .accounts import require_verified_email
+from .firms import may_see_member, visible_members_clause
 from .mail import absolute_url, send_mail
 
 
@@ -155,38 +156,45 @@ class ColleagueEnrolment:
     refused: list[tuple[str, str]] = field(default_factory=list)
 
 
-def list_colleagues(actor) -> list[User]:
-    """The members of the contact person's firm, by name."""
+def _contact_firm(actor) -> Firm:
     require_firm_contact(actor)
+    return db.session.get(Firm, actor.firm_id)
+
+
+def list_colleagues(actor) -> list[User]:
+    """The members of the contact person's firm whose data they may see (firms.may_see_member), by name."""
+    firm = _contact_firm(actor)
     return list(db.session.execute(
-        select(User).where(User.firm_id == actor.firm_id, User.active.is_(True)).order_by(User.name, User.id)
+        select(User).where(User.firm_id == actor.firm_id, User.active.is_(True), visible_members_clause(actor, firm))
+        .order_by(User.name, User.id)
     ).scalars())
 
 
 def colleague_enrolments(actor, colleague_ids) -> set[tuple[int, int]]:
     """(user_id, course_id) of the colleagues' active enrolments, to show who is already enrolled where."""
-    require_firm_contact(actor)
+    firm = _contact_firm(actor)
     ids = list(colleague_ids)
     if not ids:
         return set()
     rows = db.session.execute(
         select(Enrolment.user_id, Enrolment.course_id)
         .join(User, User.id == Enrolment.user_id)
-        .where(Enrolment.user_id.in_(ids), User.firm_id == actor.firm_id, Enrolment.withdrawn_at.is_(None))
+        .where(Enrolment.user_id.in_(ids), User.firm_id == actor.firm_id, Enrolment.withdrawn_at.is_(None),
+               visible_members_clause(actor, firm))
     )
     return {(user_id, course_id) for user_id, course_id in rows}
 
 
 def enrol_colleagues(actor, course, user_ids, now: datetime | None = None) -> ColleagueEnrolment:
     """The contact person enrols colleagues of their own firm; each one's reason is reported when refused."""
-    require_firm_contact(actor)
+    firm = _contact_firm(actor)
     ids = {int(i) for i in user_ids}
     if not ids:
         raise InvalidInput(_("Choose at least one colleague."), field="users")
     users = list(db.session.execute(
         select(User).where(User.id.in_(ids)).order_by(User.name, User.id)
     ).scalars())
-    if len(users) != len(ids) or any(u.firm_id != actor.firm_id for u in users):
+    if len(users) != len(ids) or any(not may_see_member(actor, firm, u) for u in users):
         raise PermissionDenied(_("You can only enrol colleagues in your own firm."))
     result = ColleagueEnrolment()
     for user in users:

@@ -1,20 +1,24 @@
-"""Firms: registration by orgnr, membership, the contact person's view of the employees, admin tools.
+"""Firms: looking them up, who may see what, their details, the contact person's view of the employees, admin tools.
 
-Who may see what is decided here: a firm's members see the firm, its contact person (or an admin) sees the
-employees and edits; nobody sees another firm.
+Who may see what is decided here: a firm's members see the firm; its contact person (or an admin) manages it.
+A member's own data (e-mail, enrolments, progress, completions) is shown to the contact person only when the
+contact is verified (Brønnøysund's roles data or an administrator) or the member accepted that contact's
+invitation; nobody sees another firm. Joining, leaving and the contact role live in membership.py.
 """
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select, true, update
 
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
-from ..models import Completion, Course, CourseVersion, Enrolment, Firm, FirmInvitation, User
-from .orgs import validate_industry, validate_municipality, validate_orgnr, validate_size_band
-from .upsert import conflict_insert
+from ..models import (Completion, Course, CourseVersion, Enrolment, Firm, FirmInvitation, FirmJoinRequest, User,
+                      set_loaded, utcnow)
+from . import outbox
+from .mail import absolute_url, send_mail
+from .orgs import validate_industry, validate_municipality, validate_size_band
 
 try:  # written by another engineer; until it exists the firm page shows enrolments and completions only
     from .progress import progress_summaries
@@ -42,9 +46,41 @@ def can_view_firm(actor, firm: Firm) -> bool:
     return bool(actor.is_admin or (actor.firm_id is not None and actor.firm_id == firm.id))
 
 
+def is_contact_of(actor, firm: Firm) -> bool:
+    """Whether `actor` is the contact person of `firm` (verified or not)."""
+    return bool(actor.firm_id == firm.id and actor.is_firm_contact)
+
+
 def can_manage_firm(actor, firm: Firm) -> bool:
-    """The firm's contact person and admins see the employees, edit the details and invite."""
-    return bool(actor.is_admin or (actor.firm_id == firm.id and actor.is_firm_contact))
+    """The firm's contact person and admins see the employees (see may_see_member), edit the details and invite."""
+    return bool(actor.is_admin or is_contact_of(actor, firm))
+
+
+def can_decide_requests(actor, firm: Firm) -> bool:
+    """Admins, and the firm's contact person once verified, approve and decline requests to join."""
+    return bool(actor.is_admin or (is_contact_of(actor, firm) and firm.verified))
+
+
+def may_see_member(actor, firm: Firm, member: User) -> bool:
+    """Whether `actor` may see a member's e-mail, enrolments, progress and completions (and remove them).
+
+    Themselves and admins always; the firm's contact person when verified, or when the member accepted that
+    contact person's invitation (they chose to trust them).
+    """
+    if actor.is_admin or actor.id == member.id:
+        return True
+    if member.firm_id != firm.id or not is_contact_of(actor, firm):
+        return False
+    return firm.verified or member.firm_invited_by_id == actor.id
+
+
+def visible_members_clause(actor, firm: Firm):
+    """may_see_member as a condition on User, for queries over a firm's members."""
+    if actor.is_admin or (is_contact_of(actor, firm) and firm.verified):
+        return true()
+    if not is_contact_of(actor, firm):
+        return User.id == actor.id
+    return or_(User.id == actor.id, User.firm_invited_by_id == actor.id)
 
 
 def get_firm_for(actor, firm_id: int | None, *, manage: bool = False) -> Firm:
@@ -62,7 +98,15 @@ def get_firm_for(actor, firm_id: int | None, *, manage: bool = False) -> Firm:
     return firm
 
 
-# --- Registering, joining, leaving --------------------------------------------------------------------------------
+def get_visible_member(actor, firm: Firm, user_id: int) -> User:
+    """A member of `firm` whose data `actor` may see (may_see_member); NotFound for anyone else."""
+    member = db.session.get(User, user_id)
+    if member is None or member.firm_id != firm.id or not may_see_member(actor, firm, member):
+        raise NotFound(_("This person is not a member of the firm."))
+    return member
+
+
+# --- The firm's details -----------------------------------------------------------------------------------------
 
 @dataclass
 class FirmDetails:
@@ -78,91 +122,35 @@ class FirmDetails:
 def validate_firm_details(
     *, name: str, municipality_code: str, industry_section: str, industry_code: str | None, size_band: str
 ) -> FirmDetails:
-    """Check every field of a firm's details; InvalidInput names the field that is wrong."""
+    """Check every field of a firm's details at once; InvalidInput carries `errors` {field: message} for all."""
+    errors: dict[str, str] = {}
+    values: dict = {}
+
+    def check(key, validate):
+        try:
+            values[key] = validate()
+        except InvalidInput as error:
+            errors.setdefault(error.details.get("field", key), error.message)
+
+    check("name", lambda: _validate_name(name))
+    check("municipality", lambda: validate_municipality(municipality_code))
+    check("industry", lambda: validate_industry(industry_section, industry_code))
+    check("size_band", lambda: validate_size_band(size_band))
+    if errors:
+        first = next(iter(errors.items()))
+        raise InvalidInput(first[1], field=first[0], errors=errors)
+    section, code = values["industry"]
+    return FirmDetails(name=values["name"], municipality_code=values["municipality"], industry_section=section,
+                       industry_code=code, size_band=values["size_band"])
+
+
+def _validate_name(name: str | None) -> str:
     name = " ".join((name or "").split())
     if not name:
         raise InvalidInput(_("Enter the firm's name."), field="name")
     if len(name) > 200:
         raise InvalidInput(_("The name can be at most 200 characters long."), field="name")
-    section, code = validate_industry(industry_section, industry_code)
-    return FirmDetails(
-        name=name,
-        municipality_code=validate_municipality(municipality_code),
-        industry_section=section,
-        industry_code=code,
-        size_band=validate_size_band(size_band),
-    )
-
-
-def require_can_join(user, firm: Firm | None = None) -> None:
-    """PermissionDenied for non-learners, Conflict for members of another firm: who may register or join."""
-    if not user.has_role("learner"):
-        raise PermissionDenied(_("Only learners can be registered with a firm."))
-    if user.firm_id is not None and (firm is None or user.firm_id != firm.id):
-        raise Conflict(_("You are already registered with a firm. Leave it first to join another one."))
-
-
-def join_firm(user, firm: Firm) -> Firm:
-    """Make `user` an ordinary member of `firm` (nothing changes when they already are one)."""
-    require_can_join(user, firm)
-    if user.firm_id != firm.id:
-        user.firm_id = firm.id
-        user.is_firm_contact = False
-        db.session.flush()
-    return firm
-
-
-def register_firm(user, orgnr: str, details: FirmDetails, *, source: str = "manual") -> tuple[Firm, bool]:
-    """Create the firm with `user` as its contact person, or join it when it exists; returns (firm, created).
-
-    Two people registering the same orgnr at once (or one double click) create one firm: the insert is
-    "on conflict do nothing" on the unique orgnr, and whoever loses joins the winner's firm.
-    """
-    orgnr = validate_orgnr(orgnr)
-    require_can_join(user)
-    existing = find_firm_by_orgnr(orgnr)
-    if existing is not None:
-        return join_firm(user, existing), False
-    values = {"orgnr": orgnr, "source": source, **details.__dict__}
-    firm_id = _insert_firm(values)
-    if firm_id is None:  # someone else registered it a moment ago
-        return join_firm(user, _existing_firm(orgnr)), False
-    firm = db.session.get(Firm, firm_id)
-    user.firm_id = firm.id
-    user.is_firm_contact = True
-    db.session.flush()
-    return firm, True
-
-
-def _insert_firm(values: dict) -> int | None:
-    """Insert a firm unless its orgnr exists; the new id, or None when another transaction won."""
-    statement = conflict_insert(Firm)
-    if statement is not None:
-        statement = statement.values(**values).on_conflict_do_nothing(index_elements=["orgnr"]).returning(Firm.id)
-        return db.session.execute(statement).scalar_one_or_none()
-    try:
-        with db.session.begin_nested():
-            firm = Firm(**values)
-            db.session.add(firm)
-        return firm.id
-    except IntegrityError:
-        return None
-
-
-def _existing_firm(orgnr: str) -> Firm:
-    firm = find_firm_by_orgnr(orgnr)
-    if firm is None:  # the other registration was rolled back after all
-        raise Conflict(_("The firm could not be registered just now. Please try again."))
-    return firm
-
-
-def leave_firm(user) -> None:
-    """Take `user` out of their firm; the firm and its other members stay."""
-    if user.firm_id is None:
-        raise Conflict(_("You are not registered with a firm."))
-    user.firm_id = None
-    user.is_firm_contact = False
-    db.session.flush()
+    return name
 
 
 def update_firm(actor, firm: Firm, details: FirmDetails) -> Firm:
@@ -184,10 +172,16 @@ class CourseRow:
     enrolled_at: datetime | None = None
     withdrawn_at: datetime | None = None
     completed_at: datetime | None = None
-    # Only for employees who share their detailed progress (None otherwise).
+    # Only for employees who share their detailed progress (None otherwise): read modules, ticked tasks and
+    # passed quizzes ("steps"), so work halfway through a module shows.
     percent: int | None = None
-    completed_modules: int | None = None
-    total_modules: int | None = None
+    steps_done: int | None = None
+    steps_total: int | None = None
+
+    @property
+    def status(self) -> str:
+        """"completed", "withdrawn" or "enrolled": the page shows each with its own words and mark."""
+        return "completed" if self.completed_at else "withdrawn" if self.withdrawn_at else "enrolled"
 
 
 @dataclass
@@ -204,12 +198,17 @@ class FirmOverview:
     members: list[MemberRow]
     pending_invitations: list[FirmInvitation]
     progress_available: bool
+    # Members whose data the contact person may not see yet (an unverified contact they did not accept).
+    hidden_members: int = 0
+    pending_requests: int = 0
+    is_contact: bool = False
 
 
 def firm_overview(actor, firm_id: int | None = None) -> FirmOverview:
     """What the firm page shows `actor`: details for members; employees and their courses for the contact person.
 
-    A fixed number of queries however many employees and enrolments there are.
+    The contact person sees the members may_see_member allows, and how many others there are. A fixed number of
+    queries however many employees and enrolments there are.
     """
     firm = get_firm_for(actor, firm_id)
     manage = can_manage_firm(actor, firm)
@@ -219,19 +218,28 @@ def firm_overview(actor, firm_id: int | None = None) -> FirmOverview:
     contacts = [u for u in users if u.is_firm_contact]
     if not manage:
         return FirmOverview(firm, False, contacts, [], [], progress_summaries is not None)
+    visible = [u for u in users if may_see_member(actor, firm, u)]
+    invitations = select(FirmInvitation).where(FirmInvitation.firm_id == firm.id, FirmInvitation.accepted_at.is_(None))
+    if not (actor.is_admin or firm.verified):  # others' invitations name people who never chose this contact
+        invitations = invitations.where(FirmInvitation.invited_by_id == actor.id)
     return FirmOverview(
         firm=firm,
         can_manage=True,
         contacts=contacts,
-        members=_member_rows(users),
-        pending_invitations=list(
-            db.session.execute(
-                select(FirmInvitation)
-                .where(FirmInvitation.firm_id == firm.id, FirmInvitation.accepted_at.is_(None))
-                .order_by(FirmInvitation.email)
-            ).scalars()
-        ),
+        members=_member_rows(visible),
+        pending_invitations=list(db.session.execute(invitations.order_by(FirmInvitation.email)).scalars()),
         progress_available=progress_summaries is not None,
+        hidden_members=len(users) - len(visible),
+        pending_requests=count_pending_requests(firm),
+        is_contact=is_contact_of(actor, firm),
+    )
+
+
+def count_pending_requests(firm: Firm) -> int:
+    """How many requests to join the firm wait for an answer."""
+    return db.session.scalar(
+        select(func.count(FirmJoinRequest.id)).where(FirmJoinRequest.firm_id == firm.id,
+                                                     FirmJoinRequest.status == "pending")
     )
 
 
@@ -260,9 +268,9 @@ def _member_rows(users: list[User]) -> list[MemberRow]:
         row.title = titles.get(course_id, "")
         summary = summaries.get((user_id, course_id))
         if summary is not None:
-            row.percent = summary.percent
-            row.completed_modules = summary.completed_modules
-            row.total_modules = summary.total_modules
+            row.percent = summary.step_percent
+            row.steps_done = summary.steps_done
+            row.steps_total = summary.steps_total
         members[user_id].courses.append(row)
     for member in members.values():
         member.courses.sort(key=lambda r: r.title.casefold())
@@ -280,15 +288,15 @@ def _course_titles(course_ids: set[int]) -> dict[int, str]:
     return {course_id: title or slug for course_id, slug, title in result}
 
 
-# --- Admin: firms and their contact person ------------------------------------------------------------------------
+# --- Admin: firms, their members and verification -----------------------------------------------------------------
 
 def _require_admin(actor) -> None:
     if not actor.is_admin:
         raise PermissionDenied(_("Only an administrator can do this."))
 
 
-def list_firms(actor, *, search: str = "", page: int = 1, per_page: int = 20):
-    """One page of firms by name, filtered by name or orgnr, with `member_counts` {firm_id: n}; admins only."""
+def list_firms(actor, *, search: str = "", unverified: bool = False, page: int = 1, per_page: int = 20):
+    """One page of firms by name, filtered by name or orgnr (and to unverified ones), with `member_counts`; admins."""
     _require_admin(actor)
     query = select(Firm).order_by(Firm.name, Firm.id)
     search = (search or "").strip()
@@ -298,6 +306,8 @@ def list_firms(actor, *, search: str = "", page: int = 1, per_page: int = 20):
         if digits.isdigit():
             conditions.append(Firm.orgnr.startswith(digits))
         query = query.where(or_(*conditions))
+    if unverified:
+        query = query.where(Firm.verified_at.is_(None))
     pagination = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
     ids = [firm.id for firm in pagination.items]
     counts = db.session.execute(
@@ -308,21 +318,48 @@ def list_firms(actor, *, search: str = "", page: int = 1, per_page: int = 20):
 
 
 def list_members(actor, firm: Firm) -> list[User]:
-    """The members of a firm by name; for the firm's contact person and admins."""
-    if not can_manage_firm(actor, firm):
-        raise PermissionDenied(_("Only the firm's contact person can see the employees."))
+    """The members of a firm by name; for admins."""
+    _require_admin(actor)
     return list(db.session.execute(select(User).where(User.firm_id == firm.id).order_by(User.name)).scalars())
 
 
-def appoint_contact(actor, firm: Firm, user_id: int) -> User:
-    """Make a member the firm's contact person (the previous one becomes an ordinary member); admins only."""
+def find_verifier(firm: Firm) -> User | None:
+    """The administrator who verified the firm's contact person, if an administrator did (and still exists)."""
+    return db.session.get(User, firm.verified_by_id) if firm.verified_by_id else None
+
+
+def verify_firm(actor, firm: Firm, *, now: datetime | None = None) -> Firm:
+    """An administrator has checked the firm's contact person: record who and when, and tell the contact.
+
+    Conflict when the firm is verified already (two admins, or two tabs, at once).
+    """
     _require_admin(actor)
-    user = db.session.get(User, user_id)
-    if user is None or user.firm_id != firm.id:
-        raise InvalidInput(_("Only a member of the firm can be its contact person."))
-    db.session.execute(
-        update(User).where(User.firm_id == firm.id, User.id != user.id).values(is_firm_contact=False)
-    )
-    user.is_firm_contact = True
-    db.session.flush()
-    return user
+    now = now or utcnow()
+    claimed = db.session.execute(
+        update(Firm).where(Firm.id == firm.id, Firm.verified_at.is_(None))
+        .values(verified_via="admin", verified_at=now, verified_by_id=actor.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise Conflict(_("%(firm)s is verified already.", firm=firm.name))
+    set_loaded(firm, verified_via="admin", verified_at=now, verified_by_id=actor.id)
+    outbox.queue(send_firm_verified_mail, firm.id)
+    return firm
+
+
+def send_firm_verified_mail(firm_id: int) -> bool:
+    """Tell the firm's contact person that they are verified, and how many requests to join wait for them."""
+    firm = db.session.get(Firm, firm_id)
+    if firm is None:
+        return False
+    return mail_contacts(firm, _l("You are verified as the contact person of %(firm)s", firm=firm.name),
+                         "firm_verified", firm_name=firm.name, waiting=count_pending_requests(firm),
+                         firm_url=absolute_url("firm.index"), requests_url=absolute_url("firm.requests"))
+
+
+def mail_contacts(firm: Firm, subject, template: str, **context) -> bool:
+    """E-mail each contact person of the firm (as `user`, in their own language); True when any mail went."""
+    sent = False
+    for contact in db.session.execute(select(User).where(User.firm_id == firm.id, User.is_firm_contact)).scalars():
+        sent = send_mail(contact, subject, template, user=contact, **context) or sent
+    return sent

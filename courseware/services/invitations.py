@@ -21,8 +21,9 @@ from ..models import Firm, FirmInvitation, User, utcnow
 from . import outbox
 from .accounts import normalise_email
 from .enrolment import enrol_from_invitation
-from .firms import can_manage_firm, join_firm
+from .firms import can_manage_firm
 from .mail import absolute_url, send_mail
+from .membership import join, require_can_join
 
 MAX_ADDRESSES = 50
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -140,14 +141,38 @@ def get_invitation(token: str, *, now: datetime | None = None) -> FirmInvitation
     return invitation
 
 
-def accept_invitation(user, token: str, *, now: datetime | None = None) -> FirmInvitation:
-    """Join the invitation's firm (and its course, for a provider's invitation); the link works once.
+def is_addressed_to(user, invitation: FirmInvitation) -> bool:
+    """Whether the invitation was sent to this account's address (only that account may use it)."""
+    return normalise_email(user.email) == normalise_email(invitation.email)
 
-    A conditional UPDATE claims the invitation, so two tabs or a double click cannot both use it.
+
+@dataclass
+class Acceptance:
+    invitation: FirmInvitation
+    joined: bool  # False when the person was in the firm already, or stays in another firm (a course invitation)
+    enrolled: bool
+
+
+def accept_invitation(user, token: str, *, now: datetime | None = None) -> Acceptance:
+    """Use an invitation: join its firm (and its course, for a provider's invitation); the link works once.
+
+    Only the account with the invited address may use it, and using it proves that address. A provider's course
+    invitation enrols a member of another firm without moving them; a firm's own invitation needs them to leave
+    their firm first. A conditional UPDATE claims the invitation, so two tabs or a double click cannot both use it.
     """
     now = now or utcnow()
     invitation = get_invitation(token, now=now)
-    join_firm(user, invitation.firm)
+    if not is_addressed_to(user, invitation):
+        raise PermissionDenied(_("This invitation was sent to %(email)s. Log in with that address to use it.",
+                                 email=invitation.email))
+    if user.email_verified_at is None:  # the link reached the address, so the address is theirs
+        user.email_verified_at = now
+    firm, joined = invitation.firm, False
+    if user.firm_id is None or invitation.course_id is None:
+        require_can_join(user, firm)
+        if user.firm_id is None:
+            join(user, firm, invited_by_id=invitation.invited_by_id, now=now)
+            joined = True
     claimed = db.session.execute(
         update(FirmInvitation)
         .where(FirmInvitation.id == invitation.id, FirmInvitation.accepted_at.is_(None))
@@ -158,5 +183,4 @@ def accept_invitation(user, token: str, *, now: datetime | None = None) -> FirmI
         raise Conflict(_("This invitation has already been used."))
     invitation.accepted_at = now
     db.session.flush()
-    enrol_from_invitation(user, invitation)
-    return invitation
+    return Acceptance(invitation, joined, enrol_from_invitation(user, invitation) is not None)

@@ -49,7 +49,8 @@ def validate_orgnr(raw: str | None) -> str:
     if orgnr_check_digit(cleaned[:8]) != int(cleaned[8]):
         raise InvalidInput(
             _(
-                "The organisation number %(orgnr)s is not valid. Check that you typed it correctly (9 digits).",
+                "The organisation number %(orgnr)s is not valid: the check digit does not match. "
+                "Check that you typed it correctly.",
                 orgnr=format_orgnr(cleaned),
             ),
             field="orgnr",

@@ -19,6 +19,7 @@ from ..models import (
     Enrolment,
     Firm,
     FirmInvitation,
+    FirmJoinRequest,
     ModuleProgress,
     QuizAttempt,
     TaskCheck,
@@ -32,7 +33,8 @@ from .quiz import without_right_answers
 from .roles import admin_count
 
 # Account columns never exported (secrets) or meaningless outside the database.
-_PRIVATE_COLUMNS = {"password_hash", "session_stamp", "provider_id", "firm_id"}  # secrets, and ids shown as names
+_PRIVATE_COLUMNS = {"password_hash", "session_stamp", "provider_id", "firm_id",  # secrets, and ids shown as names
+                    "firm_invited_by_id"}
 
 
 def update_profile(user: User, *, name: str, locale: str | None, share_progress: bool) -> User:
@@ -79,6 +81,15 @@ def export_user_data(user: User) -> dict:
                 .join(Firm, Firm.id == FirmInvitation.firm_id)
                 .where(FirmInvitation.email == normalise_email(user.email))
                 .order_by(FirmInvitation.id)
+            )
+        ],
+        "requests_to_join_firms": [
+            {"firm": name, "status": status, "created_at": _json(created), "decided_at": _json(decided)}
+            for name, status, created, decided in db.session.execute(
+                select(Firm.name, FirmJoinRequest.status, FirmJoinRequest.created_at, FirmJoinRequest.decided_at)
+                .join(Firm, Firm.id == FirmJoinRequest.firm_id)
+                .where(FirmJoinRequest.user_id == uid)
+                .order_by(FirmJoinRequest.id)
             )
         ],
     }
@@ -161,6 +172,17 @@ def delete_account(user: User, password: str) -> None:
         update(FirmInvitation).where(FirmInvitation.invited_by_id == uid).values(invited_by_id=None),
         execution_options=quiet,
     )
+    # Requests to join a firm are the person's own; answers they gave, firms they verified and colleagues they
+    # invited stay, without them.
+    db.session.execute(delete(FirmJoinRequest).where(FirmJoinRequest.user_id == uid), execution_options=quiet)
+    db.session.execute(
+        update(FirmJoinRequest).where(FirmJoinRequest.decided_by_id == uid).values(decided_by_id=None),
+        execution_options=quiet,
+    )
+    db.session.execute(update(Firm).where(Firm.verified_by_id == uid).values(verified_by_id=None),
+                       execution_options=quiet)
+    db.session.execute(update(User).where(User.firm_invited_by_id == uid).values(firm_invited_by_id=None),
+                       execution_options=quiet)
     db.session.execute(delete(User).where(User.id == uid), execution_options=quiet)
     db.session.expunge(user)
     db.session.flush()

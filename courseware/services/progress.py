@@ -48,6 +48,15 @@ class ModuleState:
         return self.read or bool(self.tasks_done) or self.best_score is not None
 
     @property
+    def steps(self) -> int:
+        """What there is to do in the module: reading it, each task, and its quiz."""
+        return 1 + self.task_count + (1 if self.has_quiz else 0)
+
+    @property
+    def steps_done(self) -> int:
+        return int(self.read) + len(self.tasks_done) + (1 if self.has_quiz and self.quiz_passed else 0)
+
+    @property
     def css(self) -> str:
         return "done" if self.done else "started" if self.started else "todo"
 
@@ -58,13 +67,25 @@ class ModuleState:
 
 @dataclass
 class Summary:
-    """One learner's progress in one course, for lists (firm view, provider view, "Mine kurs")."""
+    """One learner's progress in one course, for lists (firm view, provider view, "Mine kurs").
+
+    `percent` counts whole modules; the steps count read modules, ticked tasks and passed quizzes, so the firm's
+    and the provider's lists show a learner halfway through a module as under way.
+    """
 
     percent: int
     completed_modules: int
     total_modules: int
     completed: bool = False
     completed_at: datetime | None = None
+    steps_done: int = 0
+    steps_total: int = 0
+
+    @property
+    def step_percent(self) -> int:
+        if self.completed:
+            return 100
+        return self.steps_done * 100 // self.steps_total if self.steps_total else 0
 
 
 @dataclass
@@ -138,11 +159,13 @@ def evaluate(outline: list[dict], rows: dict[str, object], tasks: dict[str, set[
 
 
 def summarise(states: dict[str, ModuleState], completed_at: datetime | None = None) -> Summary:
-    """Percent and module counts; a completed course is 100 % whatever was added to it later."""
+    """Percent, module and step counts; a completed course is 100 % (every step) whatever was added to it later."""
     total = len(states)
     done = sum(1 for s in states.values() if s.done)
     percent = 100 if completed_at else (done * 100 // total if total else 0)
-    return Summary(percent, done, total, completed_at is not None, completed_at)
+    steps_total = sum(s.steps for s in states.values())
+    steps_done = steps_total if completed_at else sum(s.steps_done for s in states.values())
+    return Summary(percent, done, total, completed_at is not None, completed_at, steps_done, steps_total)
 
 
 def continue_key(outline: list[dict], states: dict[str, ModuleState], last_key: str | None) -> str | None:

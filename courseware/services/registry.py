@@ -69,7 +69,11 @@ def lookup_firm(orgnr: str, *, remember: bool = True) -> FirmFacts | None:
 
 def fetch_entity(orgnr: str, *, base_url: str, timeout: float) -> dict | None:
     """GET {base_url}/enheter/{orgnr} as a dict; None for 404/410 and (logged) for any network or format error."""
-    url = f"{base_url.rstrip('/')}/enheter/{orgnr}"
+    return fetch_json(f"{base_url.rstrip('/')}/enheter/{orgnr}", orgnr, timeout)
+
+
+def fetch_json(url: str, orgnr: str, timeout: float) -> dict | None:
+    """GET a JSON object about `orgnr` from the register; None for 404/410 and (logged) for any other failure."""
     request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "Courseware"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:

@@ -109,6 +109,15 @@ class LearnerRow:
     def firm_name(self) -> str:
         return self.user.firm.name if self.user.firm is not None else ""
 
+    @property
+    def status(self) -> str:
+        return learner_status(self.summary is not None and self.summary.completed, self.enrolment.withdrawn_at)
+
+
+def learner_status(completed: bool, withdrawn_at) -> str:
+    """"completed", "withdrawn" or "enrolled": lists and the export show each in words, not colour alone."""
+    return "completed" if completed else "withdrawn" if withdrawn_at else "enrolled"
+
 
 def _learners(course):
     return (
@@ -134,8 +143,9 @@ def list_learners(user, course, *, page: int = 1, per_page: int = 50):
 def export_learners_csv(user, course) -> str:
     """Every learner of the course as CSV for Excel: UTF-8 with BOM, semicolons (the Norwegian Excel default).
 
-    Four plain queries for the whole course (learners, progress rows, ticked tasks, completions), whatever the
-    number of learners, and each learner judged against the current outline as on every other page.
+    Percent counts steps (read modules, ticked tasks, passed quizzes), as the learner list does. Four plain queries
+    for the whole course (learners, progress rows, ticked tasks, completions), whatever the number of learners,
+    and each learner judged against the current outline as on every other page.
     """
     if not can_manage_course(user, course):
         raise PermissionDenied(_("This course belongs to another provider."))
@@ -143,11 +153,12 @@ def export_learners_csv(user, course) -> str:
     out.write("\ufeff")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow([_("Name"), _("E-mail"), _("Firm"), _("Organisation number"), _("Enrolled"), _("Withdrawn"),
-                     _("Percent"), _("Modules completed"), _("Modules"), _("Completed")])
+                     _("Percent"), _("Modules completed"), _("Modules"), _("Completed"), _("Status"),
+                     _("Steps done"), _("Steps"), _("Firm verified")])
     outline = course.current_version.outline or []
     learners = db.session.execute(
-        select(Enrolment.user_id, User.name, User.email, Firm.name, Firm.orgnr, Enrolment.enrolled_at,
-               Enrolment.withdrawn_at)
+        select(Enrolment.user_id, User.name, User.email, Firm.name, Firm.orgnr, Firm.verified_at,
+               Enrolment.enrolled_at, Enrolment.withdrawn_at)
         .join(User, User.id == Enrolment.user_id)
         .outerjoin(Firm, Firm.id == User.firm_id)
         .where(Enrolment.course_id == course.id)
@@ -157,13 +168,16 @@ def export_learners_csv(user, course) -> str:
     completed = dict(db.session.execute(
         select(Completion.user_id, Completion.completed_at).where(Completion.course_id == course.id)
     ).all())
-    for user_id, name, email, firm_name, orgnr, enrolled_at, withdrawn_at in learners:
+    statuses = {"completed": _("Completed"), "withdrawn": _("Left the course"), "enrolled": _("Not completed yet")}
+    for user_id, name, email, firm_name, orgnr, verified_at, enrolled_at, withdrawn_at in learners:
         states = evaluate(outline, rows.get(user_id, {}), tasks.get(user_id, {}))
         s = summarise(states, completed.get(user_id))
+        status = learner_status(s.completed, withdrawn_at)
         writer.writerow([
             _cell(name), email, _cell(firm_name) if firm_name else "", format_orgnr(orgnr) if orgnr else "",
-            _date(enrolled_at), _date(withdrawn_at), s.percent, s.completed_modules, s.total_modules,
-            _date(s.completed_at),
+            _date(enrolled_at), _date(withdrawn_at), s.step_percent, s.completed_modules, s.total_modules,
+            _date(s.completed_at), statuses[status], s.steps_done, s.steps_total,
+            (_("Yes") if verified_at else _("No")) if firm_name else "",
         ])
     return out.getvalue()
 

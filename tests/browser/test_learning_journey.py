@@ -1,6 +1,7 @@
-"""Browser journey (issue 3): a contact person registers the firm by orgnr; a colleague joins it, enrols, reads,
-ticks tasks, fails a quiz, passes it, finishes every module and sees 100 % and "Fullført"; then the contact person
-sees the completion. axe-core checks the firm, module, quiz result and "Mine kurs" pages."""
+"""Browser journey (issue 3): a contact person registers the firm by orgnr and an administrator verifies them; a
+colleague asks to join it and the contact person approves; the colleague enrols, reads, ticks tasks, fails a quiz,
+passes it, finishes every module and sees 100 % and "Fullført"; then the contact person sees the completion.
+axe-core checks the firm, admin firm, requests, module, quiz result and "Mine kurs" pages."""
 import uuid
 from pathlib import Path
 
@@ -25,8 +26,30 @@ def modules_of(slug):
     return found
 
 
-def register(page, base, name, email):
+def register(page, base, name, email, app):
     register_account(page, base, name, email, PASSWORD)
+    confirm_address(app, email)
+
+
+def confirm_address(app, email):
+    """What opening the confirmation link does (that flow is tested on its own): the address is proven."""
+    from courseware.extensions import db
+    from courseware.models import User, utcnow
+
+    with app.app_context():
+        db.session.execute(db.update(User).where(User.email == email).values(email_verified_at=utcnow()))
+        db.session.commit()
+        db.session.remove()
+
+
+def make_admin(app, email):
+    from courseware.extensions import db
+    from courseware.services.accounts import create_user
+
+    with app.app_context():
+        create_user(email=email, name="Ada Admin", password=PASSWORD, role="admin")
+        db.session.commit()
+        db.session.remove()
 
 
 def submit_main_form(page):
@@ -45,14 +68,15 @@ def answer_quiz(page, quiz, right: bool):
 
 @pytest.mark.parametrize("viewport", ["phone"])
 def test_firm_learning_journey(browser, live_server, viewport):
-    base, _app = live_server
+    base, app = live_server
     suffix = uuid.uuid4().hex[:6]
     contact_ctx = browser.new_context(viewport=VIEWPORTS["desktop"], locale="nb-NO")
     learner_ctx = browser.new_context(viewport=VIEWPORTS[viewport], locale="nb-NO", is_mobile=True, has_touch=True)
-    contact, learner = contact_ctx.new_page(), learner_ctx.new_page()
+    admin_ctx = browser.new_context(viewport=VIEWPORTS[viewport], locale="nb-NO", is_mobile=True, has_touch=True)
+    contact, learner, admin = contact_ctx.new_page(), learner_ctx.new_page(), admin_ctx.new_page()
 
     # the contact person registers the firm by orgnr
-    register(contact, base, "Kari Kontakt", f"kari-{suffix}@example.no")
+    register(contact, base, "Kari Kontakt", f"kari-{suffix}@example.no", app)
     contact.goto(base + "/firm/register")
     contact.fill("#orgnr", "123 456 789")  # wrong check digit: a clear message, nothing saved
     submit_main_form(contact)
@@ -64,16 +88,36 @@ def test_firm_learning_journey(browser, live_server, viewport):
     contact.select_option("#industry_section", "I")
     contact.select_option("#size_band", "0-9")
     submit_main_form(contact)
-    assert "123 456 785" in contact.content()
+    assert "123 456 785" in contact.content() and contact.locator("h1 .tag-warn").count() == 1  # not verified
     assert_accessible(contact, "firm page")
 
-    # a colleague joins the same firm by its orgnr
-    register(learner, base, "Ola Nordmann", f"ola-{suffix}@example.no")
+    # an administrator verifies the contact person
+    make_admin(app, f"ada-{suffix}@example.no")
+    admin.goto(base + "/auth/login")
+    admin.fill("#email", f"ada-{suffix}@example.no")
+    admin.fill("#password", PASSWORD)
+    submit_main_form(admin)
+    admin.goto(base + "/admin/firms?unverified=1")
+    admin.get_by_role("link", name="Fjellstua Overnatting AS (DEMO)").click()
+    admin.wait_for_load_state()
+    assert_accessible(admin, "admin firm page")
+    admin.locator("main form[action$='/verify'] button").click()
+    admin.wait_for_load_state()
+    assert admin.locator("h1 .tag-warn").count() == 0
+
+    # a colleague asks to join the same firm by its orgnr, and the contact person approves
+    register(learner, base, "Ola Nordmann", f"ola-{suffix}@example.no", app)
     learner.goto(base + "/firm/register")
     learner.fill("#orgnr", ORGNR)
     submit_main_form(learner)
     assert "Fjellstua Overnatting AS (DEMO)" in learner.content()
     submit_main_form(learner)
+    assert_accessible(learner, "firm page with a pending request")
+    contact.goto(base + "/firm/requests")
+    assert "Ola Nordmann" in contact.content()
+    assert_accessible(contact, "requests to join")
+    contact.locator("main form[action$='/approve'] button").click()
+    contact.wait_for_load_state()
 
     # enrol
     learner.goto(base + f"/courses/{SLUG}")
@@ -109,5 +153,12 @@ def test_firm_learning_journey(browser, live_server, viewport):
     assert row.count() >= 1
     assert "Digital drift i reiselivsbedrifter" in contact.content()
     assert_accessible(contact, "firm page with completion")
+    contact.locator("main a[href*='/members/'][href$='/remove']").first.click()
+    contact.wait_for_load_state()
+    assert_accessible(contact, "remove a member")
+    contact.goto(base + "/firm/contact")
+    assert "Ola Nordmann" in contact.content()
+    assert_accessible(contact, "hand over the contact role")
     contact_ctx.close()
     learner_ctx.close()
+    admin_ctx.close()

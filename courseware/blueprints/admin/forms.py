@@ -7,19 +7,13 @@ from wtforms.validators import DataRequired, Length
 
 from ...models import PROVIDER_KINDS, ROLES
 from ...services.orgs import PROVIDER_KIND_LABELS
+from ..firm.forms import optional_int
 
 ROLE_LABELS = {"learner": _l("Learner"), "author": _l("Author"), "funder": _l("Funder"), "admin": _l("Administrator")}
 
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
-
-
-def _optional_int(value):
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
 class ProviderForm(FlaskForm):
@@ -30,7 +24,7 @@ class ProviderForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     role = SelectField(_l("Role"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
-    provider_id = SelectField(_l("Provider (for authors)"), coerce=_optional_int, validate_choice=False)
+    provider_id = SelectField(_l("Provider (for authors)"), coerce=optional_int, validate_choice=False)
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, providers=(), **kwargs):

@@ -1,4 +1,4 @@
-"""Admin pages: providers (name, kind), people (role, provider of an author), firms (contact person)."""
+"""Admin pages: providers (name, kind), people (role, provider of an author), firms (verification, contact person)."""
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -6,7 +6,7 @@ from flask_login import current_user
 from ...errors import DomainError, PermissionDenied
 from ...extensions import db, login_manager
 from ...models import ROLES
-from ...services import accounts, firms, orgs, roles
+from ...services import accounts, firms, membership, orgs, roles
 from ...web.next_url import safe_next_url
 from . import bp
 from .forms import ROLE_LABELS, AppointForm, ProviderForm, RoleForm
@@ -91,16 +91,32 @@ def change_role(user_id):
 
 @bp.route("/firms")
 def firm_list():
-    search = request.args.get("q", "")
-    page = firms.list_firms(current_user, search=search, page=_page())
-    return render_template("admin/firms.html", page=page, search=search)
+    search, unverified = request.args.get("q", ""), bool(request.args.get("unverified"))
+    page = firms.list_firms(current_user, search=search, unverified=unverified, page=_page())
+    return render_template("admin/firms.html", page=page, search=search, unverified=unverified)
 
 
 @bp.route("/firms/<int:firm_id>")
 def firm(firm_id):
     the_firm = firms.get_firm(firm_id)
-    members = firms.list_members(current_user, the_firm)
-    return render_template("admin/firm.html", firm=the_firm, members=members, form=AppointForm())
+    return render_template("admin/firm.html", firm=the_firm, members=firms.list_members(current_user, the_firm),
+                           verifier=firms.find_verifier(the_firm), pending=firms.count_pending_requests(the_firm),
+                           form=AppointForm())
+
+
+@bp.route("/firms/<int:firm_id>/verify", methods=["POST"])
+def verify_firm(firm_id):
+    the_firm = firms.get_firm(firm_id)
+    try:
+        firms.verify_firm(current_user, the_firm)
+    except DomainError as error:  # verified meanwhile (another admin, another tab)
+        db.session.rollback()
+        flash(error.message, "info")
+    else:
+        db.session.commit()
+        flash(_("%(firm)s is verified. Its contact person can now answer requests to join.", firm=the_firm.name),
+              "success")
+    return redirect(url_for(".firm", firm_id=firm_id))
 
 
 @bp.route("/firms/<int:firm_id>/contact", methods=["POST"])
@@ -111,7 +127,7 @@ def appoint_contact(firm_id):
         _form_failed(form)
         return redirect(url_for(".firm", firm_id=firm_id))
     try:
-        user = firms.appoint_contact(current_user, the_firm, int(form.user_id.data))
+        user = membership.hand_over_contact(current_user, the_firm, int(form.user_id.data))
     except (DomainError, ValueError) as error:
         flash(getattr(error, "message", "") or _("Choose a member of the firm."), "error")
     else:

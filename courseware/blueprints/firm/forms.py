@@ -1,9 +1,9 @@
 """The forms of the firm pages. The services do the real checks; the forms parse and show field errors."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from ...errors import InvalidInput
 from ...models import SIZE_BANDS
@@ -17,16 +17,23 @@ def _strip(value):
 
 
 def show_error(form, error: InvalidInput, fields: dict[str, str] | None = None) -> None:
-    """Put a service's InvalidInput next to the field it names (`fields` maps service names to form fields)."""
-    name = (fields or {}).get(error.details.get("field"), error.details.get("field"))
-    field = getattr(form, name, None) if name else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
+    """Put a service's InvalidInput next to the field it names (`fields` maps service names to form fields).
+
+    An error that carries `errors` {field: message} (several fields wrong at once) shows each next to its field.
+    """
+    problems = error.details.get("errors") or {error.details.get("field"): error.message}
+    for service_name, message in problems.items():
+        name = (fields or {}).get(service_name, service_name)
+        field = getattr(form, name, None) if name else None
+        if field is not None and hasattr(field, "errors"):
+            if message not in field.errors:
+                field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(message)
 
 
 class OrgnrForm(FlaskForm):
+    next = HiddenField()
     orgnr = StringField(
         _l("Organisation number"),
         validators=[DataRequired(_l("Enter the organisation number (9 digits)."))],
@@ -37,9 +44,9 @@ class OrgnrForm(FlaskForm):
 
 
 class FirmDetailsForm(FlaskForm):
-    name = StringField(
-        _l("Firm name"), validators=[DataRequired(_l("Enter the firm's name.")), Length(max=200)], filters=[_strip]
-    )
+    # No field validators: services.firms.validate_firm_details checks every field at once, so a person sees all
+    # their mistakes together rather than one per submit.
+    name = StringField(_l("Firm name"), filters=[_strip])
     municipality = SelectField(_l("Municipality"), validate_choice=False)
     other_municipality = StringField(
         _l("Other municipality (municipality number)"),
@@ -116,6 +123,26 @@ class InviteForm(FlaskForm):
 
 
 class ConfirmForm(FlaskForm):
-    """A button that only carries the CSRF token (join, leave)."""
+    """A button that only carries the CSRF token (join, leave, answer a request, remove a member)."""
 
     submit = SubmitField(_l("Confirm"))
+
+
+def optional_int(value):
+    """A select's value as an int, or None when empty or not a number (the service then says what is wrong)."""
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+class HandOverForm(FlaskForm):
+    user_id = SelectField(_l("New contact person"), coerce=optional_int, validate_choice=False,
+                          validators=[DataRequired(_l("Choose a colleague."))])
+    submit = SubmitField(_l("Hand over the role"))
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user_id.choices = [SelectChoice("", _l("Choose a colleague"))] + [
+            SelectChoice(str(user.id), user.name) for user in candidates
+        ]

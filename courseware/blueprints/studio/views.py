@@ -79,7 +79,7 @@ def bulk_confirm(slug, upload_id):
     course = studio.get_course_for(current_user, slug)
     outcome = bulk.confirm(current_user, course, upload_id)
     db.session.commit()
-    flash(_("Enrolled: %(enrolled)d. Invited: %(invited)d. Skipped (already done): %(skipped)d. "
-            "Rows with errors: %(errors)d.", enrolled=outcome.enrolled, invited=outcome.invited,
-            skipped=outcome.skipped, errors=outcome.errors), "success")
+    flash(_("Invitations sent: %(invited)d. Not sent again (invited or enrolled already): %(skipped)d. "
+            "Rows with errors: %(errors)d.", invited=outcome.invited, skipped=outcome.skipped, errors=outcome.errors),
+          "success")
     return redirect(url_for(".course", slug=slug))
