@@ -22,6 +22,8 @@ FIXTURE_COURSES = FIXTURES / "courses"
 REPO = Path(__file__).resolve().parent.parent
 TEST_PASSWORD = "Riktig-hest-batteri-42"
 
+pytest_plugins = ["tests.groups"]  # the browser / postgres_only / sqlite_only / redis markers and CI's skip rule
+
 
 def _database_url(tmp_root: Path) -> str:
     return os.environ.get("COURSEWARE_TEST_DATABASE_URL") or f"sqlite:///{tmp_root / 'test.db'}"

@@ -5,7 +5,6 @@ Import the fixtures into a test module: `from .registry_support import enable_ap
 """
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -23,6 +22,7 @@ class FakeRegister(BaseHTTPRequestHandler):
 
     requests: list = []
     behaviour = {"912660680": 410, "991825827": 500, "923609016": "garbage", "988077917": "slow"}
+    released = threading.Event()  # a "slow" request is answered (with a real entity) only after the test
 
     def do_GET(self):  # noqa: N802 - http.server's naming
         FakeRegister.requests.append((self.path, self.headers.get("Accept")))
@@ -31,7 +31,9 @@ class FakeRegister(BaseHTTPRequestHandler):
         orgnr = parts[-2] if roles else parts[-1]
         what = self.behaviour.get(orgnr)
         if what == "slow":
-            time.sleep(1.0)
+            FakeRegister.released.wait(timeout=30)
+            found = ROLES.get("942110464") if roles else dict(ENTITIES["942110464"], organisasjonsnummer=orgnr)
+            return self._send(200, json.dumps(found).encode())
         if isinstance(what, int):
             return self._send(what, b'{"feilmelding": "x"}')
         if what == "garbage":
@@ -62,7 +64,9 @@ def fake_register():
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     FakeRegister.requests = []
+    FakeRegister.released.clear()
     yield f"http://127.0.0.1:{server.server_port}/enhetsregisteret/api"
+    FakeRegister.released.set()
     server.shutdown()
     server.server_close()
 

@@ -12,13 +12,9 @@ from courseware.services import catalogue, enrolment, learning, quiz
 
 from .learning_factory import answers_for, load, make_course, make_firm
 
+pytestmark = pytest.mark.postgres_only  # skipped on SQLite (tests/groups.py)
+
 FOUR = [{"key": f"m{i}", "title": f"Modul {i}"} for i in range(4)]
-
-
-@pytest.fixture(autouse=True)
-def postgresql_only(app):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("the concurrency tests need PostgreSQL (COURSEWARE_TEST_DATABASE_URL)")
 
 
 def run_together(app, jobs):

@@ -193,24 +193,20 @@ class TestCsrfTokens:
 
 # --- SQLite transactions -------------------------------------------------------------------------------------------
 
-@pytest.fixture
-def sqlite_only(app):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's transaction handling")
-
-
 def _in_transaction() -> bool:
     return db.session.connection().connection.driver_connection.in_transaction
 
 
-def test_get_request_reads_without_a_transaction(app, sqlite_only):
+@pytest.mark.sqlite_only
+def test_get_request_reads_without_a_transaction(app):
     with app.test_request_context("/", method="GET"):
         db.session.execute(text("SELECT 1")).scalar()
         assert not _in_transaction()
         db.session.remove()
 
 
-def test_get_request_that_writes_begins_a_transaction_first(app, sqlite_only):
+@pytest.mark.sqlite_only
+def test_get_request_that_writes_begins_a_transaction_first(app):
     with app.test_request_context("/", method="GET"):
         assert db.session.execute(select(func.count(Firm.id))).scalar() == 0
         assert not _in_transaction()
@@ -222,7 +218,8 @@ def test_get_request_that_writes_begins_a_transaction_first(app, sqlite_only):
         db.session.remove()
 
 
-def test_get_request_savepoint_is_inside_a_transaction(app, sqlite_only):
+@pytest.mark.sqlite_only
+def test_get_request_savepoint_is_inside_a_transaction(app):
     with app.test_request_context("/", method="GET"):
         db.session.execute(text("SELECT 1"))
         with db.session.begin_nested():
@@ -233,14 +230,16 @@ def test_get_request_savepoint_is_inside_a_transaction(app, sqlite_only):
         db.session.remove()
 
 
-def test_post_request_takes_the_write_lock_at_once(app, sqlite_only):
+@pytest.mark.sqlite_only
+def test_post_request_takes_the_write_lock_at_once(app):
     with app.test_request_context("/", method="POST"):
         db.session.execute(text("SELECT 1"))
         assert _in_transaction()
         db.session.remove()
 
 
-def test_get_then_post_on_the_same_pooled_connection(app, sqlite_only):
+@pytest.mark.sqlite_only
+def test_get_then_post_on_the_same_pooled_connection(app):
     """The lazy-begin flag lives on the pooled connection: a POST after a GET still begins at once."""
     for method, expected in (("GET", False), ("POST", True), ("GET", False)):
         with app.test_request_context("/", method=method):

@@ -6,7 +6,6 @@ import gzip
 import io
 import json
 import shutil
-import time
 import urllib.request
 from pathlib import Path
 
@@ -166,11 +165,12 @@ def test_lookup_uses_the_snapshot_before_the_api(app, enable_api):
     "orgnr", ["840029212", "912660680", "991825827", "923609016", "988077917"],
     ids=["404 not found", "410 deleted", "500 server error", "not JSON", "timeout"],
 )
-def test_lookup_gives_none_when_the_api_cannot_answer(app, enable_api, orgnr):
-    started = time.monotonic()
+def test_lookup_gives_none_when_the_api_cannot_answer(app, enable_api, orgnr, caplog):
+    # The "slow" answer is a valid entity, held back until the test ends: None means BRREG_TIMEOUT cut it off.
     assert registry.lookup_firm(orgnr) is None
-    assert time.monotonic() - started < 0.9  # BRREG_TIMEOUT is honoured
     assert entries() == {}
+    if orgnr == "988077917":
+        assert "lookup of 988077917 failed" in caplog.text and "timed out" in caplog.text
 
 
 def test_lookup_gives_none_when_the_api_is_unreachable(app, caplog):
