@@ -71,6 +71,9 @@ class DefaultConfig:
     ASSET_MAX_AGE = 7 * 24 * 3600
     # Shown on the privacy page as the address for privacy questions (e.g. "personvern@example.no").
     PRIVACY_CONTACT: str | None = None
+    # Largest request body accepted, in bytes (bigger ones get the friendly 413 page): the largest legitimate
+    # upload is a 1 MB CSV file for bulk enrolment (services/csvfile.MAX_BYTES) plus the form around it.
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     # Catalogue page size.
     PAGE_SIZE = 20
     # Module pages and their learners' parts kept rendered per app process (page_shell.py; about 3-12 kB each).

@@ -12,7 +12,7 @@ TITLES = {
     404: "We could not find the page",
     405: "That is not possible here",
     409: "That has already been done",
-    413: "The file is too large",
+    413: "What you sent is too large",
     422: "The content could not be used",
     429: "Too many attempts",
     500: "Something went wrong on our side",
@@ -42,6 +42,9 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code == 429:
             return render_error(429, _("Wait a minute and try again."))
+        if error.code == 413:
+            return render_error(413, _("A file can be at most 1 MB. Split a larger file into smaller ones, "
+                                       "or shorten what you wrote."))
         return render_error(error.code or 500)
 
     @app.errorhandler(Exception)

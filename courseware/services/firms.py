@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import Completion, Course, CourseVersion, Enrolment, Firm, FirmInvitation, User
 from .orgs import validate_industry, validate_municipality, validate_orgnr, validate_size_band
 from .upsert import conflict_insert
+from .validation import search_term, validate_name
 
 try:  # written by another engineer; until it exists the firm page shows enrolments and completions only
     from .progress import progress_summaries
@@ -79,11 +80,7 @@ def validate_firm_details(
     *, name: str, municipality_code: str, industry_section: str, industry_code: str | None, size_band: str
 ) -> FirmDetails:
     """Check every field of a firm's details; InvalidInput names the field that is wrong."""
-    name = " ".join((name or "").split())
-    if not name:
-        raise InvalidInput(_("Enter the firm's name."), field="name")
-    if len(name) > 200:
-        raise InvalidInput(_("The name can be at most 200 characters long."), field="name")
+    name = validate_name(name, missing=_("Enter the firm's name."))
     section, code = validate_industry(industry_section, industry_code)
     return FirmDetails(
         name=name,
@@ -291,7 +288,7 @@ def list_firms(actor, *, search: str = "", page: int = 1, per_page: int = 20):
     """One page of firms by name, filtered by name or orgnr, with `member_counts` {firm_id: n}; admins only."""
     _require_admin(actor)
     query = select(Firm).order_by(Firm.name, Firm.id)
-    search = (search or "").strip()
+    search = search_term(search)
     if search:
         conditions = [func.lower(Firm.name).contains(search.lower(), autoescape=True)]
         digits = search.replace(" ", "")

@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Length
 
 from ...models import PROVIDER_KINDS, ROLES
 from ...services.orgs import PROVIDER_KIND_LABELS
+from ...web.inputs import optional_id, valid_name
 
 ROLE_LABELS = {"learner": _l("Learner"), "author": _l("Author"), "funder": _l("Funder"), "admin": _l("Administrator")}
 
@@ -15,22 +16,16 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-def _optional_int(value):
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
 class ProviderForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=200)], filters=[_strip])
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=200), valid_name],
+                       filters=[_strip])
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k, PROVIDER_KIND_LABELS[k]) for k in PROVIDER_KINDS])
     submit = SubmitField(_l("Save"))
 
 
 class RoleForm(FlaskForm):
     role = SelectField(_l("Role"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
-    provider_id = SelectField(_l("Provider (for authors)"), coerce=_optional_int, validate_choice=False)
+    provider_id = SelectField(_l("Provider (for authors)"), coerce=optional_id, validate_choice=False)
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, providers=(), **kwargs):

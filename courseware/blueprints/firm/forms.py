@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Length
 from ...errors import InvalidInput
 from ...models import SIZE_BANDS
 from ...services.orgs import SIZE_BAND_LABELS, list_industry_sections, list_municipalities
+from ...web.inputs import valid_name
 
 OTHER_MUNICIPALITY = "other"
 
@@ -38,7 +39,8 @@ class OrgnrForm(FlaskForm):
 
 class FirmDetailsForm(FlaskForm):
     name = StringField(
-        _l("Firm name"), validators=[DataRequired(_l("Enter the firm's name.")), Length(max=200)], filters=[_strip]
+        _l("Firm name"), validators=[DataRequired(_l("Enter the firm's name.")), Length(max=200), valid_name],
+        filters=[_strip],
     )
     municipality = SelectField(_l("Municipality"), validate_choice=False)
     other_municipality = StringField(
