@@ -252,7 +252,7 @@ def test_a_too_large_request_gets_the_friendly_413_page(client, world, login):
     response = upload(client, b"Kari;kari@example.no;817920632\n" * 80_000)  # 2.5 MB
     assert response.status_code == 413
     html = _text(response)
-    assert "What you sent is too large" in html and "at most 1 MB" in html
+    assert "The file is too large" in html and "at most 1 MB" in html
 
 
 def test_the_largest_legitimate_upload_fits(client, world, login):

@@ -12,7 +12,7 @@ TITLES = {
     404: "We could not find the page",
     405: "That is not possible here",
     409: "That has already been done",
-    413: "What you sent is too large",
+    413: "The file is too large",
     422: "The content could not be used",
     429: "Too many attempts",
     500: "Something went wrong on our side",

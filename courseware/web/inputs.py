@@ -76,7 +76,7 @@ def refuse_nul_characters() -> None:
     if "\x00" in request.path or _has_nul(request.args):
         raise InvalidInput(_("The address contains a character that is not allowed."))
     if request.method in ("POST", "PUT", "PATCH") and (
-        _has_nul(request.form) or any("\x00" in (f.filename or "") for f in request.files.values())
+        _has_nul(request.form) or any("\x00" in (f.filename or "") for _name, f in request.files.items(multi=True))
     ):
         raise InvalidInput(_("The form contains a character that is not allowed (NUL). Remove it and try again."))
 
