@@ -21,7 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     _derive_settings(app)
 
     from . import extensions
-    from .web import i18n, inputs, page_shell, security, templating
+    from .web import i18n, inputs, mail_after_response, page_shell, security, templating
     from .blueprints import register_blueprints
     from .cli import register_cli
 
@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.init_limiter(app)
     i18n.init_app(app)
     security.init_app(app)
+    mail_after_response.init_app(app)
     page_shell.init_app(app)
     templating.init_app(app)
     register_blueprints(app)
@@ -52,6 +53,7 @@ def _derive_settings(app: Flask) -> None:
         cfg["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'courseware.db'}"
     cfg["COURSES_DIR"] = str(Path(cfg.get("COURSES_DIR") or REPO_ROOT / "courses").resolve())
     cfg["MEDIA_DIR"] = str(Path(cfg.get("MEDIA_DIR") or instance / "media"))
+    secure_cookies(app, cfg.get("SESSION_COOKIE_SECURE"))
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = read_or_create_secret_key(instance)
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -60,6 +62,14 @@ def _derive_settings(app: Flask) -> None:
         options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def secure_cookies(app: Flask, secure) -> None:
+    """Mark the session cookie Secure (or not), and the "remember me" cookie too whenever the session cookie is.
+    `courseware run --production` calls it again at run time, behind HTTPS."""
+    cfg = app.config
+    cfg["SESSION_COOKIE_SECURE"] = bool(secure)
+    cfg["REMEMBER_COOKIE_SECURE"] = bool(cfg.get("REMEMBER_COOKIE_SECURE")) or bool(secure)
 
 
 def read_or_create_secret_key(instance: Path) -> str:

@@ -23,6 +23,7 @@ ENVIRONMENT = {
     "COURSEWARE_BRREG_ENABLED": ("BRREG_ENABLED", bool),
     "COURSEWARE_PROXIES": ("PROXIES", int),
     "COURSEWARE_PRIVACY_CONTACT": ("PRIVACY_CONTACT", str),
+    "COURSEWARE_ACCESSIBILITY_CONTACT": ("ACCESSIBILITY_CONTACT", str),
 }
 
 
@@ -53,13 +54,27 @@ class DefaultConfig:
     # Rate limiting (Flask-Limiter): memory per process by default; redis://... when several servers run.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Failed logins per account from browsers without its device cookie (from any address); also POSTs per client
+    # address to register, ask for a reset link and change a password.
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    # Failed logins per device cookie (a browser where the account logged in before; see blueprints/auth/throttle.py).
+    LOGIN_DEVICE_RATE_LIMIT = "10 per minute;50 per hour"
+    # Failed logins per client address, any account: generous, as colleagues may share one address (NAT).
+    LOGIN_ADDRESS_RATE_LIMIT = "30 per minute;300 per hour"
+    # How long a browser's device cookie for an account lasts, in seconds.
+    LOGIN_DEVICE_COOKIE_DURATION = 365 * 24 * 3600
+    # E-mail address confirmation links expire after this many seconds; "send the link again" per user.
+    EMAIL_CONFIRM_MAX_AGE = 3 * 24 * 3600
+    CONFIRM_RESEND_RATE_LIMIT = "2 per minute;6 per day"
     # Cookies: HttpOnly and SameSite always; Secure when served over HTTPS (run --production sets it).
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Secure also whenever SESSION_COOKIE_SECURE is (when the app is built, and by run --production).
+    REMEMBER_COOKIE_SECURE = False
+    # "Remember me" lasts this many seconds, and so does any one login on the server (services/logins.py).
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
     # Forms: CSRF tokens live as long as the session.
     WTF_CSRF_TIME_LIMIT = None
@@ -71,6 +86,8 @@ class DefaultConfig:
     ASSET_MAX_AGE = 7 * 24 * 3600
     # Shown on the privacy page as the address for privacy questions (e.g. "personvern@example.no").
     PRIVACY_CONTACT: str | None = None
+    # Shown on the accessibility statement as the address for reporting barriers; PRIVACY_CONTACT when not set.
+    ACCESSIBILITY_CONTACT: str | None = None
     # Largest request body accepted, in bytes (bigger ones get the friendly 413 page): the largest legitimate
     # upload is a 1 MB CSV file for bulk enrolment (services/csvfile.MAX_BYTES) plus the form around it.
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
 from courseware import create_app
@@ -87,10 +88,20 @@ def app_config():
     return {}
 
 
+class BufferedClient(FlaskClient):
+    """A test client that reads each response to its end and closes it, as a WSGI server does after sending it:
+    mail queued by the request (web/mail_after_response.py) has been sent when a request returns. Pass
+    buffered=False to look at a response before it is closed."""
+
+    def open(self, *args, buffered=True, **kwargs):
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
 @pytest.fixture
 def app(database_url, tmp_path, app_config):
     (tmp_path / "courses").mkdir()
     application = create_app(_test_config(database_url, tmp_path, **app_config))
+    application.test_client_class = BufferedClient
     with application.app_context():
         yield application
         db.session.rollback()
@@ -132,9 +143,13 @@ def login(client):
     """Log a user in on the test client through Flask-Login's session keys."""
 
     def _login(user, the_client=None):
+        from courseware.services.logins import start_login
+
         c = the_client or client
+        start_login(user)  # a login record, as logging in on the page makes (see services/logins.py)
+        db.session.commit()
         with c.session_transaction() as sess:
-            sess["_user_id"] = str(user.id)
+            sess["_user_id"] = user.get_id()
             sess["_fresh"] = True
         # Test-client requests share the fixture's app context, so Flask-Login's cached user in `g` would
         # otherwise outlive a switch to another user.

@@ -36,17 +36,19 @@ def provider(slug="test-naeringshage", name="Test Næringshage") -> Provider:
 
 
 def make_course(slug="kurs", *, modules=None, title=None, audience="firms", requires=(), pass_mark=0.8,
-                provider_slug="test-naeringshage") -> Course:
-    """A published course with one version whose outline matches its Module rows (committed)."""
+                provider_slug="test-naeringshage", **policy) -> Course:
+    """A published course with one version whose outline matches its Module rows (committed); `policy` may set
+    the version's show_answers and attempts_per_day."""
     course = Course(slug=slug, provider_id=provider(provider_slug, provider_slug.replace("-", " ").title()).id)
     db.session.add(course)
     db.session.flush()
     publish(course, modules if modules is not None else DEFAULT_MODULES, title=title or f"Kurs {slug}",
-            audience=audience, requires=list(requires), pass_mark=pass_mark)
+            audience=audience, requires=list(requires), pass_mark=pass_mark, **policy)
     return course
 
 
-def publish(course: Course, modules: list[dict], *, title=None, audience=None, requires=None, pass_mark=None):
+def publish(course: Course, modules: list[dict], *, title=None, audience=None, requires=None, pass_mark=None,
+            show_answers="after-pass", attempts_per_day=0):
     """A new version of `course` (like a re-import that changed something), made current (committed)."""
     previous = db.session.get(CourseVersion, course.current_version_id) if course.current_version_id else None
     version = CourseVersion(
@@ -55,7 +57,7 @@ def publish(course: Course, modules: list[dict], *, title=None, audience=None, r
         audience=audience or (previous.audience if previous else "firms"),
         requires=requires if requires is not None else (previous.requires if previous else []),
         pass_mark=pass_mark if pass_mark is not None else (previous.pass_mark if previous else 0.8),
-        stage=1, language="nb", estimated_minutes=45,
+        stage=1, language="nb", estimated_minutes=45, show_answers=show_answers, attempts_per_day=attempts_per_day,
         outline=[{"key": m["key"], "title": m["title"], "minutes": 10, "tasks": len(m.get("tasks", [])),
                   "quiz": bool(m.get("quiz"))} for m in modules],
     )

@@ -52,7 +52,7 @@ def test_login_success_updates_last_login_and_redirects_home(client, make_user):
     response = client.post("/auth/login", data={"email": " OLA@example.no ", "password": TEST_PASSWORD})
 
     assert response.status_code == 302 and response.headers["Location"] == "/"
-    assert _logged_in_id(client) == str(user.id)
+    assert _logged_in_id(client).startswith(f"{user.id}:")
     db.session.expire_all()
     assert db.session.get(User, user.id).last_login_at is not None
 
@@ -138,13 +138,22 @@ def test_login_required_redirects_to_login_with_message(app, client):
         assert sess["_flashes"] == [("info", "Log in to see this page.")]
 
 
-def test_user_loader_uses_one_query_by_primary_key(app, make_user, count_queries):
-    user_id = make_user("learner").id
+def test_user_loader_uses_one_query_for_the_user_and_the_login(app, make_user, count_queries):
+    from courseware.services.logins import start_login
+
+    user = make_user("learner")
+    start_login(user)
+    db.session.commit()
+    session_id, user_id = user.get_id(), user.id
     db.session.expunge_all()
     with count_queries() as counter:
-        loaded = app.login_manager._user_callback(str(user_id))
-    assert loaded.id == user_id and counter.count == 1
+        loaded = app.login_manager._user_callback(session_id)
+    assert loaded.id == user_id and loaded.get_id() == session_id and counter.count == 1
     assert app.login_manager._user_callback("not-a-number") is None
+    # ids from before per-login records (no login id) and ids of logins that do not exist end the session
+    assert app.login_manager._user_callback(str(user_id)) is None
+    assert app.login_manager._user_callback(f"{user_id}:") is None
+    assert app.login_manager._user_callback(session_id + "9") is None
 
 
 # --- Log out -----------------------------------------------------------------------------------------------------
@@ -171,25 +180,51 @@ def test_register_page(client):
         assert f'autocomplete="{autocomplete}"' in page
 
 
-def test_register_creates_learner_logs_in_and_sends_welcome(client, smtp_server):
+def test_register_creates_an_unconfirmed_learner_and_mails_the_link_without_logging_in(client, smtp_server):
     response = _register(client)
 
-    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert response.status_code == 302 and response.headers["Location"] == "/auth/register/check-inbox"
     [user] = _users()
     assert (user.email, user.name, user.role) == ("aase@example.no", "Åse Ødegård", "learner")
     assert user.password_hash != NEW_PASSWORD and check_password_hash(user.password_hash, NEW_PASSWORD)
-    assert user.last_login_at is not None
-    assert _logged_in_id(client) == str(user.id)
+    assert user.email_verified_at is None and user.last_login_at is None
+    assert _logged_in_id(client) is None  # logged in by the link in the e-mail (see test_accounts_confirm.py)
     [message] = smtp_server.wait_for(1)
     assert message["To"].addresses[0].addr_spec == "aase@example.no"
-    assert message["Subject"] == "Welcome to Courseware"
-    assert "http://localhost/auth/reset" in smtp_server.text(message)  # absolute links from BASE_URL
+    assert message["Subject"] == "Welcome to Courseware: confirm your e-mail address"
+    text = smtp_server.text(message)
+    assert "http://localhost/auth/confirm/" in text and "http://localhost/auth/reset" in text  # absolute links
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Check your inbox to confirm your address" in page
 
 
-def test_register_keeps_a_local_next_and_refuses_others(client):
-    assert _register(client, next="/courses/sikkerhet").headers["Location"] == "/courses/sikkerhet"
-    client.post("/auth/logout")
-    assert _register(client, email="b@example.no", next="https://evil.example").headers["Location"] == "/"
+def test_registering_a_taken_address_answers_the_same_and_mails_the_owner(client, make_user, smtp_server):
+    owner = make_user("learner", email="aase@example.no", name="Åse Eier")
+    new = _register(client, email="ny@example.no")
+    taken = _register(client, email="AASE@example.no", name="Noen Andre")
+
+    assert new.status_code == taken.status_code == 302
+    assert new.headers["Location"] == taken.headers["Location"] == "/auth/register/check-inbox"
+    assert len(_users()) == 2 and _logged_in_id(client) is None
+    smtp_server.wait_for(2)
+    [warning] = smtp_server.to("aase@example.no")
+    assert warning["Subject"] == "Someone tried to register with your e-mail address"
+    text = smtp_server.text(warning)
+    assert "Åse Eier" in text and "http://localhost/auth/login" in text and "http://localhost/auth/reset" in text
+    assert "/auth/confirm/" not in text  # the owner's address is confirmed already
+    db.session.expire_all()
+    assert db.session.get(User, owner.id).name == "Åse Eier"  # nothing changed in the account
+
+
+def test_register_keeps_a_local_next_for_after_the_link_and_refuses_others(client, smtp_server):
+    from courseware.services.verification import confirm_email
+
+    _register(client, next="/courses/sikkerhet")
+    _register(client, email="b@example.no", next="https://evil.example")
+    first, second = smtp_server.wait_for(2)
+    tokens = [smtp_server.text(m).split("/auth/confirm/")[1].split()[0] for m in (first, second)]
+    assert confirm_email(tokens[0]).next_url == "/courses/sikkerhet"
+    assert confirm_email(tokens[1]).next_url is None
 
 
 @pytest.mark.parametrize("field,overrides,message", [
@@ -206,28 +241,31 @@ def test_register_invalid_post_shows_field_error(client, smtp_server, field, ove
     assert _users() == [] and smtp_server.messages == []
 
 
-def test_register_duplicate_email_shows_message_next_to_field(client, make_user):
-    make_user("learner", email="aase@example.no")
-    response = _register(client, email="AASE@example.no")
-    page = response.get_data(as_text=True)
-    assert response.status_code == 200
-    assert 'id="email-error"' in page and "There is already an account with this e-mail address." in page
-    assert len(_users()) == 1 and _logged_in_id(client) is None
+def test_register_survives_a_race_on_the_unique_email(client, make_user, smtp_server, monkeypatch):
+    """Two sign-ups at once: both pass the lookup, the database refuses the second. The same answer, no 500."""
+    from courseware.services import verification
 
-
-def test_register_survives_a_race_on_the_unique_email(client, make_user, monkeypatch):
-    """Two sign-ups at once: both pass the lookup, the database refuses the second. Same message, no 500."""
     make_user("learner", email="aase@example.no")
-    monkeypatch.setattr(accounts, "find_user_by_email", lambda email: None)
+    real_find = accounts.find_user_by_email
+    lookups = []
+
+    def find_nothing_the_first_times(email):
+        lookups.append(email)
+        return None if len(lookups) <= 2 else real_find(email)  # register's and create_user's lookups miss
+
+    monkeypatch.setattr(verification, "find_user_by_email", find_nothing_the_first_times)
+    monkeypatch.setattr(accounts, "find_user_by_email", find_nothing_the_first_times)
     response = _register(client)
-    page = response.get_data(as_text=True)
-    assert response.status_code == 200
-    assert 'id="email-error"' in page and "There is already an account with this e-mail address." in page
-    assert _logged_in_id(client) is None
+    assert response.status_code == 302 and response.headers["Location"] == "/auth/register/check-inbox"
+    assert len(_users()) == 1 and _logged_in_id(client) is None
+    [message] = smtp_server.wait_for(1)
+    assert message["Subject"] == "Someone tried to register with your e-mail address"
 
 
-def test_registration_login_round_trip(client):
+def test_registration_then_the_link_then_log_in_again(client, smtp_server):
     _register(client)
+    link = smtp_server.text(smtp_server.wait_for(1)[0]).split("http://localhost")[1].split()[0]
+    assert client.get(link).status_code == 302
     client.post("/auth/logout")
     response = client.post("/auth/login", data={"email": "aase@example.no", "password": NEW_PASSWORD})
     assert response.status_code == 302

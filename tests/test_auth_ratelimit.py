@@ -1,4 +1,6 @@
-"""Login rate limiting (Flask-Limiter): per client address, POST only, shared between servers through Redis."""
+"""Rate limits (Flask-Limiter's storage): failed logins per account, POSTs per client address to the other auth
+forms, shared between servers through Redis. tests/test_login_limits.py has the device cookies and per-address
+limits of logging in."""
 import json
 import os
 import subprocess
@@ -16,7 +18,7 @@ def _post_login(client, ip="198.51.100.7", **data):
                        environ_base={"REMOTE_ADDR": ip})
 
 
-def test_eleventh_login_post_in_a_minute_gets_friendly_429(app, client):
+def test_eleventh_failed_login_at_an_account_in_a_minute_gets_a_friendly_429(app, client):
     for attempt in range(10):
         assert _post_login(client).status_code == 200, f"attempt {attempt + 1} was limited too early"
 
@@ -24,18 +26,17 @@ def test_eleventh_login_post_in_a_minute_gets_friendly_429(app, client):
 
     assert response.status_code == 429
     page = response.get_data(as_text=True)
-    with app.test_request_context():
-        assert _("Too many attempts") in page and _("Wait a minute and try again.") in page
-    assert 'class="error-page"' in page  # the site's own error page, not Flask-Limiter's plain text
-    assert "Retry-After" in response.headers
+    assert "Too many failed attempts to log in to this account." in page
+    assert 'id="email"' in page  # the login page with the message, not a dead end
+    assert int(response.headers["Retry-After"]) > 0
 
 
-def test_limit_is_per_address_and_get_is_not_limited(client):
-    for _attempt in range(11):
-        _post_login(client, ip="198.51.100.8")
-    assert _post_login(client, ip="198.51.100.8").status_code == 429
-    assert _post_login(client, ip="198.51.100.9").status_code == 200  # a colleague at another address
-    assert client.get("/auth/login", environ_base={"REMOTE_ADDR": "198.51.100.8"}).status_code == 200
+def test_the_account_limit_holds_for_every_address_and_get_is_not_limited(client):
+    for attempt in range(10):
+        _post_login(client, ip=f"198.51.100.{attempt + 10}")  # guesses spread over ten addresses
+    assert _post_login(client, ip="198.51.100.99").status_code == 429
+    assert _post_login(client, ip="198.51.100.8", email="kollega@example.no").status_code == 200  # another account
+    assert client.get("/auth/login", environ_base={"REMOTE_ADDR": "198.51.100.99"}).status_code == 200
 
 
 @pytest.mark.parametrize("app_config", [{"LOGIN_RATE_LIMIT": "3 per minute"}])
@@ -58,9 +59,13 @@ def _redis_available() -> bool:
 OTHER_SERVER = """
 import json, sys
 from courseware import create_app
+from courseware.extensions import db
 app = create_app(json.loads(sys.argv[1]))
+with app.app_context():
+    db.create_all()
 client = app.test_client()
-codes = [client.post("/auth/login", data={}, environ_base={"REMOTE_ADDR": sys.argv[2]}).status_code
+codes = [client.post("/auth/login", data={"email": sys.argv[2] + "@example.no", "password": "feil-passord"},
+                     environ_base={"REMOTE_ADDR": "192.0.2.1"}).status_code
          for _ in range(int(sys.argv[3]))]
 print(json.dumps(codes))
 """
@@ -71,22 +76,25 @@ print(json.dumps(codes))
 def test_two_app_instances_share_the_count_through_redis(app, client, tmp_path):
     import redis
 
-    ip = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"  # this run's own key
-    config = {"TESTING": True, "SECRET_KEY": "other", "WTF_CSRF_ENABLED": False,
+    account = f"konto-{uuid.uuid4().hex[:12]}"  # this run's own account
+    config = {"TESTING": True, "SECRET_KEY": app.config["SECRET_KEY"], "WTF_CSRF_ENABLED": False,
               "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'other.db'}", "COURSES_DIR": str(tmp_path),
               "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15"}
     try:
-        done = subprocess.run([sys.executable, "-c", OTHER_SERVER, json.dumps(config), ip, "6"], cwd=REPO,
+        done = subprocess.run([sys.executable, "-c", OTHER_SERVER, json.dumps(config), account, "6"], cwd=REPO,
                               env={**os.environ, "COURSEWARE_INSTANCE_PATH": str(tmp_path)},
                               capture_output=True, text=True, timeout=60, check=True)
         assert json.loads(done.stdout.strip().splitlines()[-1]) == [200] * 6
 
-        codes = [_post_login(client, ip=ip).status_code for _attempt in range(5)]
+        # the same account from another address, on this server
+        codes = [_post_login(client, email=f"{account}@example.no").status_code for _attempt in range(5)]
 
         assert codes == [200, 200, 200, 200, 429]  # 6 there + 4 here = 10; the 11th is refused
     finally:
+        from courseware.blueprints.auth.throttle import account_key
+
         store = redis.Redis(host="127.0.0.1", port=6379, db=15)
-        for key in store.scan_iter(match=f"*{ip}*"):
+        for key in store.scan_iter(match=f"*{account_key(account + '@example.no')}*"):
             store.delete(key)
 
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from courseware.extensions import db
-from courseware.models import Completion, Enrolment, ModuleProgress, QuizAttempt, TaskCheck, User
+from courseware.models import Completion, Enrolment, ModuleProgress, QuizAttempt, TaskCheck, User, utcnow
 from courseware.services import catalogue, enrolment, learning, quiz
 
 from .learning_factory import answers_for, load, make_course, make_firm
@@ -58,7 +58,8 @@ def _learners(course, n, firm_id=None):
     firm_id = firm_id or make_firm().id
     ids = []
     for i in range(n):
-        user = User(email=f"l{i}@example.no", name=f"Learner {i}", password_hash="x", firm_id=firm_id)
+        user = User(email=f"l{i}@example.no", name=f"Learner {i}", password_hash="x", firm_id=firm_id,
+                    email_verified_at=utcnow())
         db.session.add(user)
         db.session.flush()
         enrolment.enrol(user, load(course))
@@ -137,6 +138,27 @@ def test_different_quiz_submissions_at_once_are_all_kept_and_numbered(app):
     assert sorted(numbers) == [1, 2, 3, 4, 5]
 
 
+def test_many_tabs_at_the_days_limit_save_only_the_allowed_attempts(app):
+    from datetime import datetime, timezone
+
+    from courseware.errors import PermissionDenied
+
+    course = make_course("kurs", attempts_per_day=2)
+    [uid] = _learners(course, 1)
+    answers = answers_for(catalogue.get_module("kurs", "sensorer"), right=False)
+    now = datetime(2027, 1, 15, 11, 0, tzinfo=timezone.utc)
+
+    def submit():
+        user = db.session.get(User, uid)
+        module = catalogue.get_module("kurs", "sensorer")
+        return learning.submit_quiz(user, module, answers, quiz.new_token(), now=now).attempt.id
+
+    results, errors = run_together(app, [submit for _ in range(6)])
+    assert len(results) == 2 and len(errors) == 4, errors
+    assert all(isinstance(error, PermissionDenied) for error in errors), errors
+    assert _count(QuizAttempt, user_id=uid) == 2
+
+
 def test_the_same_task_ticked_at_once_keeps_one_tick(app):
     course = make_course("kurs")
     [uid] = _learners(course, 1)
@@ -153,7 +175,7 @@ def test_the_same_task_ticked_at_once_keeps_one_tick(app):
 def test_enrolling_at_once_makes_one_enrolment_and_one_mail(app):
     make_course("kurs")
     firm = make_firm()
-    user = User(email="en@example.no", name="En", password_hash="x", firm_id=firm.id)
+    user = User(email="en@example.no", name="En", password_hash="x", firm_id=firm.id, email_verified_at=utcnow())
     db.session.add(user)
     db.session.commit()
     uid = user.id

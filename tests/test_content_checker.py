@@ -77,6 +77,14 @@ REFUSALS = [
     ("industry", lambda p: edit(p, "course.toml", 'industry = "A"', 'industry = "V"'), "E114", "course.toml", 7),
     ("pass mark high", lambda p: edit(p, "course.toml", "pass_mark = 0.8", "pass_mark = 1.5"), "E114", "course.toml", 16),
     ("pass mark zero", lambda p: edit(p, "course.toml", "pass_mark = 0.8", "pass_mark = 0"), "E114", "course.toml", 16),
+    ("show answers", lambda p: edit(p, "course.toml", "pass_mark = 0.8", 'pass_mark = 0.8\nshow_answers = "etter"'),
+     "E114", "course.toml", 17),
+    ("attempts negative", lambda p: edit(p, "course.toml", "pass_mark = 0.8", "pass_mark = 0.8\nattempts_per_day = -1"),
+     "E114", "course.toml", 17),
+    ("attempts text", lambda p: edit(p, "course.toml", "pass_mark = 0.8", 'pass_mark = 0.8\nattempts_per_day = "3"'),
+     "E114", "course.toml", 17),
+    ("attempts huge", lambda p: edit(p, "course.toml", "pass_mark = 0.8", "pass_mark = 0.8\nattempts_per_day = 2147483648"),
+     "E114", "course.toml", 17),
     ("minutes negative", lambda p: edit(p, "course.toml", "= 45", "= -1"), "E114", "course.toml", 11),
     ("partner url", lambda p: edit(p, "course.toml", '"https://www.nibio.no"', '"javascript:alert(1)"'), "E114", "course.toml", 27),
     ("partner no name", lambda p: edit(p, "course.toml", 'name = "Bondelaget lokallag"', 'role = "x"'), "E115", "course.toml", 29),
@@ -101,6 +109,16 @@ REFUSALS = [
     ("quiz string", lambda p: write(p, MODULE, "---\ntitle: T\nobjectives: [a]\nquiz: ja\n---\n"), "E130", MODULE, 4),
     ("quiz no questions", lambda p: write(p, MODULE, "---\ntitle: T\nquiz:\n  pass_mark: 0.5\n---\n"), "E130", MODULE, 3),
     ("quiz pass mark", lambda p: edit(p, MODULE, "pass_mark: 0.75", "pass_mark: 75"), "E130", MODULE, 12),
+    ("quiz show answers", lambda p: edit(p, MODULE, "pass_mark: 0.75", "pass_mark: 0.75\n  show_answers: true"), "E134",
+     MODULE, 13),
+    ("quiz attempts", lambda p: edit(p, MODULE, "pass_mark: 0.75", "pass_mark: 0.75\n  attempts_per_day: 1.5"), "E134",
+     MODULE, 13),
+    ("draw above pool", lambda p: edit(p, MODULE, "pass_mark: 0.75", "pass_mark: 0.75\n  draw: 3"), "E135", MODULE, 13),
+    ("draw zero", lambda p: edit(p, MODULE, "pass_mark: 0.75", "pass_mark: 0.75\n  draw: 0"), "E135", MODULE, 13),
+    ("draw text", lambda p: edit(p, MODULE, "pass_mark: 0.75", "pass_mark: 0.75\n  draw: alle"), "E135", MODULE, 13),
+    ("draw in toml", lambda p: edit(p, "modules/03-veien-videre.md", '"]\n+++', '"]\n[quiz]\ndraw = 2\n'
+                                    '[[quiz.questions]]\nprompt = "Hva er en plan?"\ncorrect = ["En liste"]\n'
+                                    'wrong = ["Ingenting"]\n+++'), "E135", "modules/03-veien-videre.md", 6),
     ("question no wrong", lambda p: edit(p, MODULE, "      wrong: [Regneark]\n", ""), "E131", MODULE, 18),
     ("question no correct", lambda p: edit(p, MODULE, "      correct: [Temperatur over tid]\n", ""), "E131", MODULE, 14),
     ("question no prompt", lambda p: edit(p, MODULE, "- prompt: Hvilke av disse er sensorer?", "- explain: x"), "E132",
@@ -295,3 +313,28 @@ def test_os_leftovers_and_draft_folders_are_ignored(pkg):
     write(pkg, ".git/config", "[core]")
     _data, problems = check_package(pkg)
     assert [p for p in problems if p.is_error] == []
+
+
+def test_a_quiz_policy_passes_the_checker_and_reaches_the_package(pkg):
+    edit(pkg, "course.toml", "pass_mark = 0.8", 'pass_mark = 0.8\nshow_answers = "never"\nattempts_per_day = 3')
+    edit(pkg, MODULE, "pass_mark: 0.75", "pass_mark: 0.75\n  show_answers: always\n  attempts_per_day: 0\n  draw: 1")
+    data, problems = check_package(pkg)
+    assert problems == [], [str(p) for p in problems]
+    assert (data.show_answers, data.attempts_per_day) == ("never", 3)
+    sensorer = next(m for m in data.modules if m.key == "sensorer")
+    assert {k: v for k, v in sensorer.quiz.items() if k != "questions"} == {
+        "pass_mark": 0.75, "show_answers": "always", "attempts_per_day": 0, "draw": 1}
+
+
+def test_a_package_without_a_policy_gets_the_defaults(pkg):
+    data = check_package(pkg)[0]
+    assert (data.show_answers, data.attempts_per_day) == ("after-pass", 0)
+    sensorer = next(m for m in data.modules if m.key == "sensorer")
+    assert (sensorer.quiz["show_answers"], sensorer.quiz["attempts_per_day"], sensorer.quiz["draw"]) == (None, None, None)
+
+
+def test_an_unknown_quiz_setting_is_a_warning_at_its_line(pkg):
+    edit(pkg, MODULE, "pass_mark: 0.75", "pass_mark: 0.75\n  attempts: 3")
+    data, problems = check_package(pkg)
+    assert data is not None
+    assert [(p.code, p.line) for p in problems] == [("W121", 13)] and "'attempts' in quiz" in problems[0].message

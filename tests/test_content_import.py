@@ -273,3 +273,25 @@ def _timed(action) -> float:
     report = action()
     assert len(report.unchanged) == 4
     return time.perf_counter() - start
+
+
+def test_the_quiz_policy_is_stored_at_import_and_read_from_the_rows(app, copy_course):
+    from courseware.services import catalogue, quiz
+
+    path = copy_course("minimal")
+    toml = (path / "course.toml").read_text("utf-8").replace(
+        "pass_mark = 0.8", 'pass_mark = 0.8\nshow_answers = "never"\nattempts_per_day = 2')
+    (path / "course.toml").write_text(toml, "utf-8")
+    sensorer = path / "modules" / "02-sensorer.md"
+    sensorer.write_text(sensorer.read_text("utf-8").replace("pass_mark: 0.75", "pass_mark: 0.75\n  draw: 1\n"
+                                                            "  show_answers: after-pass"), "utf-8")
+    run_import([path])
+    version = current("minimal")
+    assert (version.show_answers, version.attempts_per_day) == ("never", 2)
+    stored = {m.key: m.quiz for m in modules(version.id)}
+    assert (stored["sensorer"]["draw"], stored["sensorer"]["show_answers"]) == (1, "after-pass")
+    module = catalogue.get_module("minimal", "sensorer")
+    assert quiz.policy(module) == quiz.Policy("after-pass", 2) and quiz.draw_count(module) == 1
+    view = catalogue.module_view(module.id, module.render_hash, version.id, version.source_hash, version.course_id,
+                                 "minimal")  # the module page's copy
+    assert quiz.policy(view) == quiz.policy(module) and quiz.draw_count(view) == 1

@@ -268,10 +268,13 @@ def test_prefetched_user_is_a_clean_loaded_user(app, make_user):
     user = make_user("author", name="Ola Forfatter")
     values = {attr.key: getattr(user, attr.key) for attr in User.__mapper__.column_attrs}
     with app.test_request_context("/"):
-        fetched = prefetch_user(values)
+        fetched = prefetch_user(values, 7)
         state = inspect(fetched)
         assert state.detached and not state.modified and not state.expired_attributes
         assert (fetched.id, fetched.name, fetched.role, fetched.email) == (user.id, "Ola Forfatter", "author", user.email)
-        assert take_prefetched_user(user.id + 1) is None  # another user: not handed out (and gone)
-        prefetch_user(values)
-        assert take_prefetched_user(user.id) is not None and take_prefetched_user(user.id) is None
+        assert fetched.get_id() == f"{user.id}:{user.session_stamp}:7"
+        assert take_prefetched_user(user.id + 1, 7) is None  # another user: not handed out (and gone)
+        prefetch_user(values, 7)
+        assert take_prefetched_user(user.id, 8) is None  # another login of the same user: not handed out
+        prefetch_user(values, 7)
+        assert take_prefetched_user(user.id, 7) is not None and take_prefetched_user(user.id, 7) is None

@@ -201,3 +201,88 @@ def test_cached_pages_equal_freshly_rendered_ones_in_every_state(client, login, 
                     assert _normalised(a) == _normalised(b), (slug, label, key)
                     seen.add(re.search(r'<section id="activity".*?</section>', a, re.S).group(0))
     assert len(seen) >= 12  # the states above really give different activity sections
+
+
+def test_cached_pages_equal_fresh_ones_under_a_daily_limit_and_with_drawn_questions(client, login, make_user,
+                                                                                     monkeypatch):
+    """The quiz policy's states (attempts left today, used up until a given day, a new day, passed; questions drawn
+    from a pool) give the same page from shells as from a full render, and each state shows differently."""
+    from datetime import datetime, timezone
+
+    from courseware.services import attempts, learning, quiz as quiz_service
+
+    from .learning_factory import QUIZ, answers_for, get_module
+
+    pool = {"draw": 2, "questions": [{"prompt": f"Spørsmål {i}", "correct": [f"Riktig {i}"], "wrong": [f"Galt {i}"]}
+                                     for i in range(4)]}
+    make_course("kurs", attempts_per_day=2, modules=[
+        {"key": "intro", "title": "Intro"}, {"key": "sensorer", "title": "Sensorer", "quiz": QUIZ},
+        {"key": "pool", "title": "Spørsmålsbank", "quiz": pool}])
+    clock = {"now": datetime(2027, 1, 15, 11, 0, tzinfo=timezone.utc)}
+    for service in (attempts, learning):
+        monkeypatch.setattr(service, "utcnow", lambda: clock["now"])
+
+    def submit(key, right):
+        def step(user, course):
+            module = get_module(course, key)
+            learning.submit_quiz(user, module, answers_for(module, right=right), quiz_service.new_token())
+        return step
+
+    def submit_drawn(right):
+        def step(user, course):
+            module = get_module(course, "pool")
+            token = quiz_service.new_token()
+            drawn = quiz_service.sign_draw(module, user.id, token, quiz_service.show_quiz(module))
+            learning.submit_quiz(user, module, answers_for(module, right=right), token, drawn=drawn)
+        return step
+
+    def fail_once(user, course):
+        submit("sensorer", False)(user, course)
+        submit_drawn(False)(user, course)
+
+    def pass_both(user, course):  # on a third day
+        clock["now"] = datetime(2027, 1, 16, 23, 0, tzinfo=timezone.utc)
+        submit("sensorer", True)(user, course)
+        submit_drawn(True)(user, course)
+
+    def next_day(user, course):
+        clock["now"] = datetime(2027, 1, 15, 23, 0, tzinfo=timezone.utc)  # midnight in Oslo
+
+    steps = [
+        ("enrolled: two attempts left", lambda u, c: enrolment.enrol(u, c)),
+        ("one failed: one left", fail_once),
+        ("two failed: used up until 16 January", fail_once),
+        ("a new day: two left", next_day),
+        ("one failed", fail_once),
+        ("two failed: used up until 17 January", fail_once),
+        ("passed on a third day", pass_both),
+    ]
+    firm_id = make_firm().id
+    user_id = make_user("learner", firm_id=firm_id).id
+    seen = {}
+    for label, step in steps:
+        step(db.session.get(User, user_id), load(db.session.execute(db.select(Course).filter_by(slug="kurs")).scalar_one()))
+        db.session.commit()
+        login(db.session.get(User, user_id))
+        for key in ("sensorer", "pool"):
+            cached = _get(client, f"/courses/kurs/{key}")
+            fresh = _get(client, f"/courses/kurs/{key}?fresh=1")
+            assert cached.status_code == fresh.status_code == 200, (label, key)
+            a, b = (_without_questions(r.get_data(as_text=True)) for r in (cached, fresh))
+            assert a == b, (label, key)
+            seen[(label, key)] = re.search(r'<div class="card step quiz".*?</section>', a, re.S).group(0)
+    for key in ("sensorer", "pool"):
+        quiz_cards = [seen[(label, key)] for label, _step in steps]
+        assert seen[("one failed", key)] == seen[("one failed: one left", key)]  # the same state on two days
+        assert len(set(quiz_cards)) == len(steps) - 1, key  # and every other state shows differently
+    new_day = seen[("a new day: two left", "pool")]
+    assert "2 attempts left today." in new_day and 'name="drawn"' in new_day
+    used_up = seen[("two failed: used up until 17 January", "sensorer")]
+    assert "Submit answers" not in used_up and "Jan 17, 2027" in used_up
+
+
+def _without_questions(html: str) -> str:
+    """A module page without what differs per view, also which questions were drawn from a pool."""
+    html = re.sub(r"<fieldset>.*?</fieldset>", "[a question]", html, flags=re.S)
+    html = re.sub(r'name="drawn" value="[^"]*"', 'name="drawn" value="…"', html)
+    return _normalised(html)

@@ -112,15 +112,18 @@ def test_a_missing_or_odd_token_is_refused(learner, course):
     assert db.session.query(QuizAttempt).count() == 0
 
 
-def test_result_page_shows_choices_right_answers_and_explanations(client, learner, course):
+def test_result_page_shows_right_answers_and_explanations_once_passed(client, learner, course):
     module = get_module(course, "sensorer")
-    form = quiz_form(module, right=False)
-    response = client.post("/me/courses/kurs/sensorer/quiz", data=form)
-    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    failed = client.post("/me/courses/kurs/sensorer/quiz", data=quiz_form(module, right=False)).headers["Location"]
+    html = client.get(failed).get_data(as_text=True)
     assert "0 of 2 right (0 %)" in html and "Not passed" in html
-    assert html.count("your answer") == 2 and html.count("right answer") == 3
-    assert "Loggeren lagrer temperaturen." in html and "Et regneark måler ingenting." in html
+    assert html.count("your answer") == 2 and "choice-note answer-right" not in html and "choice-correct" not in html
+    assert "Loggeren lagrer temperaturen." not in html and "Et regneark måler ingenting." not in html
     assert "Try again" in html
+    client.post("/me/courses/kurs/sensorer/quiz", data=quiz_form(module, right=True))
+    html = client.get(failed).get_data(as_text=True)  # the same failed attempt, now that the quiz is passed
+    assert html.count("your answer") == 2 and html.count("choice-note answer-right") == 3
+    assert "Loggeren lagrer temperaturen." in html and "Et regneark måler ingenting." in html
 
 
 def test_only_the_owner_sees_a_result(client, learner, course, make_user, login):

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from courseware.extensions import db
-from courseware.models import BulkUpload, Enrolment, FirmInvitation, User
+from courseware.models import BulkUpload, Enrolment, FirmInvitation, User, utcnow
 from courseware.services import bulk, enrolment, invitations
 
 from .learning_factory import VALID_ORGNRS, commit_and_deliver, load, make_course, make_firm
@@ -105,7 +105,7 @@ def test_confirm_enrols_invites_and_a_second_upload_changes_nothing(client, logi
     # Accepting the invitation joins the firm and enrols in the course (accept_invitation calls
     # enrolment.enrol_from_invitation).
     token = re.search(r"/firm/join/(\S+)", smtp_server.text(invite)).group(1)
-    nina = User(email="nina@example.no", name="Nina Ny", password_hash="x")
+    nina = User(email="nina@example.no", name="Nina Ny", password_hash="x", email_verified_at=utcnow())
     db.session.add(nina)
     db.session.flush()
     invitations.accept_invitation(nina, token)

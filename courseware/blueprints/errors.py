@@ -1,21 +1,23 @@
 """One place that turns errors into friendly pages (never a bare 500 for a user's mistake)."""
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError
 
+# Lazy, so the titles are extracted for translation and shown in the language of the page that fails.
 TITLES = {
-    400: "Something was wrong with the request",
-    403: "You do not have access to this page",
-    404: "We could not find the page",
-    405: "That is not possible here",
-    409: "That has already been done",
-    413: "The file is too large",
-    422: "The content could not be used",
-    429: "Too many attempts",
-    500: "Something went wrong on our side",
+    400: _l("Something was wrong with the request"),
+    403: _l("You do not have access to this page"),
+    404: _l("We could not find the page"),
+    405: _l("That is not possible here"),
+    409: _l("That has already been done"),
+    413: _l("The file is too large"),
+    422: _l("The content could not be used"),
+    429: _l("Too many attempts"),
+    500: _l("Something went wrong on our side"),
 }
 
 
@@ -23,7 +25,7 @@ FALLBACK_500 = "Noe gikk galt hos oss. Prøv igjen om litt. / Something went wro
 
 
 def render_error(status: int, message: str | None = None):
-    title = _(TITLES.get(status, TITLES[500]))
+    title = str(TITLES.get(status, TITLES[500]))
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
         return {"error": title, "message": message or ""}, status
     return render_template("errors/error.html", status=status, title=title, message=message), status

@@ -19,7 +19,7 @@ do not. Codes are stable: authors and tests rely on them. The same table is in c
 | E111 | `format` is missing or unknown |
 | E112 | the course has no title |
 | E113 | `provider` is missing or not a valid slug |
-| E114 | a course.toml setting has the wrong type or value (stage, language, audience, industry, pass_mark, ...) |
+| E114 | a course.toml setting has the wrong type or value (stage, language, audience, industry, pass_mark, show_answers, attempts_per_day, ...) |
 | E115 | a partner without a name |
 | E116 | the course slug already belongs to another provider (import only) |
 | E120 | the package has no modules |
@@ -36,6 +36,8 @@ do not. Codes are stable: authors and tests rely on them. The same table is in c
 | E131 | a quiz question without both `correct` and `wrong` answers |
 | E132 | a quiz question without a prompt, or not written as prompt/correct/wrong |
 | E133 | quiz answers that are not texts, or an answer both correct and wrong |
+| E134 | a quiz's `show_answers` or `attempts_per_day` has a wrong value (in course.toml: E114) |
+| E135 | a quiz's `draw` is not a whole number from 1 to the number of its questions |
 | E140 | a link or image that leaves the package (`..` past its root) |
 | E141 | an absolute path (`/x`) or a link scheme other than https, http and mailto (`file:`, `javascript:`, ...) |
 | E142 | a link or image to a file that does not exist in assets/ |
@@ -157,7 +159,8 @@ def _check(path: Path, report: Reporter, context: RequiresContext, reuse) -> Pac
         provider_name=manifest["provider_name"], industry=manifest["industry"], stage=manifest["stage"],
         language=manifest["language"], audience=manifest["audience"], estimated_minutes=estimated,
         requires=manifest["requires"], pass_mark=float(manifest["pass_mark"]), certificate=manifest["certificate"],
-        partners=manifest["partners"], modules=modules,
+        partners=manifest["partners"], modules=modules, show_answers=manifest["show_answers"],
+        attempts_per_day=manifest["attempts_per_day"],
         assets=[AssetData(a.relpath[len(ASSETS_DIR) + 1:], a.path, a.size, _content_type(a)) for a in asset_files],
     )
 

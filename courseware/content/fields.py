@@ -17,16 +17,19 @@ MANIFEST_KEYS = frozenset({
     "estimated_minutes", "requires", "modules", "completion", "certificate", "partners",
 })
 SUBTABLE_KEYS = {
-    "completion": frozenset({"pass_mark"}),
+    "completion": frozenset({"pass_mark", "show_answers", "attempts_per_day"}),
     "certificate": frozenset({"enabled", "signer_name", "signer_title", "valid_years"}),
 }
 PARTNER_KEYS = frozenset({"name", "role", "url"})
 MODULE_KEYS = frozenset({"title", "key", "minutes", "objectives", "tasks", "quiz"})
+QUIZ_KEYS = frozenset({"pass_mark", "show_answers", "attempts_per_day", "draw", "questions"})
 QUESTION_KEYS = frozenset({"prompt", "correct", "wrong", "explain"})
 LANGUAGES = ("nb", "nn", "en")
 AUDIENCES = ("firms", "public")
 INDUSTRIES = "ABCDEFGHIJKLMNOPQRSTU"
 DEFAULT_PASS_MARK = 0.8
+SHOW_ANSWERS = ("after-pass", "always", "never")  # when a quiz result shows the right answers; the first is the default
+MAX_ATTEMPTS_PER_DAY = 100
 
 
 def line_of(lines: list[str], key: str, start: int = 0, default: int = 1) -> int:
@@ -163,6 +166,9 @@ def check_manifest(data: dict, text: str, folder: str, report: Reporter) -> dict
         bad("pass_mark", _("pass_mark must be a number above 0 and at most 1 (0.8 means 80 %%), not %(value)s",
                            value=repr(out["pass_mark"])))
         out["pass_mark"] = DEFAULT_PASS_MARK
+    policy = quiz_policy(completion, bad)
+    out["show_answers"] = policy["show_answers"] or SHOW_ANSWERS[0]
+    out["attempts_per_day"] = policy["attempts_per_day"] or 0
     out["certificate"] = _certificate(_table(data, "certificate", lines, report), bad)
     out["partners"] = _partners(data.get("partners", []), lines, report)
 
@@ -237,6 +243,19 @@ def _partners(partners, lines: list[str], report: Reporter) -> list[dict]:
     return out
 
 
+def quiz_policy(table: dict, bad) -> dict:
+    """show_answers and attempts_per_day of [completion] or of a module's quiz (None where not set or wrong)."""
+    show, limit = table.get("show_answers"), table.get("attempts_per_day")
+    if show is not None and show not in SHOW_ANSWERS:
+        bad("show_answers", _("show_answers must be after-pass, always or never, not %(value)s", value=repr(show)))
+        show = None
+    if limit is not None and not (is_int(limit, 0) and limit <= MAX_ATTEMPTS_PER_DAY):
+        bad("attempts_per_day", _("attempts_per_day must be a whole number from 0 (no limit) to %(max)d, not "
+                                  "%(value)s", max=MAX_ATTEMPTS_PER_DAY, value=repr(limit)))
+        limit = None
+    return {"show_answers": show, "attempts_per_day": limit}
+
+
 def check_module_meta(meta: dict, relpath: str, lines: list[str], report: Reporter) -> dict:
     """Validate a module's front matter; returns title, key, minutes, objectives, tasks and quiz."""
 
@@ -281,11 +300,18 @@ def check_quiz(quiz, relpath: str, lines: list[str], report: Reporter) -> dict:
     if not isinstance(quiz, dict):
         report.error(relpath, quiz_line, "E130", _("quiz must hold 'questions:' (and optionally 'pass_mark:')"))
         return {}
+
+    def at(key: str) -> int:
+        return line_of(lines, key, quiz_line - 1, quiz_line)
+
     pass_mark = quiz.get("pass_mark")
     if pass_mark is not None and not is_fraction(pass_mark):
-        report.error(relpath, line_of(lines, "pass_mark", quiz_line - 1, quiz_line), "E130",
+        report.error(relpath, at("pass_mark"), "E130",
                      _("pass_mark must be a number above 0 and at most 1, not %(value)s", value=repr(pass_mark)))
         pass_mark = None
+    policy = quiz_policy(quiz, lambda key, message: report.error(relpath, at(key), "E134", message))
+    for key in sorted(set(quiz) - QUIZ_KEYS):
+        report.warning(relpath, at(key), "W121", _("unknown setting '%(key)s' in quiz is ignored (a typo?)", key=key))
     questions = quiz.get("questions")
     if not isinstance(questions, list) or not questions:
         report.error(relpath, quiz_line, "E130", _("the quiz has no questions: add 'questions:' with at least one question"))
@@ -323,4 +349,10 @@ def check_quiz(quiz, relpath: str, lines: list[str], report: Reporter) -> dict:
             report.warning(relpath, line, "W121", _("unknown setting '%(key)s' in question %(n)d is ignored", key=key, n=number))
         out.append({"prompt": prompt, "correct": answers["correct"], "wrong": answers["wrong"],
                     "explain": as_text(explain) or ""})
-    return {"pass_mark": pass_mark, "questions": out}
+    draw = quiz.get("draw")
+    if draw is not None and not (is_int(draw, 1) and draw <= len(questions)):
+        report.error(relpath, at("draw"), "E135", _(
+            "draw must be a whole number from 1 to the number of questions (%(count)d), not %(value)s",
+            count=len(questions), value=repr(draw)))
+        draw = None
+    return {"pass_mark": pass_mark, **policy, "draw": draw, "questions": out}

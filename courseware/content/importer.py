@@ -200,6 +200,7 @@ def _write(data: PackageData, source_hash: str, course: Course | None) -> int:
         course_id=course.id, number=(previous or 0) + 1, source_hash=source_hash, title=data.title,
         summary=data.summary, industry=data.industry, stage=data.stage, language=data.language,
         audience=data.audience, estimated_minutes=data.estimated_minutes, pass_mark=data.pass_mark,
+        show_answers=data.show_answers, attempts_per_day=data.attempts_per_day,
         requires=data.requires, certificate=data.certificate, partners=data.partners, outline=data.outline,
     )
     db.session.add(version)

@@ -301,6 +301,8 @@ class PackageData:
     partners: list[dict]
     modules: list[ModuleData] = field(default_factory=list)
     assets: list[AssetData] = field(default_factory=list)
+    show_answers: str = "after-pass"
+    attempts_per_day: int = 0
 
     @property
     def outline(self) -> list[dict]:

@@ -43,6 +43,10 @@ class CourseVersion(db.Model):
     audience: Mapped[str] = mapped_column(String(10), default="firms")
     estimated_minutes: Mapped[int | None] = mapped_column(Integer)
     pass_mark: Mapped[float] = mapped_column(Float, default=0.8)
+    # The quiz policy of [completion] (a module's quiz: may override each): when a result shows the right answers
+    # ("after-pass", "always" or "never") and how many attempts a learner has per day (0 = no limit).
+    show_answers: Mapped[str] = mapped_column(String(10), default="after-pass")
+    attempts_per_day: Mapped[int] = mapped_column(Integer, default=0)
     requires: Mapped[list] = mapped_column(JSON, default=list)
     certificate: Mapped[dict] = mapped_column(JSON, default=dict)
     partners: Mapped[list] = mapped_column(JSON, default=list)
@@ -72,7 +76,9 @@ class Module(db.Model):
     minutes: Mapped[int | None] = mapped_column(Integer)
     objectives: Mapped[list] = mapped_column(JSON, default=list)
     tasks: Mapped[list] = mapped_column(JSON, default=list)
-    # {"pass_mark": float | None, "questions": [{"prompt", "correct": [...], "wrong": [...], "explain"}]} or {}
+    # {"pass_mark": float | None, "show_answers": str | None, "attempts_per_day": int | None, "draw": int | None,
+    #  "questions": [{"prompt", "correct": [...], "wrong": [...], "explain"}]} or {}; None means the course's value
+    # (draw: every question). Rows imported before the policy existed lack those keys, which means the same.
     quiz: Mapped[dict] = mapped_column(JSON, default=dict)
     html: Mapped[str] = mapped_column(Text)
     toc: Mapped[list] = mapped_column(JSON, default=list)

@@ -44,8 +44,16 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login
         return self.active
 
-    def get_id(self) -> str:  # Flask-Login: "<id>" or "<id>:<session stamp>" (see blueprints.auth.load_user)
-        return f"{self.id}:{self.session_stamp}" if self.session_stamp else str(self.id)
+    # The UserLogin id (int) of this request's browser: not a column, set when logging in and by load_user.
+    login_id = None
+
+    def get_id(self) -> str:
+        """Flask-Login's id in the session and "remember me" cookie: "<id>:<session stamp>:<login id>".
+
+        blueprints.auth.load_user accepts it only while the stamp is current and the UserLogin row exists, so
+        logging out (the row is deleted) ends this browser's session and remember cookie on the server.
+        """
+        return f"{self.id}:{self.session_stamp or ''}:{self.login_id or ''}"
 
     @property
     def email_verified(self) -> bool:
@@ -60,6 +68,18 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+class UserLogin(db.Model):
+    """One logged-in browser: created at login, deleted at logout (and by "log out on other devices" or a new
+    password). Its id is part of Flask-Login's id (User.get_id), so a replayed session or remember cookie of an
+    ended login no longer works while the person's other devices stay logged in."""
+
+    __tablename__ = "user_logins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class SetupToken(db.Model):

@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import current_app, g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import make_transient_to_detached
@@ -16,6 +17,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import ROLES, SetupToken, User, utcnow
+from . import outbox
+from .logins import end_other_logins
 from .mail import absolute_url, send_mail
 from .validation import validate_name
 
@@ -23,8 +26,23 @@ MIN_PASSWORD_LENGTH = 10
 
 
 def normalise_email(email: str) -> str:
-    """E-mail addresses are compared case-insensitively and without surrounding spaces."""
-    return (email or "").strip().lower()
+    """E-mail addresses are compared case-insensitively, without surrounding spaces, in email_validator's
+    normal form (Unicode NFC, an internationalised domain in Unicode)."""
+    email = (email or "").strip()
+    try:
+        email = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError:
+        pass  # compared as typed; create_user refuses it
+    return email.lower()
+
+
+def validated_email(email: str) -> str:
+    """The address in its normal form (see normalise_email); InvalidInput when it is not a valid address."""
+    try:
+        validate_email((email or "").strip(), check_deliverability=False)
+    except EmailNotValidError as error:
+        raise InvalidInput(_("Enter a valid e-mail address, like ola@firma.no."), field="email") from error
+    return normalise_email(email)
 
 
 def hash_password(password: str) -> str:
@@ -52,47 +70,50 @@ def get_user(user_id: int) -> User:
     return user
 
 
-def prefetch_user(values: dict) -> User:
-    """Hand Flask-Login this request's user from a row another query read (attribute name -> value).
+def prefetch_user(values: dict, login_id: int) -> User:
+    """Hand Flask-Login this request's user from a row another query read (attribute name -> value), with the
+    login (services.logins) that query found current.
 
-    For the hottest page, whose one query also reads the logged-in user's row: the User is built as if loaded (all
-    columns set, no pending changes) but not added to the database session, and blueprints.auth.load_user returns
-    it instead of querying, when Flask-Login asks for that user in this request. Only for pages that do not change
-    the user: the instance is detached, so nothing done to it is saved.
+    For the hottest page, whose one query also reads the logged-in user's row and login: the User is built as if
+    loaded (all columns set, no pending changes) but not added to the database session, and
+    blueprints.auth.load_user returns it instead of querying, when Flask-Login asks for that user and login in this
+    request. Only for pages that do not change the user: the instance is detached, so nothing done to it is saved.
     """
     user = User.__mapper__.class_manager.new_instance()
     # As the ORM loads a row: straight into the instance's dict, so the values are committed state, no history.
     instance_dict(user).update(values)
     make_transient_to_detached(user)  # with its identity, as if it had been loaded and the session closed
+    user.login_id = login_id
     g.courseware_prefetched_user = user
     return user
 
 
-def take_prefetched_user(user_id: int) -> User | None:
-    """The user prefetch_user left for this request, if it is this user (once)."""
+def take_prefetched_user(user_id: int, login_id: int) -> User | None:
+    """The user prefetch_user left for this request, if it is this user and login (once)."""
     user = g.pop("courseware_prefetched_user", None)
-    return user if user is not None and user.id == user_id else None
+    return user if user is not None and user.id == user_id and user.login_id == login_id else None
 
 
 def require_verified_email(user) -> None:
     """PermissionDenied until the user has confirmed that the e-mail address is theirs (enrol, join, certificates)."""
     if user.email_verified_at is None:
         raise PermissionDenied(_("Confirm your e-mail address first: open the link we sent to %(email)s.",
-                                 email=user.email))
+                                 email=user.email), reason="unverified")
 
 
-def create_user(*, email: str, name: str, password: str, role: str = "learner", provider=None) -> User:
-    """Create an account; raises Conflict when the e-mail address is taken."""
-    email = normalise_email(email)
+def create_user(*, email: str, name: str, password: str, role: str = "learner", provider=None,
+                verified: bool = False, now: datetime | None = None) -> User:
+    """Create an account; raises Conflict when the e-mail address is taken. `verified`: someone vouches for the
+    address (an operator at the command line, the first admin's setup link), so it needs no confirmation."""
     if role not in ROLES:
         raise InvalidInput(_("Unknown role: %(role)s", role=role))
-    if not email or "@" not in email:
-        raise InvalidInput(_("Enter a valid e-mail address."))
+    email = validated_email(email)
     validate_password(password)
     if find_user_by_email(email) is not None:
         raise Conflict(_("There is already an account with this e-mail address."))
     name = validate_name(name) if (name or "").strip() else email[:200]  # no line breaks for the mailer to refuse
-    user = User(email=email, name=name, password_hash=hash_password(password), role=role)
+    user = User(email=email, name=name, password_hash=hash_password(password), role=role,
+                email_verified_at=(now or utcnow()) if verified else None)
     if provider is not None:
         user.provider_id = provider.id
     db.session.add(user)
@@ -129,8 +150,10 @@ def set_password(user: User, password: str) -> None:
 
 
 def renew_session_stamp(user: User) -> None:
-    """End every session of the user, in every browser (see User.get_id); log the current one in again."""
+    """End every session of the user but this browser's login (see User.get_id and services.logins), which the
+    caller logs in again with the new stamp."""
     user.session_stamp = secrets.token_hex(8)
+    end_other_logins(user)
     db.session.flush()
 
 
@@ -145,14 +168,16 @@ def change_password(user: User, current: str, new: str) -> None:
     if new == current:
         raise InvalidInput(_("Choose a new password that is different from the one you have now."), field="password")
     set_password(user, new)
-    send_mail(user, _l("Your password was changed"), "password_changed", user=user,
-              reset_url=absolute_url("auth.forgot_password"))
+    outbox.queue(send_password_changed, user.id)
 
 
-def record_login(user: User, now: datetime | None = None) -> None:
-    """Remember when the user last logged in (shown to admins; tells active accounts from forgotten ones)."""
-    user.last_login_at = now or utcnow()
-    db.session.flush()
+def send_password_changed(user_id: int) -> bool:
+    """Tell the user their password was changed, with the way back in if it was not them (sent after the commit)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return False
+    return send_mail(user, _l("Your password was changed"), "password_changed", user=user,
+                     reset_url=absolute_url("auth.forgot_password"))
 
 
 # --- Password reset links -------------------------------------------------------------------------------------
@@ -174,16 +199,27 @@ def make_reset_token(user: User) -> str:
     return _reset_serializer().dumps({"uid": user.id, "fp": _password_fingerprint(user)})
 
 
+def load_link_user(serializer: URLSafeTimedSerializer, token: str, max_age: int, *, expired: str,
+                   invalid: str) -> tuple[User | None, dict]:
+    """(user, payload) of a signed e-mailed link ({"uid": ...}); InvalidInput with `expired` or `invalid` when the
+    signature is too old or wrong. The user is None when the account is gone."""
+    try:
+        payload = serializer.loads(token, max_age=max_age)
+    except SignatureExpired as error:
+        raise InvalidInput(expired) from error
+    except BadSignature as error:
+        raise InvalidInput(invalid) from error
+    if not isinstance(payload, dict):
+        raise InvalidInput(invalid)
+    return db.session.get(User, payload.get("uid")), payload
+
+
 def verify_reset_token(token: str, max_age: int | None = None) -> User:
     """The user a reset token belongs to; InvalidInput when it is expired, tampered with or already used."""
     max_age = max_age if max_age is not None else current_app.config["RESET_TOKEN_MAX_AGE"]
-    try:
-        payload = _reset_serializer().loads(token, max_age=max_age)
-    except SignatureExpired as error:
-        raise InvalidInput(_("The link has expired. Ask for a new one below.")) from error
-    except BadSignature as error:
-        raise InvalidInput(_("The link is not valid. Ask for a new one below.")) from error
-    user = db.session.get(User, payload.get("uid")) if isinstance(payload, dict) else None
+    user, payload = load_link_user(_reset_serializer(), token, max_age,
+                                   expired=_("The link has expired. Ask for a new one below."),
+                                   invalid=_("The link is not valid. Ask for a new one below."))
     if (
         user is None
         or not user.active
@@ -193,8 +229,14 @@ def verify_reset_token(token: str, max_age: int | None = None) -> User:
     return user
 
 
+def request_password_reset(email: str) -> None:
+    """Queue a reset link for the address. The same work whether or not it has an account: the lookup happens
+    after the response (send_password_reset), so neither the answer nor its timing tells who has an account."""
+    outbox.queue(send_password_reset, normalise_email(email))
+
+
 def send_password_reset(email: str) -> bool:
-    """E-mail a reset link if an active account has this address; the caller says the same thing either way."""
+    """E-mail a reset link if an active account has this address (run after the response; see outbox)."""
     user = find_user_by_email(email)
     if user is None or not user.active:
         return False
@@ -203,12 +245,14 @@ def send_password_reset(email: str) -> bool:
     return send_mail(user, _l("Choose a new password"), "reset_password", user=user, reset_url=url, minutes=minutes)
 
 
-def send_welcome(user: User) -> bool:
-    """The e-mail a new account gets: a welcome, where to start, and how to get back in."""
-    return send_mail(
-        user, _l("Welcome to Courseware"), "welcome", user=user,
-        courses_url=absolute_url("public.index"), reset_url=absolute_url("auth.forgot_password"),
-    )
+def complete_password_reset(user: User, password: str, now: datetime | None = None) -> None:
+    """Set the password chosen from an e-mailed reset link. The link reached the address, so it is confirmed too;
+    and every login of the user ends (the caller logs this browser in anew)."""
+    user.login_id = None  # not one of the user's logins, even if someone is logged in here
+    set_password(user, password)
+    if user.email_verified_at is None:
+        user.email_verified_at = now or utcnow()
+    db.session.flush()
 
 
 # --- First administrator --------------------------------------------------------------------------------------
@@ -255,4 +299,4 @@ def create_first_admin(raw_token: str, *, email: str, name: str, password: str, 
     ).rowcount
     if claimed != 1:
         raise NotFound(_("The setup link is not valid or has already been used."))
-    return create_user(email=email, name=name, password=password, role="admin")
+    return create_user(email=email, name=name, password=password, role="admin", verified=True, now=now)

@@ -123,6 +123,8 @@ class VersionView:
     audience: str
     pass_mark: float
     course: CourseRef
+    show_answers: str = "after-pass"
+    attempts_per_day: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +183,7 @@ def _make_view(module: Module) -> ModuleView:
     v = module.version
     outline = tuple(MappingProxyType(dict(entry)) for entry in v.outline or [])
     version = VersionView(v.id, v.source_hash, v.title, outline, v.language, v.audience, float(v.pass_mark),
-                          CourseRef(v.course.id, v.course.slug))
+                          CourseRef(v.course.id, v.course.slug), v.show_answers, v.attempts_per_day)
     previous, following = neighbours(v, module.key)
     from .quiz import questions_of
 

@@ -17,6 +17,7 @@ from ..errors import InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import Completion, Course, CourseVersion, Enrolment, Provider, User, utcnow
 from . import outbox
+from .accounts import require_verified_email
 from .mail import absolute_url, send_mail
 
 
@@ -48,10 +49,12 @@ def missing_requirements(user, version: CourseVersion) -> list[str]:
 
 
 def check_can_enrol(user, course, *, check_requires: bool = True) -> None:
-    """PermissionDenied with a message the learner can act on when they may not enrol in `course`."""
+    """PermissionDenied with a message the learner can act on when they may not enrol in `course` (also when
+    someone else enrols them): an unconfirmed e-mail address, no firm for a firms' course, missing requirements."""
     version = course.current_version
     if version is None:
         raise NotFound(_("We could not find that course."))
+    require_verified_email(user)
     if version.audience != "public" and not user.firm_id:
         raise PermissionDenied(
             _("This course is for employees of firms. Register your firm (or join it) first, then enrol."),

@@ -9,6 +9,7 @@ see each other's writes. Unique constraints plus savepoints catch whatever still
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
@@ -17,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import Completion, Course, CourseVersion, Enrolment, ModuleProgress, Provider, QuizAttempt, TaskCheck, User, utcnow
-from . import outbox, progress, quiz
+from . import attempts, outbox, progress, quiz
 from .mail import absolute_url, send_mail
 from .progress import ModuleState
 
@@ -98,19 +99,35 @@ def set_task(user, module, index: int, done: bool, now: datetime | None = None) 
     return _finish(user, module, now)
 
 
-def submit_quiz(user, module, answers: dict[int, list[str]], token: str, now: datetime | None = None) -> ActionResult:
-    """Grade and keep a quiz attempt; the same form token submitted again returns the first attempt."""
+def submit_quiz(user, module, answers: dict[int, list[str]], token: str, now: datetime | None = None,
+                drawn: str | None = None) -> ActionResult:
+    """Grade and keep a quiz attempt; the same form token submitted again returns the first attempt.
+
+    `drawn` is the form's signed set of questions when the quiz draws from a pool (a changed set is refused). An
+    attempt beyond the day's limit is refused (PermissionDenied), counted under the enrolment lock so that two
+    tabs cannot both take the last one.
+    """
     now = now or utcnow()
     if not module.has_quiz:
         raise NotFound(_("The module has no quiz."))
     if not quiz.is_token(token):
         raise InvalidInput(_("The quiz form had expired. Reload the page and answer again."))
+    questions = None
+    if quiz.draw_count(module):
+        questions = quiz.check_draw(module, user.id, token, drawn)
+        if questions is None:
+            raise InvalidInput(_("This quiz form was changed or is out of date, so it was not graded. Answer the "
+                                 "questions on the module page again."))
     course = module.version.course
     _claim(user, course, module.key, now)
     earlier = _attempt_by_token(token, user)
     if earlier is not None:
         return ActionResult(state=progress.module_state(user, module), attempt=earlier, repeated=True)
-    grade = quiz.grade_quiz(module, answers)
+    row = _progress_row(user, course, module.key)
+    today = _allowance(user, module, row, now)
+    if today is not None and today.used_up:
+        raise PermissionDenied(used_up_message(today))
+    grade = quiz.grade_quiz(module, answers, questions)
     number = db.session.execute(
         select(func.coalesce(func.max(QuizAttempt.number), 0)).where(
             QuizAttempt.user_id == user.id, QuizAttempt.course_id == course.id, QuizAttempt.module_key == module.key
@@ -130,7 +147,6 @@ def submit_quiz(user, module, answers: dict[int, list[str]], token: str, now: da
         if earlier is None:
             raise Conflict(_("Your answers could not be saved just now. Please submit them again.")) from None
         return ActionResult(state=progress.module_state(user, module), attempt=earlier, repeated=True)
-    row = _progress_row(user, course, module.key)
     if row.best_score is None or grade.score > row.best_score:
         row.best_score = grade.score
     if grade.passed and row.quiz_passed_at is None:
@@ -140,6 +156,20 @@ def submit_quiz(user, module, answers: dict[int, list[str]], token: str, now: da
     result = _finish(user, module, now, check_completion=grade.passed)
     result.attempt = attempt
     return result
+
+
+def _allowance(user, module, row: ModuleProgress | None, now: datetime | None) -> attempts.Allowance | None:
+    """Today's attempts at the module's quiz; None when it has no daily limit or the learner has passed it."""
+    limit = quiz.policy(module).attempts_per_day
+    if not limit or (row is not None and row.quiz_passed_at is not None):
+        return None
+    return attempts.allowance(user.id, module.version.course.id, module.key, limit, now, in_transaction=True)
+
+
+def used_up_message(today: attempts.Allowance) -> str:
+    """What a learner who has used today's attempts is told (the module page says the same)."""
+    return _("You have used today's attempts at this quiz. You can try again on %(date)s.",
+             date=format_date(today.next_day, "medium"))  # as templating.date_text writes dates
 
 
 def _attempt_by_token(token: str, user) -> QuizAttempt | None:
@@ -156,6 +186,32 @@ def get_attempt(user, module, attempt_id: int) -> QuizAttempt:
             or attempt.course_id != module.version.course_id):
         raise NotFound(_("We could not find that quiz result."))
     return attempt
+
+
+@dataclass
+class AttemptResult:
+    """A quiz result as its page shows it: the questions without the right answers unless the policy reveals
+    them, and today's attempts when the quiz has a daily limit the learner is still under."""
+
+    attempt: QuizAttempt
+    questions: list[dict]
+    reveal: bool
+    show_answers: str
+    quiz_passed: bool  # by this attempt or any other
+    today: attempts.Allowance | None
+
+
+def attempt_result(user, module, attempt_id: int, now: datetime | None = None) -> AttemptResult:
+    """One of the user's own results at this module's quiz, as the policy lets them see it (at most 3 queries)."""
+    attempt = get_attempt(user, module, attempt_id)
+    row = db.session.execute(select(ModuleProgress).where(
+        ModuleProgress.user_id == user.id, ModuleProgress.course_id == attempt.course_id,
+        ModuleProgress.module_key == module.key)).scalar_one_or_none()
+    policy = quiz.policy(module)
+    passed = attempt.passed or (row is not None and row.quiz_passed_at is not None)
+    reveal = policy.reveals(passed)
+    return AttemptResult(attempt, quiz.shown_result(attempt.answers, reveal), reveal, policy.show_answers, passed,
+                         _allowance(user, module, row, now))
 
 
 def _finish(user, module, now: datetime, check_completion: bool = True) -> ActionResult:

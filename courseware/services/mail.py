@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, render_template
+from flask import current_app, g, has_request_context, render_template
 from flask_babel import force_locale
 
 from ..models import utcnow
@@ -41,8 +41,9 @@ def send_mail(to, subject, template: str, **context) -> bool:
     the body are rendered in that language. Returns False (and logs why) when the message could not be sent.
     """
     locale = getattr(to, "locale", None)
-    if not locale and not has_request_context():  # CLI: no browser to choose a language from
-        locale = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not locale and not has_request_context():
+        # Sent after the response (outbox): the language of the request that queued it; CLI: the default.
+        locale = g.get("courseware_mail_locale") or current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(locale) if locale else nullcontext():
         context.setdefault("absolute_url", absolute_url)
         text = render_template(f"mail/{template}.txt", **context)

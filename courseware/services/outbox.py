@@ -1,12 +1,16 @@
-"""Mail that goes out only after the transaction that caused it has committed.
+"""Mail that goes out only after the transaction that caused it has committed, and after the response.
 
-A service calls `queue(fn, *args)` where it would send an e-mail (enrolment confirmed, course completed). The
-message is held on the database session; the commit makes it ready, a rollback drops it, and `deliver()` (run
-after every request, and by CLI commands and tests after they commit) sends what is ready. So a rolled-back
-completion never mails anyone, and no row lock is held while an SMTP server answers.
+A service calls `queue(fn, *args)` where it would send an e-mail (enrolment confirmed, course completed, a reset
+link, an invitation); fn takes ids and strings, not ORM objects, as it runs in an app context of its own. The
+message is held on the database session; the commit makes it ready, a rollback drops it. In a request,
+courseware/web/mail_after_response.py takes what is ready and sends it once the response has been sent
+(`deliver(ready, locale)`), so no page waits for an SMTP server, and a page answers in the same time whether or not
+it mails anyone (a password reset for an address without an account). CLI commands and tests call `deliver()`
+after they commit. So a rolled-back completion never mails anyone, and no row lock is held while SMTP answers.
 """
 import logging
 
+from flask import g
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -23,10 +27,20 @@ def queue(fn, *args, **kwargs) -> None:
     db.session().info.setdefault(_PENDING, []).append((fn, args, kwargs))
 
 
-def deliver() -> int:
-    """Send every message whose transaction has committed; returns how many were attempted."""
-    session = db.session()
-    ready = session.info.pop(_READY, [])
+def take_ready() -> list:
+    """Take the messages whose transaction has committed, to send later with deliver(ready)."""
+    return db.session().info.pop(_READY, [])
+
+
+def deliver(ready: list | None = None, locale: str | None = None) -> int:
+    """Send the messages of take_ready() (default: those ready now); returns how many were attempted.
+
+    `locale` is the language of the request that queued them, for recipients without a saved language.
+    """
+    if ready is None:
+        ready = take_ready()
+    if locale:
+        g.courseware_mail_locale = locale  # see mail.send_mail
     for fn, args, kwargs in ready:
         try:
             fn(*args, **kwargs)

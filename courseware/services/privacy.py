@@ -26,11 +26,13 @@ from ..models import (
     QuizAttempt,
     TaskCheck,
     User,
+    UserLogin,
     utcnow,
 )
 from . import csvfile
 from .accounts import normalise_email
 from .orgs import format_orgnr, industry_section_name, municipality_name
+from .quiz import without_right_answers
 from .roles import admin_count
 from .validation import validate_name
 
@@ -66,8 +68,11 @@ def export_user_data(user: User) -> dict:
         "enrolments": _enrolments(uid, titles),
         "module_progress": rows(ModuleProgress, ModuleProgress.user_id == uid),
         "task_checks": rows(TaskCheck, TaskCheck.user_id == uid),
-        "quiz_attempts": rows(QuizAttempt, QuizAttempt.user_id == uid),
+        # The learner's own answers, and whether each was right; never which choices are (the quiz's policy decides).
+        "quiz_attempts": [dict(row, answers=without_right_answers(row["answers"]))
+                          for row in rows(QuizAttempt, QuizAttempt.user_id == uid)],
         "completions": rows(Completion, Completion.user_id == uid),
+        "logins": rows(UserLogin, UserLogin.user_id == uid),  # the browsers logged in now, since when
         "invitations_received": [
             {"firm": name, "created_at": _json(created), "accepted_at": _json(accepted)}
             for name, created, accepted in db.session.execute(
@@ -182,24 +187,20 @@ def _json(value):
     return value.isoformat() if isinstance(value, (datetime, date)) else value
 
 
-def check_deletion_confirmation(user: User, confirmation: str) -> None:
-    """InvalidInput unless `confirmation` is the user's password or e-mail address."""
-    confirmation = (confirmation or "").strip()
-    if confirmation and (
-        normalise_email(confirmation) == normalise_email(user.email)
-        or check_password_hash(user.password_hash, confirmation)
-    ):
+def check_deletion_confirmation(user: User, password: str) -> None:
+    """InvalidInput unless `password` is the user's password (deleting an account needs it, not just a session)."""
+    if password and check_password_hash(user.password_hash, password):
         return
-    raise InvalidInput(_("Type your password or your e-mail address to confirm."), field="confirmation")
+    raise InvalidInput(_("Your password is not right. Type your password to confirm."), field="confirmation")
 
 
-def delete_account(user: User, confirmation: str) -> None:
+def delete_account(user: User, password: str) -> None:
     """Delete the account and all personal data; completions stay as anonymous rows (user_id NULL).
 
     Every step is explicit, so it works the same on SQLite and PostgreSQL whatever the foreign keys say.
     The firm stays even when this was its only contact person (an admin can appoint a new one).
     """
-    check_deletion_confirmation(user, confirmation)
+    check_deletion_confirmation(user, password)
     if user.is_admin and admin_count() <= 1:
         raise Conflict(_("You are the only administrator. Make someone else an administrator first."))
     uid, email = user.id, normalise_email(user.email)
@@ -207,7 +208,7 @@ def delete_account(user: User, confirmation: str) -> None:
     db.session.execute(
         update(Completion).where(Completion.user_id == uid).values(user_id=None), execution_options=quiet
     )
-    for model in (QuizAttempt, TaskCheck, ModuleProgress, Enrolment):
+    for model in (QuizAttempt, TaskCheck, ModuleProgress, Enrolment, UserLogin):
         db.session.execute(delete(model).where(model.user_id == uid), execution_options=quiet)
     db.session.execute(
         update(Enrolment).where(Enrolment.enrolled_by_id == uid).values(enrolled_by_id=None),

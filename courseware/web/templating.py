@@ -1,5 +1,6 @@
-"""Template helpers shared by every page: industry names, durations."""
+"""Template helpers shared by every page: industry names, durations, dates."""
 from flask import Flask
+from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -22,6 +23,18 @@ def duration(minutes: int | None) -> str:
     return _("%(h)d h %(m)d min", h=hours, m=rest)
 
 
+def date_text(value) -> str:
+    """A date as every page and e-mail shows it: "3. des. 2026" (in the user's time zone and language)."""
+    return format_date(value, "medium") if value else ""
+
+
+def datetime_text(value) -> str:
+    """A date and a time as every page shows them: "3. des. 2026 kl. 16:00"."""
+    if not value:
+        return ""
+    return _("%(date)s at %(time)s", date=format_date(value, "medium"), time=format_time(value, "HH:mm"))
+
+
 def split_heading(html: str) -> tuple[str, str]:
     """Split sanitised module HTML into its leading <h1> (or "") and the rest, so the page can put the title first."""
     stripped = html.lstrip()
@@ -38,3 +51,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(industry_name)
     app.add_template_global(duration)
     app.add_template_filter(split_heading)
+    # One way of writing dates everywhere: these replace Flask-Babel's filters of the same names, and take no
+    # format argument, so a page cannot drift into a second format.
+    app.add_template_filter(date_text, "dateformat")
+    app.add_template_filter(datetime_text, "datetimeformat")

@@ -2,8 +2,11 @@
 
 Outside CI a missing chromium skips these tests with a note; in CI (CI=true) it fails them.
 """
+import logging
 import os
+import re
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -37,6 +40,43 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "nb-NO"}
 
 
+class MailLog(logging.Handler):
+    """The e-mails the live server writes to the log (it has no SMTP server), to follow their links."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+    def count(self, email: str) -> int:
+        """How many e-mails went to `email` so far."""
+        return sum(email.lower() in message.split("\n\n", 1)[0].lower() for message in self.messages)
+
+    def wait_for(self, email: str, count: int, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.count(email) < count:
+            assert time.monotonic() < deadline, f"expected {count} e-mail(s) to {email}"
+            time.sleep(0.05)
+
+    def link(self, email: str, path: str, timeout: float = 10.0) -> str:
+        """The path and query of the newest link starting with `path` in a mail to `email` (mail is sent after the
+        response, so it may take a moment)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in reversed(self.messages):
+                headers = message.split("\n\n", 1)[0]
+                found = re.search(r"https?://[^/\s]+(" + re.escape(path) + r"\S+)", message)
+                if email.lower() in headers.lower() and found:
+                    return found.group(1)
+            time.sleep(0.05)
+        raise AssertionError(f"no e-mail to {email} with a link to {path}")
+
+
+MAIL = MailLog()
+
+
 @pytest.fixture(scope="module")
 def live_server(database_url, tmp_path_factory):
     """The app with the demo courses imported, served on a free port for the module's tests."""
@@ -51,12 +91,15 @@ def live_server(database_url, tmp_path_factory):
         db.session.commit()
         assert not report.refused
         db.session.remove()
+    mail_log = logging.getLogger("courseware.mail")
+    mail_log.addHandler(MAIL)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}", app
     finally:
+        mail_log.removeHandler(MAIL)
         server.shutdown()
         with app.app_context():
             db.session.remove()

@@ -5,6 +5,8 @@ import uuid
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from .conftest import MAIL
+
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
 SLUG = "digitalisering-landbruket-trinn-1"
 axe = Axe()
@@ -17,8 +19,10 @@ def assert_accessible(page, what):
         f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in bad)
 
 
-def register(page, base, name, email, password, *, check_accessible=False):
-    page.goto(base + "/auth/register")
+def register(page, base, name, email, password, *, check_accessible=False, next_path=None):
+    """Register, then open the confirmation link from the e-mail (taken from the log), which logs the new
+    account in and leads to `next_path` (or the front page)."""
+    page.goto(base + "/auth/register" + (f"?next={next_path}" if next_path else ""))
     if check_accessible:
         assert_accessible(page, "register")
     page.fill("#name", name)
@@ -26,6 +30,10 @@ def register(page, base, name, email, password, *, check_accessible=False):
     page.fill("#password", password)
     page.fill("#confirm", password)
     page.locator("main form button[type=submit], main form input[type=submit]").last.click()
+    page.wait_for_url("**/auth/register/check-inbox")
+    if check_accessible:
+        assert_accessible(page, "check your inbox")
+    page.goto(base + MAIL.link(email, "/auth/confirm/"))
     page.wait_for_load_state()
 
 
@@ -147,3 +155,42 @@ def test_change_password_from_the_profile(device_page, live_server):
     page.get_by_role("button", name="Lagre det nye passordet").click()
     page.wait_for_url("**/me/profile")
     assert "Det nye passordet er lagret" in page.content()
+
+
+def test_register_from_a_course_confirm_later_and_enrol(device_page, live_server):
+    """Registering from a course page, logging in before confirming: the notice with "send the link again" where
+    the enrol button would be; the new link confirms and leads back to the course, on to the next step."""
+    base, _app = live_server
+    page = device_page
+    email = f"sen-{uuid.uuid4().hex[:8]}@example.no"
+    page.goto(base + f"/courses/{SLUG}")
+    page.locator(".course-status a[href*='/auth/register']").click()
+    page.wait_for_url(lambda url: "/auth/register?next=" in url)
+    page.fill("#name", "Siri Sen")
+    page.fill("#email", email)
+    page.fill("#password", "Sterkt-passord-2026")
+    page.fill("#confirm", "Sterkt-passord-2026")
+    page.locator("main form button[type=submit]").last.click()
+    page.wait_for_url("**/auth/register/check-inbox")
+    MAIL.link(email, "/auth/confirm/")  # the first link arrived; she logs in instead of opening it
+
+    page.goto(base + f"/auth/login?next=/courses/{SLUG}")
+    page.fill("#email", email)
+    page.fill("#password", "Sterkt-passord-2026")
+    page.locator("main form button[type=submit]").last.click()
+    page.wait_for_url(f"**/courses/{SLUG}")
+    notice = page.locator(".confirm-notice")
+    assert notice.is_visible() and notice.locator("button[type=submit]").is_visible()
+    assert_accessible(page, "course page with the confirmation notice")
+    MAIL.wait_for(email, 1)
+    notice.locator("button[type=submit]").click()
+    page.wait_for_url(f"**/courses/{SLUG}")
+    assert page.locator(".flash").count() >= 1
+
+    MAIL.wait_for(email, 2)  # the new link
+    link = MAIL.link(email, "/auth/confirm/")
+    page.goto(base + link)
+    page.wait_for_url(f"**/courses/{SLUG}")
+    assert page.locator(".confirm-notice").count() == 0
+    # the demo courses are for firms' employees: the next step is the firm (the learning journey enrols)
+    assert page.locator(".course-status a[href$='/firm/register']").is_visible()

@@ -4,7 +4,7 @@ import json
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
@@ -18,6 +18,7 @@ from ...services import accounts, privacy
 from ...web.inputs import valid_name
 from ..auth.forms import MAX_PASSWORD_LENGTH, new_password_fields
 from ..firm.forms import show_error
+from ...web.login import stay_logged_in
 from . import bp
 
 
@@ -42,8 +43,8 @@ class ChangePasswordForm(FlaskForm):
 
 class DeleteAccountForm(FlaskForm):
     confirmation = PasswordField(
-        _l("Your password or e-mail address"),
-        validators=[DataRequired(_l("Type your password or your e-mail address to confirm."))],
+        _l("Your password"),
+        validators=[DataRequired(_l("Type your password to confirm.")), Length(max=MAX_PASSWORD_LENGTH)],
     )
     submit = SubmitField(_l("Delete my account"))
 
@@ -78,7 +79,7 @@ def change_password():
             show_error(form, error)
         else:
             db.session.commit()
-            _stay_logged_in()
+            stay_logged_in()
             flash(_("Your new password is saved, and you are logged out on your other devices. We have sent you an "
                     "e-mail about the change."), "success")
             return redirect(url_for(".profile"))
@@ -93,15 +94,9 @@ def end_other_sessions():
     if form.validate_on_submit():
         accounts.renew_session_stamp(current_user)
         db.session.commit()
-        _stay_logged_in()
+        stay_logged_in()
         flash(_("You are logged out on every other device and browser."), "success")
     return redirect(url_for(".profile"))
-
-
-def _stay_logged_in() -> None:
-    """Log this browser in again after the user's session stamp changed (see User.get_id)."""
-    remember = bool(request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")))
-    login_user(current_user._get_current_object(), remember=remember)
 
 
 @bp.route("/export")
@@ -119,7 +114,9 @@ def export():
 
 @bp.route("/delete", methods=["GET", "POST"])
 @login_required
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=get_remote_address)
 def delete():
+    """Delete the account and its personal data, with the password (a session alone is not enough)."""
     form = DeleteAccountForm()
     if form.validate_on_submit():
         try:
@@ -128,7 +125,7 @@ def delete():
             show_error(form, error)
         else:
             db.session.commit()
-            logout_user()
+            logout_user()  # the account and its logins are gone
             flash(_("Your account and your personal data are deleted."), "success")
             return redirect(url_for("public.index"))
     return render_template("learner/account_delete.html", form=form)

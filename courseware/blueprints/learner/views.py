@@ -8,20 +8,12 @@ from flask_login import current_user, login_required
 
 from ...errors import InvalidInput, PermissionDenied
 from ...extensions import db
-from ...services import catalogue, enrolment, learning, outbox, progress
+from ...services import catalogue, enrolment, learning, progress
 from ...web.inputs import parse_id
 from ...web.next_url import safe_next_url
 from . import bp
 
 _ANSWER_FIELD = re.compile(r"^q(\d{1,3})$")
-
-
-@bp.after_app_request
-def deliver_mail(response):
-    """Send the e-mails of transactions this request committed (enrolment, completion, invitations)."""
-    if db.session.registry.has():  # a request that never opened a database session committed nothing
-        outbox.deliver()
-    return response
 
 
 @bp.route("/courses")
@@ -65,7 +57,8 @@ def _act(module, action):
     back = url_for("public.module", slug=slug, key=key, _anchor="activity")
     try:
         result = action()
-    except PermissionDenied as refusal:
+    except (PermissionDenied, InvalidInput) as refusal:
+        db.session.rollback()  # nothing of a refused action is kept
         flash(refusal.message, "error")
         return None, back
     db.session.commit()
@@ -103,8 +96,8 @@ def submit_quiz(slug, key):
         match = _ANSWER_FIELD.match(name)
         if match:
             answers[int(match.group(1))] = request.form.getlist(name)
-    token = request.form.get("token", "")
-    result, target = _act(module, lambda: learning.submit_quiz(current_user, module, answers, token))
+    token, drawn = request.form.get("token", ""), request.form.get("drawn")
+    result, target = _act(module, lambda: learning.submit_quiz(current_user, module, answers, token, drawn=drawn))
     if result is None:
         return redirect(target)
     return redirect(url_for(".quiz_result", slug=slug, key=key, attempt_id=result.attempt.id))
@@ -114,10 +107,10 @@ def submit_quiz(slug, key):
 @login_required
 def quiz_result(slug, key, attempt_id):
     module = catalogue.get_module(slug, key)
-    attempt = learning.get_attempt(current_user, module, attempt_id)
+    result = learning.attempt_result(current_user, module, attempt_id)
     following = catalogue.neighbours(module.version, key)[1]
     return render_template("learner/quiz_result.html", module=module, course=module.version.course,
-                           version=module.version, attempt=attempt, following=following)
+                           version=module.version, result=result, attempt=result.attempt, following=following)
 
 
 @bp.route("/firm-enrol", methods=["GET", "POST"])

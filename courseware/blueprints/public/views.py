@@ -1,4 +1,6 @@
 """Public pages: the catalogue, course pages, module pages, course assets, language and privacy."""
+from datetime import date
+
 from flask import abort, current_app, get_template_attribute, redirect, render_template, request, send_file, session
 from flask_babel import get_locale
 from flask_login import current_user
@@ -38,11 +40,12 @@ def course(slug):
 def module(slug, key):
     # The most viewed page: one query reads the module, the learner's state and (for Flask-Login) the user's row.
     # Flask-Login still decides who is logged in (session protection, remember cookie) before anything is shown.
-    session_user_id = _session_user_id()
+    session_id = parse_session_id(session.get("_user_id"))  # Flask-Login's id (User.get_id)
+    session_user_id = session_id.user_id
     found = not_found = None
-    if session_user_id is not None:
+    if session_user_id is not None and session_id.login_id is not None:
         try:
-            found = progress.module_page(session_user_id, slug, key, load_user=True)
+            found = progress.module_page(session_user_id, slug, key, login_id=session_id.login_id)
         except NotFound as error:
             not_found = error
     user = current_user._get_current_object()  # one lookup through the proxy, not five
@@ -54,14 +57,16 @@ def module(slug, key):
         found = progress.module_page(user.id, slug, key)
     module, state = found
     version = module.version
-    # The learner's part is the same for everyone in the same state, but for the quiz's token and shuffled choices.
+    # The learner's part is the same for everyone in the same state, but for the quiz's token, shuffled choices
+    # and (from a pool) drawn questions.
     module_key = (module.id, module.render_hash, version.id, version.source_hash, version.course.slug)
-    quiz_holes = {"quiz_token": "", "quiz_questions": ""}
+    quiz_holes = {"quiz_token": "", "quiz_questions": "", "quiz_drawn": ""}
     if state is not None and state.questions:
-        quiz_holes = {"quiz_token": state.quiz_token, "quiz_questions": _quiz_html(module, state.questions)}
+        quiz_holes = {"quiz_token": state.quiz_token, "quiz_questions": _quiz_html(module, state.questions),
+                      "quiz_drawn": state.quiz_drawn}
     activity = shells().fragment(
         "learner/_module_activity.html",
-        module_key + (bool(user.firm_id), state.fragment_key() if state is not None else None),
+        module_key + (bool(user.firm_id), user.email_verified, state.fragment_key() if state is not None else None),
         holes=quiz_holes, module=module, version=version, course=version.course, state=state,
     )
     # The rest of the page depends only on the module, the language and the menu (role, in a firm or not).
@@ -91,14 +96,9 @@ def _quiz_parts(module) -> dict:
     start = get_template_attribute("learner/_quiz_questions.html", "question_start")
     choice = get_template_attribute("learner/_quiz_questions.html", "choice")
     parts = {}
-    for q in quiz.show_quiz(module):
+    for q in quiz.show_quiz(module, pool=True):
         parts[q.index] = ("\n" + str(start(q, "\x00")), {c.id: "\n" + str(choice(q, c)) for c in q.choices})
     return parts
-
-
-def _session_user_id() -> int | None:
-    """The user id in the id Flask-Login keeps in the session (its `_user_id` key; see User.get_id)."""
-    return parse_session_id(session.get("_user_id"))[0]
 
 
 @bp.route("/courses/<slug>/assets/<path:path>")
@@ -120,6 +120,16 @@ def asset(slug, path):
 @bp.route("/privacy")
 def privacy():
     return render_template("public/privacy.html")
+
+
+# When the accessibility statement was last reviewed against the platform (update it with the statement).
+ACCESSIBILITY_REVIEWED = date(2026, 12, 3)
+
+
+@bp.route("/accessibility")
+def accessibility():
+    contact = current_app.config.get("ACCESSIBILITY_CONTACT") or current_app.config.get("PRIVACY_CONTACT")
+    return render_template("public/accessibility.html", contact=contact, reviewed=ACCESSIBILITY_REVIEWED)
 
 
 @bp.route("/language", methods=["POST"])
