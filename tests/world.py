@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from courseware.extensions import db
 from courseware.models import BulkUpload, FirmInvitation
-from courseware.services import accounts, enrolment, invitations, learning, quiz
+from courseware.services import accounts, enrolment, invitations, learning, quiz, verification
 
 from .learning_factory import VALID_ORGNRS, answers_for, get_module, load, make_course, make_firm
 
@@ -54,6 +54,7 @@ ARGUMENTS = {
 ARGUMENTS_BY_ENDPOINT = {
     ("auth.reset_password", "token"): lambda w: w.tokens["reset"],
     ("auth.setup", "token"): lambda w: w.tokens["setup"],
+    ("auth.confirm_email", "token"): lambda w: w.tokens["confirm"],
     ("firm.join", "token"): lambda w: w.tokens["invitation"],
 }
 # Form fields without which a route answers before doing anything (a 404 for no course, a 400 for no quiz token).
@@ -139,7 +140,8 @@ def build_world(make_user) -> World:
     db.session.add(FirmInvitation(firm_id=firm.id, email=world.users["newcomer"].email,
                                   token_hash=invitations.token_hash(token)))
     world.tokens = {"invitation": token, "reset": accounts.make_reset_token(world.users["newcomer"]),
-                    "setup": accounts.create_setup_token()}
+                    "setup": accounts.create_setup_token(),
+                    "confirm": verification.make_confirm_token(world.users["newcomer"])}
     db.session.commit()
     world.upload_id = upload.id
     assert load(course).current_version is not None
@@ -147,9 +149,14 @@ def build_world(make_user) -> World:
 
 
 def log_in(client, user) -> None:
-    """Log `user` in on `client` (None: log out), with the session stamp the account has now."""
+    """Log `user` in on `client` (None: log out): a new login record, and the session stamp the account has now."""
     from flask import g
 
+    from courseware.services.logins import start_login
+
+    if user is not None:
+        start_login(user)
+        db.session.commit()
     with client.session_transaction() as session:
         session.clear()
         if user is not None:
