@@ -200,7 +200,7 @@ def test_deleting_an_author_keeps_their_uploads_without_them(app, make_user):
     course = make_course()
     author = make_user("author", provider_id=course.provider_id)
     upload_id = _upload(course, author, UPLOAD).id
-    privacy.delete_account(author, author.email)
+    privacy.delete_account(author, TEST_PASSWORD)
     db.session.commit()
     kept = db.session.get(BulkUpload, upload_id)
     assert kept.uploaded_by_id is None and kept.content == UPLOAD

@@ -41,9 +41,10 @@ def test_no_cell_of_the_learner_export_can_run(client, login, make_user):
     course = make_course("kurs")
     firm = make_firm(name="=HYPERLINK(\"http://x\")")
     for n, text in enumerate(HOSTILE):
-        email = f"{text.strip()[:1]}{n}x@example.no" if text[0] in "=+-@" else f"person{n}@example.no"
-        user = make_user("learner", email=email, firm_id=firm.id)
+        user = make_user("learner", firm_id=firm.id)
         user.name = f"{text} {n}"  # tab and CR included: names saved before names were checked
+        if text[0] in "=+-@":
+            user.email = f"{text[0]}{n}x@example.no"  # "@3x@..." too: whatever the column holds is exported
         enrolment.enrol(user, load(course))
     db.session.commit()
     login(make_user("admin"))
