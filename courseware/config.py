@@ -88,6 +88,9 @@ class DefaultConfig:
     PRIVACY_CONTACT: str | None = None
     # Shown on the accessibility statement as the address for reporting barriers; PRIVACY_CONTACT when not set.
     ACCESSIBILITY_CONTACT: str | None = None
+    # Largest request body accepted, in bytes (bigger ones get the friendly 413 page): the largest legitimate
+    # upload is a 1 MB CSV file for bulk enrolment (services/csvfile.MAX_BYTES) plus the form around it.
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     # Catalogue page size.
     PAGE_SIZE = 20
     # Module pages and their learners' parts kept rendered per app process (page_shell.py; about 3-12 kB each).

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from courseware.extensions import db
 from courseware.models import (
+    BulkUpload,
     Completion,
     Enrolment,
     Firm,
@@ -202,3 +203,65 @@ def test_requests_to_join_are_exported_and_deleted_with_the_account(app, make_us
     db.session.commit()
     refreshed = db.session.get(Firm, firm.id)
     assert refreshed.verified and refreshed.verified_by_id is None
+
+
+# --- Kept bulk-enrolment files ------------------------------------------------------------------------------------
+
+UPLOAD = ("Navn;E-post;Orgnr\r\n"
+          "Lise Lærevillig;LISE@example.no;942110464\r\n"
+          "Annen Person;annen@example.no;942110464\r\n")
+
+
+def _upload(course, author, content, filename="deltakere.csv") -> BulkUpload:
+    upload = BulkUpload(course_id=course.id, uploaded_by_id=author.id, filename=filename, content=content)
+    db.session.add(upload)
+    db.session.commit()
+    return upload
+
+
+def test_deletion_takes_the_person_out_of_kept_bulk_uploads(client, learner_with_history, make_user):
+    user, other, firm, course, done = learner_with_history
+    author = make_user("author", name="Aud Author", provider_id=course.provider_id)
+    shared = _upload(course, author, UPLOAD)
+    alone = _upload(course, author, "Lise;lise@example.no;942110464\n")
+    similar = _upload(course, author, "Kola;kolalise@example.no;942110464\n")  # holds the address as a substring
+    ids = shared.id, alone.id, similar.id
+    assert client.post("/me/delete", data={"confirmation": TEST_PASSWORD}).status_code == 302
+    db.session.expire_all()
+    shared, alone, similar = (db.session.get(BulkUpload, i) for i in ids)
+    assert shared.content == "Navn;E-post;Orgnr\r\nAnnen Person;annen@example.no;942110464\r\n"
+    assert alone is None  # nobody else was in it
+    assert similar.content == "Kola;kolalise@example.no;942110464\n"
+
+
+def test_deleting_an_author_keeps_their_uploads_without_them(app, make_user):
+    course = make_course()
+    author = make_user("author", provider_id=course.provider_id)
+    upload_id = _upload(course, author, UPLOAD).id
+    privacy.delete_account(author, TEST_PASSWORD)
+    db.session.commit()
+    kept = db.session.get(BulkUpload, upload_id)
+    assert kept.uploaded_by_id is None and kept.content == UPLOAD
+
+
+def test_export_says_who_enrolled_the_person_and_shows_the_uploads_naming_them(client, learner_with_history,
+                                                                                make_user):
+    user, other, firm, course, done = learner_with_history
+    author = make_user("author", name="Aud Author", provider_id=course.provider_id)
+    mine = db.session.execute(select(Enrolment).filter_by(user_id=user.id, course_id=course.id)).scalar_one()
+    mine.enrolled_by_id = author.id
+    db.session.commit()
+    _upload(course, author, UPLOAD, filename="var-liste.csv")
+    page = client.get("/me/export")
+    data = json.loads(page.get_data(as_text=True))
+    provider = "Nasjonalparken Næringshage"
+    by_course = {e["course"]: e for e in data["enrolments"]}
+    assert by_course[course.slug]["enrolled_by"] == {"name": "Aud Author", "provider": provider}
+    assert by_course[done.slug]["enrolled_by"] is None  # she enrolled herself
+    assert "enrolled_by_id" not in by_course[course.slug]
+    [row] = data["bulk_uploads"]
+    assert row["course"] == course.slug and row["provider"] == provider and row["file"] == "var-liste.csv"
+    assert (row["line"], row["name"], row["email"], row["orgnr"]) == (2, "Lise Lærevillig", "LISE@example.no",
+                                                                      "942110464")
+    assert row["uploaded_by"] == {"name": "Aud Author", "provider": provider} and row["confirmed_at"] is None
+    assert "Annen Person" not in page.get_data(as_text=True) and "annen@example.no" not in page.get_data(as_text=True)

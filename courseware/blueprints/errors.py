@@ -44,6 +44,9 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code == 429:
             return render_error(429, _("Wait a minute and try again."))
+        if error.code == 413:
+            return render_error(413, _("A file can be at most 1 MB. Split a larger file into smaller ones, "
+                                       "or shorten what you wrote."))
         return render_error(error.code or 500)
 
     @app.errorhandler(Exception)

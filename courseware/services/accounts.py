@@ -20,6 +20,7 @@ from ..models import ROLES, SetupToken, User, utcnow
 from . import outbox
 from .logins import end_other_logins
 from .mail import absolute_url, send_mail
+from .validation import validate_name
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -110,7 +111,8 @@ def create_user(*, email: str, name: str, password: str, role: str = "learner", 
     validate_password(password)
     if find_user_by_email(email) is not None:
         raise Conflict(_("There is already an account with this e-mail address."))
-    user = User(email=email, name=(name or "").strip() or email, password_hash=hash_password(password), role=role,
+    name = validate_name(name) if (name or "").strip() else email[:200]  # no line breaks for the mailer to refuse
+    user = User(email=email, name=name, password_hash=hash_password(password), role=role,
                 email_verified_at=(now or utcnow()) if verified else None)
     if provider is not None:
         user.provider_id = provider.id

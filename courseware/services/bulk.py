@@ -6,8 +6,6 @@ never tells the staff which addresses have accounts. The file is kept in `bulk_u
 confirmation (a cookie is too small), and every row is checked again on confirmation, so confirming twice, or
 uploading the same file twice, invites each person once.
 """
-import csv
-import io
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,20 +22,15 @@ from ..extensions import db
 from ..models import BulkUpload, Course, Enrolment, Firm, FirmInvitation, User, utcnow
 from . import outbox
 from .accounts import normalise_email
+from .csvfile import MAX_BYTES, MAX_ROWS, decode, parse  # noqa: F401 -- reading the file lives in csvfile.py
 from .invitations import invitation_url, is_expired, token_hash
 from .mail import send_mail
 from .orgs import format_orgnr, validate_orgnr
 from .studio import can_manage_course
+from .validation import validate_name
 
-MAX_ROWS = 2000
-MAX_BYTES = 1024 * 1024
 # Kept files hold people's names and e-mail addresses, so they are deleted after this many days.
 UPLOAD_RETENTION_DAYS = 30
-HEADER_NAMES = {
-    "name": {"name", "navn", "fullt navn", "full name"},
-    "email": {"email", "e-mail", "e-post", "epost", "e-postadresse", "mail"},
-    "orgnr": {"orgnr", "org.nr", "org.nr.", "org nr", "organisasjonsnummer", "organisation number", "orgnummer"},
-}
 
 # Row outcomes: invite the person, skip (invited from this course already, the invitation still valid), or an error
 # in the row's own data to fix.
@@ -73,57 +66,6 @@ class BulkOutcome:
     invited: int = 0
     skipped: int = 0
     errors: int = 0
-
-
-def decode(raw: bytes) -> str:
-    """The text of an uploaded file: UTF-8 (with or without BOM), falling back to Excel's Windows-1252."""
-    if len(raw) > MAX_BYTES:
-        raise InvalidInput(_("The file is too large (at most 1 MB)."), field="file")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
-
-
-def parse(text: str) -> list[tuple[int, str, str, str]]:
-    """(line, name, email, orgnr) per data row; comma or semicolon, header row optional (name, e-mail, orgnr)."""
-    text = text.lstrip("\ufeff")
-    lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
-        raise InvalidInput(_("The file is empty."), field="file")
-    first = lines[0]
-    delimiter = ";" if first.count(";") >= first.count(",") and ";" in first else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    columns = {"name": 0, "email": 1, "orgnr": 2}
-    rows, header_seen = [], False
-    for cells in reader:
-        line = reader.line_num
-        cells = [c.strip() for c in cells]
-        if not any(cells):
-            continue
-        if not header_seen:
-            header_seen = True
-            found = _header_columns(cells)
-            if found is not None:
-                columns = found
-                continue
-        rows.append((line, *(cells[columns[k]] if columns[k] < len(cells) else "" for k in ("name", "email", "orgnr"))))
-        if len(rows) > MAX_ROWS:
-            raise InvalidInput(_("The file has more than %(n)d rows. Split it into smaller files.", n=MAX_ROWS),
-                               field="file")
-    if not rows:
-        raise InvalidInput(_("The file has no rows with people to enrol."), field="file")
-    return rows
-
-
-def _header_columns(cells: list[str]) -> dict | None:
-    lowered = [c.lower() for c in cells]
-    columns = {}
-    for key, names in HEADER_NAMES.items():
-        for i, cell in enumerate(lowered):
-            if cell in names:
-                columns[key] = i
-    return columns if "email" in columns else None
 
 
 def check_rows(course, parsed) -> list[BulkRow]:
@@ -177,8 +119,10 @@ def _validate(row: BulkRow) -> None:
     except InvalidInput as error:
         row.reason = error.message
         return
-    if not row.name:
-        row.reason = _("The name is missing.")
+    try:
+        row.name = validate_name(row.name, missing=_("The name is missing."))
+    except InvalidInput as error:
+        row.reason = error.message
 
 
 def _require(actor, course) -> None:

@@ -11,6 +11,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..web.fragment_cache import LRU
 from ..models import Asset, Course, CourseVersion, Module, Provider
+from .validation import search_term
 
 SECTIONS = "ABCDEFGHIJKLMNOPQRSTU"
 
@@ -30,8 +31,8 @@ class CatalogueFilters:
         return cls(
             provider=(args.get("provider") or "").strip() or None,
             industry=industry if len(industry) == 1 and industry in SECTIONS else None,
-            stage=int(stage) if stage.isdigit() and 0 < int(stage) < 100 else None,
-            q=(args.get("q") or "").strip()[:100] or None,
+            stage=int(stage) if stage.isascii() and stage.isdigit() and 0 < int(stage) < 100 else None,
+            q=search_term(args.get("q")) or None,
         )
 
     def as_args(self) -> dict:

@@ -19,6 +19,7 @@ from ..models import (Completion, Course, CourseVersion, Enrolment, Firm, FirmIn
 from . import outbox
 from .mail import absolute_url, send_mail
 from .orgs import validate_industry, validate_municipality, validate_size_band
+from .validation import search_term, validate_name
 
 try:  # written by another engineer; until it exists the firm page shows enrolments and completions only
     from .progress import progress_summaries
@@ -132,7 +133,7 @@ def validate_firm_details(
         except InvalidInput as error:
             errors.setdefault(error.details.get("field", key), error.message)
 
-    check("name", lambda: _validate_name(name))
+    check("name", lambda: validate_name(name, missing=_("Enter the firm's name.")))
     check("municipality", lambda: validate_municipality(municipality_code))
     check("industry", lambda: validate_industry(industry_section, industry_code))
     check("size_band", lambda: validate_size_band(size_band))
@@ -143,14 +144,6 @@ def validate_firm_details(
     return FirmDetails(name=values["name"], municipality_code=values["municipality"], industry_section=section,
                        industry_code=code, size_band=values["size_band"])
 
-
-def _validate_name(name: str | None) -> str:
-    name = " ".join((name or "").split())
-    if not name:
-        raise InvalidInput(_("Enter the firm's name."), field="name")
-    if len(name) > 200:
-        raise InvalidInput(_("The name can be at most 200 characters long."), field="name")
-    return name
 
 
 def update_firm(actor, firm: Firm, details: FirmDetails) -> Firm:
@@ -299,7 +292,7 @@ def list_firms(actor, *, search: str = "", unverified: bool = False, page: int =
     """One page of firms by name, filtered by name or orgnr (and to unverified ones), with `member_counts`; admins."""
     _require_admin(actor)
     query = select(Firm).order_by(Firm.name, Firm.id)
-    search = (search or "").strip()
+    search = search_term(search)
     if search:
         conditions = [func.lower(Firm.name).contains(search.lower(), autoescape=True)]
         digits = search.replace(" ", "")

@@ -15,6 +15,7 @@ from flask import current_app, g, has_request_context, render_template
 from flask_babel import force_locale
 
 from ..models import utcnow
+from .validation import has_control_characters
 
 log = logging.getLogger("courseware.mail")
 if log.level == logging.NOTSET:
@@ -65,7 +66,7 @@ def build_message(to: str | Address, subject: str, text: str, html: str) -> Emai
     """A multipart/alternative UTF-8 message with the headers mail servers and spam filters expect."""
     sender = current_app.config["MAIL_FROM"]
     message = EmailMessage()
-    message["Subject"] = subject
+    message["Subject"] = " ".join(subject.split())  # a firm's or course's name never breaks the header
     message["From"] = sender
     message["To"] = to
     message["Date"] = format_datetime(utcnow())
@@ -80,7 +81,7 @@ def _recipient(to) -> str | Address:
     if isinstance(to, str):
         return to
     name = (getattr(to, "name", "") or "").strip()
-    if name and name != to.email:
+    if name and name != to.email and not has_control_characters(name):  # a name saved before names were checked
         username, _, domain = to.email.rpartition("@")
         return Address(display_name=name, username=username, domain=domain)
     return to.email

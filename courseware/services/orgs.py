@@ -10,6 +10,7 @@ from ..data import load
 from ..errors import InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import PROVIDER_KINDS, SIZE_BANDS, Provider
+from .validation import validate_name
 
 ORGNR_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
 _ORGNR_SEPARATORS = re.compile(r"[\s.\-]")
@@ -231,12 +232,10 @@ def update_provider(actor, provider: Provider, *, name: str, kind: str) -> Provi
     """Rename a provider and set its kind (business park, incubator, library); admins only."""
     if not actor.is_admin:
         raise PermissionDenied(_("Only an administrator can change providers."))
-    name = (name or "").strip()
-    if not name:
-        raise InvalidInput(_("Enter a name."), field="name")
+    name = validate_name(name)
     if kind not in PROVIDER_KINDS:
         raise InvalidInput(_("Choose a kind of provider."), field="kind")
-    provider.name = name[:200]
+    provider.name = name
     provider.kind = kind
     db.session.flush()
     return provider

@@ -7,12 +7,14 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import aliased
 from werkzeug.security import check_password_hash
 
 from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..models import (
+    BulkUpload,
     Completion,
     Course,
     CourseVersion,
@@ -21,16 +23,19 @@ from ..models import (
     FirmInvitation,
     FirmJoinRequest,
     ModuleProgress,
+    Provider,
     QuizAttempt,
     TaskCheck,
     User,
     UserLogin,
     utcnow,
 )
+from . import csvfile
 from .accounts import normalise_email
 from .orgs import format_orgnr, industry_section_name, municipality_name
 from .quiz import without_right_answers
 from .roles import admin_count
+from .validation import validate_name
 
 # Account columns never exported (secrets) or meaningless outside the database.
 _PRIVATE_COLUMNS = {"password_hash", "session_stamp", "provider_id", "firm_id",  # secrets, and ids shown as names
@@ -39,11 +44,7 @@ _PRIVATE_COLUMNS = {"password_hash", "session_stamp", "provider_id", "firm_id", 
 
 def update_profile(user: User, *, name: str, locale: str | None, share_progress: bool) -> User:
     """Save the learner's name, language and whether the firm's contact person sees their detailed progress."""
-    name = " ".join((name or "").split())
-    if not name:
-        raise InvalidInput(_("Enter your name."), field="name")
-    if len(name) > 200:
-        raise InvalidInput(_("The name can be at most 200 characters long."), field="name")
+    name = validate_name(name, missing=_("Enter your name."))
     if locale and locale not in current_app.config["LANGUAGES"]:
         raise InvalidInput(_("Choose a language from the list."), field="locale")
     user.name = name
@@ -66,7 +67,7 @@ def export_user_data(user: User) -> dict:
         "exported_at": utcnow().isoformat(),
         "account": _columns(user, exclude=_PRIVATE_COLUMNS),
         "firm": _firm_data(user),
-        "enrolments": rows(Enrolment, Enrolment.user_id == uid),
+        "enrolments": _enrolments(uid, titles),
         "module_progress": rows(ModuleProgress, ModuleProgress.user_id == uid),
         "task_checks": rows(TaskCheck, TaskCheck.user_id == uid),
         # The learner's own answers, and whether each was right; never which choices are (the quiz's policy decides).
@@ -92,7 +93,65 @@ def export_user_data(user: User) -> dict:
                 .order_by(FirmJoinRequest.id)
             )
         ],
+        "bulk_uploads": _bulk_upload_rows(normalise_email(user.email)),
     }
+
+
+def _staff_member(user_id: int | None, names: dict[int, tuple[str, str | None]]) -> dict | None:
+    """Who did something to the person's data: name, and the provider they work for (the source of the data)."""
+    if user_id is None or user_id not in names:
+        return None
+    name, provider = names[user_id]
+    return {"name": name, "provider": provider}
+
+
+def _people(user_ids: set) -> dict[int, tuple[str, str | None]]:
+    """{user id: (name, provider name)} for the staff named in the export (one query)."""
+    ids = {i for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    return {uid: (name, provider) for uid, name, provider in db.session.execute(
+        select(User.id, User.name, Provider.name).outerjoin(Provider, Provider.id == User.provider_id)
+        .where(User.id.in_(ids)))}
+
+
+def _enrolments(uid: int, titles: dict[int, dict]) -> list[dict]:
+    """The person's enrolments, each saying who enrolled them (themselves when enrolled_by is empty)."""
+    enrolments = list(db.session.scalars(select(Enrolment).where(Enrolment.user_id == uid).order_by(Enrolment.id)))
+    names = _people({e.enrolled_by_id for e in enrolments})
+    result = []
+    for enrolment in enrolments:
+        data = _with_course(_columns(enrolment, exclude={"id", "user_id", "enrolled_by_id"}), titles)
+        data["enrolled_by"] = _staff_member(enrolment.enrolled_by_id, names) if enrolment.enrolled_by_id != uid \
+            else None
+        result.append(data)
+    return result
+
+
+def _uploads_naming(email: str):
+    """Kept bulk-enrolment files whose text holds the address (each is then read row by row)."""
+    return select(BulkUpload).where(func.lower(BulkUpload.content).contains(email, autoescape=True))
+
+
+def _bulk_upload_rows(email: str) -> list[dict]:
+    """The rows naming the person in kept bulk-enrolment files, with the file, the course and who uploaded it."""
+    course = aliased(Course)
+    uploads = db.session.execute(
+        _uploads_naming(email).add_columns(course.slug, Provider.name)
+        .join(course, course.id == BulkUpload.course_id).join(Provider, Provider.id == course.provider_id)
+        .order_by(BulkUpload.id)
+    ).all()
+    names = _people({upload.uploaded_by_id for upload, _slug, _provider in uploads})
+    result = []
+    for upload, slug, provider in uploads:
+        for row in csvfile.rows_of(upload.content, email):
+            result.append({
+                "course": slug, "provider": provider, "file": upload.filename, "line": row.line,
+                "name": row.name, "email": row.email, "orgnr": row.orgnr,
+                "uploaded_at": _json(upload.created_at), "confirmed_at": _json(upload.confirmed_at),
+                "uploaded_by": _staff_member(upload.uploaded_by_id, names),
+            })
+    return result
 
 
 def _firm_data(user: User) -> dict | None:
@@ -168,6 +227,11 @@ def delete_account(user: User, password: str) -> None:
     )
     # Invitations addressed to the person go; those they sent stay with the firm, without the sender.
     db.session.execute(delete(FirmInvitation).where(FirmInvitation.email == email), execution_options=quiet)
+    _remove_from_bulk_uploads(email)
+    db.session.execute(
+        update(BulkUpload).where(BulkUpload.uploaded_by_id == uid).values(uploaded_by_id=None),
+        execution_options=quiet,
+    )
     db.session.execute(
         update(FirmInvitation).where(FirmInvitation.invited_by_id == uid).values(invited_by_id=None),
         execution_options=quiet,
@@ -186,3 +250,13 @@ def delete_account(user: User, password: str) -> None:
     db.session.execute(delete(User).where(User.id == uid), execution_options=quiet)
     db.session.expunge(user)
     db.session.flush()
+
+
+def _remove_from_bulk_uploads(email: str) -> None:
+    """Take the person's rows out of kept bulk-enrolment files; a file with no one else left goes entirely."""
+    for upload in db.session.scalars(_uploads_naming(email)):
+        remaining = csvfile.without_rows_of(upload.content, email)
+        if remaining is None:
+            db.session.delete(upload)
+        else:
+            upload.content = remaining

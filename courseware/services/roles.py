@@ -6,6 +6,7 @@ from sqlalchemy.orm import joinedload
 from ..errors import Conflict, InvalidInput, PermissionDenied
 from ..extensions import db
 from ..models import ROLES, Firm, Provider, User
+from .validation import search_term
 
 
 def require_admin(actor) -> None:
@@ -28,7 +29,7 @@ def list_users(actor, *, search: str = "", role: str | None = None, page: int = 
     """One page of accounts by name, with provider and firm loaded, filtered by name or e-mail; admins only."""
     require_admin(actor)
     query = select(User).options(joinedload(User.provider), joinedload(User.firm)).order_by(User.name, User.id)
-    search = (search or "").strip().lower()
+    search = search_term(search).lower()
     if search:
         query = query.where(
             or_(

@@ -4,8 +4,6 @@ Staff are authors linked to the course's provider (and admins, who see every cou
 takes the acting user and checks this itself, so the web pages and any later API share one rule.
 Bulk enrolment from a CSV file lives in services/bulk.py.
 """
-import csv
-import io
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -17,6 +15,7 @@ from ..extensions import db
 from ..models import Completion, Course, CourseVersion, Enrolment, Firm, Provider, User
 from .orgs import format_orgnr
 from .progress import Summary, course_progress_rows, evaluate, progress_summaries, summarise
+from .spreadsheet import csv_for_excel
 
 
 def is_staff(user) -> bool:
@@ -149,12 +148,6 @@ def export_learners_csv(user, course) -> str:
     """
     if not can_manage_course(user, course):
         raise PermissionDenied(_("This course belongs to another provider."))
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([_("Name"), _("E-mail"), _("Firm"), _("Organisation number"), _("Enrolled"), _("Withdrawn"),
-                     _("Percent"), _("Modules completed"), _("Modules"), _("Completed"), _("Status"),
-                     _("Steps done"), _("Steps"), _("Firm verified")])
     outline = course.current_version.outline or []
     learners = db.session.execute(
         select(Enrolment.user_id, User.name, User.email, Firm.name, Firm.orgnr, Firm.verified_at,
@@ -168,24 +161,23 @@ def export_learners_csv(user, course) -> str:
     completed = dict(db.session.execute(
         select(Completion.user_id, Completion.completed_at).where(Completion.course_id == course.id)
     ).all())
+    header = [_("Name"), _("E-mail"), _("Firm"), _("Organisation number"), _("Enrolled"), _("Withdrawn"),
+              _("Percent"), _("Modules completed"), _("Modules"), _("Completed"), _("Status"), _("Steps done"),
+              _("Steps"), _("Firm verified")]
     statuses = {"completed": _("Completed"), "withdrawn": _("Left the course"), "enrolled": _("Not completed yet")}
+    lines = []
     for user_id, name, email, firm_name, orgnr, verified_at, enrolled_at, withdrawn_at in learners:
         states = evaluate(outline, rows.get(user_id, {}), tasks.get(user_id, {}))
         s = summarise(states, completed.get(user_id))
         status = learner_status(s.completed, withdrawn_at)
-        writer.writerow([
-            _cell(name), email, _cell(firm_name) if firm_name else "", format_orgnr(orgnr) if orgnr else "",
-            _date(enrolled_at), _date(withdrawn_at), s.step_percent, s.completed_modules, s.total_modules,
-            _date(s.completed_at), statuses[status], s.steps_done, s.steps_total,
-            (_("Yes") if verified_at else _("No")) if firm_name else "",
+        lines.append([
+            name, email, firm_name or "", format_orgnr(orgnr) if orgnr else "", _date(enrolled_at),
+            _date(withdrawn_at), s.step_percent, s.completed_modules, s.total_modules, _date(s.completed_at),
+            statuses[status], s.steps_done, s.steps_total, (_("Yes") if verified_at else _("No")) if firm_name else "",
         ])
-    return out.getvalue()
+    return csv_for_excel(header, lines)
 
 
 def _date(value) -> str:
     return value.strftime("%Y-%m-%d") if value else ""
 
-
-def _cell(text: str) -> str:
-    """Neutralise spreadsheet formulas in user-typed text (CSV injection)."""
-    return "'" + text if text and text[0] in "=+-@\t\r" else text

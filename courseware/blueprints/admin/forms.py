@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length
 
 from ...models import PROVIDER_KINDS, ROLES
 from ...services.orgs import PROVIDER_KIND_LABELS
-from ..firm.forms import optional_int
+from ...web.inputs import optional_id, valid_name
 
 ROLE_LABELS = {"learner": _l("Learner"), "author": _l("Author"), "funder": _l("Funder"), "admin": _l("Administrator")}
 
@@ -17,14 +17,15 @@ def _strip(value):
 
 
 class ProviderForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=200)], filters=[_strip])
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter a name.")), Length(max=200), valid_name],
+                       filters=[_strip])
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k, PROVIDER_KIND_LABELS[k]) for k in PROVIDER_KINDS])
     submit = SubmitField(_l("Save"))
 
 
 class RoleForm(FlaskForm):
     role = SelectField(_l("Role"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
-    provider_id = SelectField(_l("Provider (for authors)"), coerce=optional_int, validate_choice=False)
+    provider_id = SelectField(_l("Provider (for authors)"), coerce=optional_id, validate_choice=False)
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, providers=(), **kwargs):

@@ -7,6 +7,7 @@ from ...errors import DomainError, PermissionDenied
 from ...extensions import db, login_manager
 from ...models import ROLES
 from ...services import accounts, firms, membership, orgs, roles
+from ...web.inputs import optional_id, page_number
 from ...web.next_url import safe_next_url
 from . import bp
 from .forms import ROLE_LABELS, AppointForm, ProviderForm, RoleForm
@@ -27,7 +28,7 @@ def _labels():
 
 
 def _page() -> int:
-    return request.args.get("page", 1, type=int) or 1
+    return page_number()
 
 
 def _form_failed(form) -> None:
@@ -127,8 +128,8 @@ def appoint_contact(firm_id):
         _form_failed(form)
         return redirect(url_for(".firm", firm_id=firm_id))
     try:
-        user = membership.hand_over_contact(current_user, the_firm, int(form.user_id.data))
-    except (DomainError, ValueError) as error:
+        user = membership.hand_over_contact(current_user, the_firm, optional_id(form.user_id.data) or 0)  # 0: nobody
+    except DomainError as error:
         flash(getattr(error, "message", "") or _("Choose a member of the firm."), "error")
     else:
         db.session.commit()

@@ -5,6 +5,7 @@ from wtforms import BooleanField, EmailField, HiddenField, PasswordField, String
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from ...services.accounts import MIN_PASSWORD_LENGTH
+from ...web.inputs import valid_name
 
 MAX_PASSWORD_LENGTH = 200
 
@@ -22,7 +23,7 @@ def _email_field(label=None):
 
 
 def _name_field():
-    return StringField(_l("Full name"), validators=[DataRequired(_l("Enter your name.")), Length(max=200)],
+    return StringField(_l("Full name"), validators=[DataRequired(_l("Enter your name.")), Length(max=200), valid_name],
                        filters=[lambda value: value.strip() if value else value])
 
 

@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired
 from ...errors import InvalidInput
 from ...models import SIZE_BANDS
 from ...services.orgs import SIZE_BAND_LABELS, list_industry_sections, list_municipalities
+from ...web.inputs import valid_name
 
 OTHER_MUNICIPALITY = "other"
 

@@ -15,6 +15,7 @@ from ...errors import InvalidInput
 from ...extensions import db, limiter
 from ...models import utcnow
 from ...services import accounts, privacy
+from ...web.inputs import valid_name
 from ..auth.forms import MAX_PASSWORD_LENGTH, new_password_fields
 from ..firm.forms import show_error
 from ...web.login import stay_logged_in
@@ -22,7 +23,8 @@ from . import bp
 
 
 class ProfileForm(FlaskForm):
-    name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter your name.")), Length(max=200)])
+    name = StringField(_l("Full name"),
+                       validators=[DataRequired(_l("Enter your name.")), Length(max=200), valid_name])
     locale = SelectField(_l("Language"), validate_choice=False)
     share_progress = BooleanField(_l("Share detailed progress with the firm's contact person"))
     submit = SubmitField(_l("Save"))

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from ...errors import InvalidInput, PermissionDenied
 from ...extensions import db
 from ...services import catalogue, enrolment, learning, progress
+from ...web.inputs import parse_id
 from ...web.next_url import safe_next_url
 from . import bp
 
@@ -119,7 +120,7 @@ def firm_enrol():
     if request.method == "POST":
         course = catalogue.get_course(request.form.get("course", ""))
         try:
-            outcome = enrolment.enrol_colleagues(current_user, course, request.form.getlist("users", type=int))
+            outcome = enrolment.enrol_colleagues(current_user, course, request.form.getlist("users", type=parse_id))
         except InvalidInput as problem:
             flash(problem.message, "error")
             return redirect(url_for(".firm_enrol"))

@@ -10,6 +10,7 @@ from ...extensions import db
 from ...web.page_shell import shells
 from ...services import catalogue, progress, quiz
 from ..auth import parse_session_id
+from ...web.inputs import page_number
 from ...web.next_url import safe_next
 from . import bp
 
@@ -17,7 +18,7 @@ from . import bp
 @bp.route("/")
 def index():
     filters = catalogue.CatalogueFilters.from_args(request.args)
-    page = catalogue.list_courses(filters, page=request.args.get("page", 1, type=int) or 1,
+    page = catalogue.list_courses(filters, page=page_number(),
                                   per_page=current_app.config["PAGE_SIZE"])
     return render_template("public/index.html", page=page, filters=filters,
                            options=catalogue.list_filter_options())

@@ -2,7 +2,7 @@
 
 Who may see which course is decided in services/studio.py; these views only ask and render.
 """
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -12,6 +12,7 @@ from flask_wtf.file import FileField, FileRequired
 from ...errors import InvalidInput
 from ...extensions import db
 from ...services import bulk, studio
+from ...web.inputs import page_number
 from . import bp
 
 
@@ -34,7 +35,7 @@ def index():
 @bp.route("/courses/<slug>")
 def course(slug):
     course = studio.get_course_for(current_user, slug)
-    page = studio.list_learners(current_user, course, page=request.args.get("page", 1, type=int) or 1,
+    page = studio.list_learners(current_user, course, page=page_number(),
                                 per_page=current_app.config.get("STUDIO_PAGE_SIZE", 50))
     return render_template("studio/course.html", course=course, page=page, form=BulkUploadForm())
 

@@ -1,0 +1,176 @@
+"""A small world in which every route of the app has something to work on, for the tests that visit every route
+(tests/test_security.py's CSRF check and tests/test_fuzz_routes.py): a course with tasks and a quiz, a firm with
+its contact person, an author, a funder, an admin, a kept bulk upload, a quiz attempt, and valid links (reset,
+setup, invitation).
+
+`world.url(rule)` fills a rule's path arguments with things that exist, and `world.persona_for(endpoint)` names
+who may use the route. A new route whose argument this file does not know fails those tests with a message saying
+what to add to ARGUMENTS, so every new route is covered from the day it exists.
+"""
+from dataclasses import dataclass, field
+
+from courseware.extensions import db
+from courseware.models import BulkUpload, FirmInvitation
+from courseware.services import accounts, enrolment, invitations, learning, quiz, verification
+
+from .learning_factory import VALID_ORGNRS, answers_for, get_module, load, make_course, make_firm
+
+FIRM_ORGNR, FREE_ORGNR = VALID_ORGNRS[0], VALID_ORGNRS[2]  # a registered firm, and a valid number nobody has used
+MODULE_KEY = "sensorer"  # the module with two tasks and a quiz
+
+# Who may use which route: the endpoint's own entry, else its blueprint's.
+PERSONA_BY_ENDPOINT = {
+    "auth.logout": "learner",
+    "firm.register": "newcomer",
+    "firm.register_details": "newcomer",
+    "firm.join": "newcomer",
+    "firm.leave": "learner",
+    "learner.firm_enrol": "contact",
+    "public.asset": "anonymous",
+    "public.index": "anonymous",
+    "public.privacy": "anonymous",
+    "static": "anonymous",
+}
+PERSONA_BY_BLUEPRINT = {
+    "auth": "anonymous", "admin": "admin", "studio": "author", "firm": "contact", "learner": "learner",
+    "public": "learner",
+}
+PERSONAS = ("anonymous", "learner", "newcomer", "contact", "author", "funder", "admin")
+
+# Path arguments by name (a function of the world), and by endpoint for the names that mean different things.
+ARGUMENTS = {
+    "slug": lambda w: w.course_slug,
+    "key": lambda w: MODULE_KEY,
+    "index": lambda w: 0,
+    "attempt_id": lambda w: w.attempt_id,
+    "upload_id": lambda w: w.upload_id,
+    "firm_id": lambda w: w.firm_id,
+    "user_id": lambda w: w.users["learner"].id,
+    "provider_id": lambda w: w.provider_id,
+    "orgnr": lambda w: FREE_ORGNR,
+    "path": lambda w: "bilde.png",
+    "filename": lambda w: "css/app.css",
+}
+ARGUMENTS_BY_ENDPOINT = {
+    ("auth.reset_password", "token"): lambda w: w.tokens["reset"],
+    ("auth.setup", "token"): lambda w: w.tokens["setup"],
+    ("auth.confirm_email", "token"): lambda w: w.tokens["confirm"],
+    ("firm.join", "token"): lambda w: w.tokens["invitation"],
+}
+# Form fields without which a route answers before doing anything (a 404 for no course, a 400 for no quiz token).
+FORM_DATA_BY_ENDPOINT = {
+    "learner.firm_enrol": lambda w: {"course": w.course_slug},
+    "learner.submit_quiz": lambda w: {"token": quiz.new_token()},
+}
+
+
+@dataclass
+class World:
+    course_slug: str
+    firm_id: int
+    provider_id: int
+    upload_id: int = 0
+    attempt_id: int = 0
+    users: dict = field(default_factory=dict)
+    tokens: dict = field(default_factory=dict)
+    make_user: object = None
+
+    def args(self, rule) -> dict:
+        """Values for the rule's path arguments that name things that exist."""
+        values = {}
+        for name in sorted(rule.arguments):
+            make = ARGUMENTS_BY_ENDPOINT.get((rule.endpoint, name)) or ARGUMENTS.get(name)
+            assert make is not None, (
+                f"{rule.endpoint} {rule.rule}: tests/world.py does not know the path argument {name!r}; add what it "
+                f"should be to ARGUMENTS (or ARGUMENTS_BY_ENDPOINT) so the route-wide tests cover this route")
+            values[name] = make(self)
+        return values
+
+    def url(self, rule) -> str:
+        """The rule itself (one endpoint may have several rules) with its arguments filled in."""
+        return rule.build(self.args(rule))[1]
+
+    def form_data(self, endpoint: str) -> dict:
+        """Fields a route needs before it does anything at all (which course; the quiz form's one-time token)."""
+        make = FORM_DATA_BY_ENDPOINT.get(endpoint)
+        return make(self) if make else {}
+
+    def new_user(self, persona: str):
+        """A fresh account of this persona (None for anonymous), for a test that may change it."""
+        if persona == "anonymous":
+            return None
+        make = self.make_user
+        if persona in ("learner", "contact"):
+            user = make("learner", firm_id=self.firm_id, is_firm_contact=persona == "contact")
+            enrolment.enrol(user, load_course(self.course_slug))
+            db.session.commit()
+            return user
+        if persona == "newcomer":
+            return make("learner")
+        if persona == "author":
+            return make("author", provider_id=self.provider_id)
+        return make(persona)
+
+
+def persona_for(endpoint: str) -> str:
+    return PERSONA_BY_ENDPOINT.get(endpoint) or PERSONA_BY_BLUEPRINT.get(endpoint.partition(".")[0], "learner")
+
+
+def load_course(slug: str):
+    from courseware.services.catalogue import get_course
+
+    return get_course(slug)
+
+
+def build_world(make_user) -> World:
+    """Everything the routes need, committed; one user per persona in `world.users`."""
+    course = make_course("kurs", title="Kurs for alle ruter")
+    firm = make_firm(FIRM_ORGNR, "Ruteprøven AS")
+    world = World(course_slug=course.slug, firm_id=firm.id, provider_id=course.provider_id, make_user=make_user)
+    for persona in PERSONAS:
+        world.users[persona] = world.new_user(persona)
+    learner = world.users["learner"]
+    module = get_module(course, MODULE_KEY)
+    attempt = learning.submit_quiz(learner, module, answers_for(module), quiz.new_token()).attempt
+    world.attempt_id = attempt.id
+    upload = BulkUpload(course_id=course.id, uploaded_by_id=world.users["author"].id, filename="liste.csv",
+                        content=f"Navn;E-post;Orgnr\nNy Person;ny.person@example.no;{FIRM_ORGNR}\n")
+    db.session.add(upload)
+    token = "invitation-token-for-the-route-tests"
+    db.session.add(FirmInvitation(firm_id=firm.id, email=world.users["newcomer"].email,
+                                  token_hash=invitations.token_hash(token)))
+    world.tokens = {"invitation": token, "reset": accounts.make_reset_token(world.users["newcomer"]),
+                    "setup": accounts.create_setup_token(),
+                    "confirm": verification.make_confirm_token(world.users["newcomer"])}
+    db.session.commit()
+    world.upload_id = upload.id
+    assert load(course).current_version is not None
+    return world
+
+
+def log_in(client, user) -> None:
+    """Log `user` in on `client` (None: log out): a new login record, and the session stamp the account has now."""
+    from flask import g
+
+    from courseware.services.logins import start_login
+
+    if user is not None:
+        start_login(user)
+        db.session.commit()
+    with client.session_transaction() as session:
+        session.clear()
+        if user is not None:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+    # Test-client requests share the test's app context, so `g` would carry the last user and CSRF token over.
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)
+
+
+def post_csv(client, content: bytes, filename: str = "liste.csv", slug: str = "kurs"):
+    """POST a CSV file to the studio's bulk enrolment as a browser does (one multipart body, built in memory)."""
+    boundary = "grense-1234567890"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            f"Content-Type: text/csv\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
+    return client.post(f"/studio/courses/{slug}/bulk", data=body,
+                       content_type=f"multipart/form-data; boundary={boundary}")
