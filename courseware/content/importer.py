@@ -22,10 +22,8 @@ from ..extensions import db
 from ..models import Asset, Course, CourseVersion, Module, Provider
 from .checker import RequiresContext, check_package, check_requires, read_requires, requires_context, unexpected
 from .fields import line_of
-from .files import file_sha256, list_files, open_regular, package_hash, read_capped
-from .package import (
-    MANIFEST, MAX_MANIFEST_BYTES, SLUG_RE, PackageData, decode_text, discover_packages, package_paths,
-)
+from .files import file_sha256, list_files, open_regular, package_hash
+from .package import MANIFEST, SLUG_RE, PackageData, discover_packages, package_paths, read_manifest
 from .problems import Problem, Reporter, config, printable
 from .render import RenderedModule
 
@@ -153,7 +151,7 @@ def _requires_problems(path: Path, context: RequiresContext) -> list[Problem]:
     """Cross-package checks still run for an unchanged package: its `requires` may now be unknown or a loop."""
     reporter = Reporter(path)
     try:
-        line = line_of(decode_text(read_capped(path / MANIFEST, MAX_MANIFEST_BYTES)).split("\n"), "requires")
+        line = line_of(read_manifest(path).split("\n"), "requires")
     except (OSError, ValueError):
         line = 1
     check_requires(path.name, read_requires(path), context, reporter, line)

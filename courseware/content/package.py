@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from .files import read_capped
 from .nesting import ALIAS, MAX_SETTINGS_DEPTH, too_deep, toml_refusal, yaml_refusal
 from .render import RenderedModule
 
@@ -35,6 +36,11 @@ def discover_packages(courses_dir: Path) -> list[Path]:
     if not courses_dir.is_dir():
         return []
     return sorted(p for p in courses_dir.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+
+
+def read_manifest(folder: Path) -> str:
+    """The text of a package's course.toml, read within its cap (OSError or ValueError when it cannot be)."""
+    return decode_text(read_capped(Path(folder) / MANIFEST, MAX_MANIFEST_BYTES))
 
 
 def package_paths(paths: list[Path]) -> list[Path]:

@@ -7,8 +7,7 @@ from pathlib import Path
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 
-from .files import read_capped
-from .package import MANIFEST, MAX_MANIFEST_BYTES, decode_text, discover_packages, parse_toml
+from .package import MANIFEST, discover_packages, parse_toml, read_manifest
 from .problems import Reporter, config
 
 
@@ -57,7 +56,7 @@ def _database_requires() -> dict[str, list[str]]:
 def read_requires(folder: Path) -> list[str]:
     """The `requires` list of a package's manifest, or [] when it cannot be read (its own check says why)."""
     try:
-        requires = parse_toml(decode_text(read_capped(Path(folder) / MANIFEST, MAX_MANIFEST_BYTES))).get("requires", [])
+        requires = parse_toml(read_manifest(folder)).get("requires", [])
     except (OSError, ValueError):  # ParseError, TextError and FileTooLarge are ValueErrors
         return []
     return [s for s in requires if isinstance(s, str)] if isinstance(requires, list) else []
