@@ -180,6 +180,15 @@ def _too_many_files(root):
     return path, ("E167", "", 1)
 
 
+def _too_large_package(root):
+    path = _package(root, "too-large-package")
+    (path / "assets").mkdir()
+    for n in range(files.MAX_PACKAGE_BYTES // (20 << 20) + 1):  # each just within the 20 MiB of one asset
+        with open(path / "assets" / f"film-{n}.mp4", "wb") as fh:
+            fh.truncate(20 << 20)
+    return path, ("E167", "", 1)
+
+
 def _too_many_modules(root):
     path = _package(root, "too-many-modules")
     for n in range(3, 103):
@@ -210,7 +219,8 @@ def _odd_folder_name(root):
 
 
 MADE = [_fifo_manifest, _fifo_module, _symlinks_out, _symlinked_manifest, _symlinked_package, _huge_module,
-        _huge_readme_and_asset, _too_many_files, _too_many_modules, _deep_folders, _odd_names, _odd_folder_name]
+        _huge_readme_and_asset, _too_many_files, _too_large_package, _too_many_modules, _deep_folders, _odd_names,
+        _odd_folder_name]
 
 
 @pytest.mark.parametrize("make", MADE, ids=[m.__name__.strip("_") for m in MADE])

@@ -9,7 +9,7 @@ import pytest
 
 from courseware.content import precheck, render
 from courseware.content.files import (
-    DEEP_FOLDER, SPECIAL, FileTooLarge, NotRegularFile, TooManyFiles, list_files, open_regular, read_capped,
+    DEEP_FOLDER, SPECIAL, FileTooLarge, NotRegularFile, PackageTooLarge, list_files, open_regular, read_capped,
 )
 from courseware.content.nesting import ALIAS, DEEP, MAX_SETTINGS_DEPTH, too_deep, toml_refusal, yaml_refusal
 from courseware.content.package import ParseError, _Loader, parse_toml, parse_yaml
@@ -173,6 +173,15 @@ def test_too_deep_measures_without_recursion():
     assert too_deep(value) and not too_deep({"a": [[{"b": 1}]]})
 
 
+def test_a_module_has_at_most_twenty_objectives_and_tasks(tmp_path):
+    from courseware.content.fields import MAX_LIST_ITEMS, check_module_meta
+
+    report = Reporter(tmp_path / "kurs")
+    meta = {"title": "T", "objectives": ["Lære"] * MAX_LIST_ITEMS, "tasks": ["Gjøre"] * (MAX_LIST_ITEMS + 1)}
+    check_module_meta(meta, "modules/01-a.md", ["---", "title: T", "objectives:", "tasks:"], report)
+    assert [(p.code, p.line) for p in report.problems] == [("E129", 4)]
+
+
 # --- Files ---------------------------------------------------------------------------------------------------------
 
 
@@ -207,8 +216,18 @@ def test_listing_stops_at_its_limits(tmp_path, monkeypatch):
     listed = {item.relpath: item.kind for item in list_files(tmp_path)}
     assert listed == {"assets/a/b": DEEP_FOLDER, "assets/pipe.png": SPECIAL}
     monkeypatch.setattr(files, "MAX_PACKAGE_FILES", 1)
-    with pytest.raises(TooManyFiles):
+    with pytest.raises(PackageTooLarge):
         list_files(tmp_path)
+
+
+def test_hashing_stops_past_the_package_size(tmp_path, monkeypatch):
+    from courseware.content import files
+
+    (tmp_path / "a.pdf").write_bytes(b"x" * 100)
+    assert files.package_hash(tmp_path) != files.package_hash(tmp_path, limit=10)
+    monkeypatch.setattr(files, "MAX_PACKAGE_BYTES", 99)
+    with pytest.raises(PackageTooLarge):
+        files.package_hash(tmp_path)
 
 
 # --- Messages ------------------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ do not. Codes are stable: authors and tests rely on them. The same table is in c
 | E126 | a module has no title (neither `title:` nor a `# heading`) |
 | E127 | a module key has characters other than a-z, 0-9 and `-` (or is the reserved word `assets`) |
 | E128 | two modules have the same key |
-| E129 | a module setting has the wrong type or value (minutes, objectives, tasks) |
+| E129 | a module setting has the wrong type or value (minutes, objectives, tasks; at most 20 objectives and 20 tasks) |
 | E130 | a quiz has no questions, is not a set of settings, or has a bad pass_mark |
 | E131 | a quiz question without both `correct` and `wrong` answers |
 | E132 | a quiz question without a prompt, or not written as prompt/correct/wrong |
@@ -52,7 +52,7 @@ do not. Codes are stable: authors and tests rely on them. The same table is in c
 | E164 | Markdown too costly to render: unclosed brackets or tags, a long paragraph full of markup, more than 3 `[TOC]` or 100 abbreviations, or over the CPU budget (MODULE_RENDER_SECONDS) |
 | E165 | a quiz with more than 100 questions |
 | E166 | a quiz question with more than 10 answers |
-| E167 | a package with more than 1000 files or more than 100 modules |
+| E167 | a package with more than 1000 files, more than 512 MiB of assets or more than 100 modules |
 | E190 | an unexpected error while checking or importing (a bug: please report it) |
 | E191 | a file with more than 50 problems: the rest are not shown (W191 when those are warnings) |
 | W111 | an unknown setting in course.toml (ignored) |
@@ -73,7 +73,7 @@ from flask_babel import gettext as _
 
 from . import render as r
 from .fields import check_manifest, check_module_meta, line_of
-from .files import MAX_PACKAGE_FILES, PackageFile, TooManyFiles, list_files
+from .files import MAX_PACKAGE_FILES, PackageFile, PackageTooLarge, list_files
 from .files_check import check_files, content_type, read_text, unexpected
 from .nesting import MAX_SETTINGS_DEPTH
 from .package import (
@@ -153,7 +153,7 @@ def _check(path: Path, report: Reporter, context: RequiresContext, reuse) -> Pac
                                         name=short(slug)))
     try:
         files = list_files(path)
-    except TooManyFiles:
+    except PackageTooLarge:
         report.error(None, 1, "E167", _("the package holds more than %(limit)d files: a course needs far fewer; "
                                         "remove what the modules do not use", limit=MAX_PACKAGE_FILES))
         return None

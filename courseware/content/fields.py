@@ -30,6 +30,7 @@ DEFAULT_PASS_MARK = 0.8
 # A quiz is read on a phone: far more questions or answers than these is a mistake (or hostile).
 MAX_QUESTIONS = 100
 MAX_ANSWERS = 10
+MAX_LIST_ITEMS = 20  # objectives and tasks of one module (each task is a button on the module page)
 
 
 def line_of(lines: list[str], key: str, start: int = 0, default: int = 1) -> int:
@@ -278,6 +279,9 @@ def check_module_meta(meta: dict, relpath: str, lines: list[str], report: Report
         if out[name] is None:
             bad(name, _("%(name)s must be a list of short texts, one per line starting with '- '", name=name))
             out[name] = []
+        elif len(out[name]) > MAX_LIST_ITEMS:
+            bad(name, _("%(name)s has %(n)d items; a module may have at most %(limit)d: keep the most important",
+                        name=name, n=len(out[name]), limit=MAX_LIST_ITEMS))
     out["quiz"] = check_quiz(meta.get("quiz"), relpath, lines, report)
     for key in unknown_keys(meta, MODULE_KEYS, report, relpath):
         report.warning(relpath, line_of(lines, key), "W121", _("unknown setting '%(key)s' is ignored (a typo?)", key=key))

@@ -16,6 +16,7 @@ from pathlib import Path
 # Limits of a package's folder tree (far above real courses: a handful of modules and a few dozen assets).
 MAX_PACKAGE_FILES = 1000
 MAX_FOLDER_DEPTH = 8  # folders inside the package folder, e.g. assets/a/b/c is 3
+MAX_PACKAGE_BYTES = 512 * 1024 * 1024  # all files together: each is hashed and copied at every changed import
 # Bump when the meaning of a package changes for the same bytes (a new field, a renderer change):
 # every course is then imported again as a new version.
 PACKAGE_FORMAT_REVISION = "3"
@@ -40,8 +41,13 @@ class PackageFile:
         return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
-class TooManyFiles(Exception):
-    """A package folder holds more than MAX_PACKAGE_FILES entries (the listing stops there)."""
+class PackageTooLarge(Exception):
+    """A package folder holds more than MAX_PACKAGE_FILES entries (the listing stops there: `size` is None), or
+    its files more than MAX_PACKAGE_BYTES together (`size`: the bytes seen when hashing stopped)."""
+
+    def __init__(self, size: int | None = None):
+        super().__init__(size)
+        self.size = size
 
 
 class FileTooLarge(ValueError):
@@ -73,7 +79,7 @@ def _ignored(entry: os.DirEntry) -> bool:
 def list_files(root: Path) -> list[PackageFile]:
     """Every entry below root but folders, sorted by relative path: never following a symlink, never opening a
     file, at most MAX_FOLDER_DEPTH folders deep (deeper folders are listed as DEEP_FOLDER) and raising
-    TooManyFiles past MAX_PACKAGE_FILES entries. A package folder that is itself a symlink is NotRegularFile."""
+    PackageTooLarge past MAX_PACKAGE_FILES entries. A package folder that is itself a symlink is NotRegularFile."""
     root = Path(root)
     if root.is_symlink():
         raise NotRegularFile(root)
@@ -86,7 +92,7 @@ def list_files(root: Path) -> list[PackageFile]:
                 if _ignored(entry):
                     continue
                 if len(found) >= MAX_PACKAGE_FILES:
-                    raise TooManyFiles(MAX_PACKAGE_FILES)
+                    raise PackageTooLarge()
                 relpath = prefix + entry.name
                 if entry.is_symlink():
                     found.append(PackageFile(relpath, Path(entry.path), 0, SYMLINK))
@@ -145,9 +151,11 @@ def _chunks(path: Path, limit: int | None = None):
 def package_hash(root: Path, files: list[PackageFile] | None = None, limit: int | None = None) -> str:
     """sha256 over the sorted relative paths, sizes and bytes of every file: equal hashes mean an unchanged package.
 
-    Files larger than limit add only their first limit bytes: the checker refuses them anyway.
+    Files larger than limit add only their first limit bytes, and past MAX_PACKAGE_BYTES in all it stops with
+    PackageTooLarge: the checker refuses such packages anyway.
     """
     digest = hashlib.sha256(f"courseware-package-v{PACKAGE_FORMAT_REVISION}\0".encode())
+    hashed = 0
     for item in files if files is not None else list_files(root):
         digest.update(item.relpath.encode("utf-8", "surrogateescape") + b"\0")
         if item.kind == SYMLINK:
@@ -159,6 +167,9 @@ def package_hash(root: Path, files: list[PackageFile] | None = None, limit: int 
         file_digest = hashlib.sha256()
         for chunk in _chunks(item.path, limit):
             file_digest.update(chunk)
+            hashed += len(chunk)
+            if hashed > MAX_PACKAGE_BYTES:
+                raise PackageTooLarge(hashed)
         digest.update(f"{item.size}\0".encode() + file_digest.digest())
     return digest.hexdigest()
 

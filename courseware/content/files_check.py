@@ -7,7 +7,7 @@ from pathlib import Path
 from flask_babel import gettext as _
 
 from .files import (
-    DEEP_FOLDER, MAX_FOLDER_DEPTH, SPECIAL, SYMLINK, FileTooLarge, NotRegularFile, PackageFile, open_regular,
+    DEEP_FOLDER, MAX_FOLDER_DEPTH, MAX_PACKAGE_BYTES, SPECIAL, SYMLINK, FileTooLarge, NotRegularFile, PackageFile, open_regular,
     read_capped,
 )
 from .package import (
@@ -120,6 +120,12 @@ def check_files(files: list[PackageFile], report: Reporter):
             report.error(item.relpath, 1, "E109", _("modules/ may not have subfolders; move this file into modules/"))
         else:
             report.error(item.relpath, 1, "E106", _forbidden(item))
+    total = sum(item.size for item in assets)
+    if total > MAX_PACKAGE_BYTES:  # each asset is hashed and copied at every import that changes the package
+        report.error(None, 1, "E167", _("the files in assets/ are %(size)d MiB together; a package may hold at most "
+                                        "%(limit)d MiB: remove what the modules do not use, and link to long videos "
+                                        "on YouTube or Vimeo", size=total // 1048576,
+                                        limit=MAX_PACKAGE_BYTES // 1048576))
     return manifest, modules, assets
 
 

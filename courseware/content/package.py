@@ -33,9 +33,10 @@ MAX_MANIFEST_BYTES = 64 * 1024  # course.toml: real ones are 1-2 kB
 def discover_packages(courses_dir: Path) -> list[Path]:
     """Every package folder in courses_dir, sorted; folders starting with `_` or `.` are drafts and skipped."""
     courses_dir = Path(courses_dir)
-    if not courses_dir.is_dir():
+    try:
+        return sorted(p for p in courses_dir.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+    except OSError:  # not a folder, or one that may not be read
         return []
-    return sorted(p for p in courses_dir.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
 
 
 def read_manifest(folder: Path) -> str:
