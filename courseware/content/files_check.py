@@ -7,8 +7,8 @@ from pathlib import Path
 from flask_babel import gettext as _
 
 from .files import (
-    DEEP_FOLDER, MAX_FOLDER_DEPTH, MAX_PACKAGE_BYTES, SPECIAL, SYMLINK, FileTooLarge, NotRegularFile, PackageFile, open_regular,
-    read_capped,
+    DEEP_FOLDER, MAX_FOLDER_DEPTH, MAX_PACKAGE_BYTES, SPECIAL, SYMLINK, FileTooLarge, NotRegularFile, PackageFile,
+    open_regular, read_capped,
 )
 from .package import (
     ASSET_TYPES, ASSETS_DIR, MANIFEST, MODULES_DIR, README, SAME_TYPE, TextError, decode_text, sniff_type,
