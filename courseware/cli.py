@@ -37,11 +37,11 @@ def register_cli(app: Flask) -> None:
 @click.command("init")
 @with_appcontext
 def init_command():
-    """Create the instance folder, apply migrations and import every course package."""
-    _init_instance()
+    """Create the instance folder, apply migrations and import every course package (exit 1 if any is refused)."""
+    sys.exit(1 if _init_instance().import_report.refused else 0)
 
 
-def _init_instance(quiet: bool = False) -> None:
+def _init_instance(quiet: bool = False):
     from .services.setup import init_instance
 
     result = init_instance()
@@ -49,6 +49,7 @@ def _init_instance(quiet: bool = False) -> None:
     if result.setup_url:
         click.secho("\nNo administrator exists yet. Open this one-time link to create the first admin account:", bold=True)
         click.secho(f"  {result.setup_url}\n", fg="green", bold=True)
+    return result
 
 
 @click.command("run")

@@ -20,6 +20,7 @@ ENVIRONMENT = {
     "COURSEWARE_REDIS_URL": ("RATELIMIT_STORAGE_URI", str),
     "COURSEWARE_SECURE_COOKIES": ("SESSION_COOKIE_SECURE", bool),
     "COURSEWARE_MAX_ASSET_MB": ("MAX_ASSET_MB", int),
+    "COURSEWARE_MAX_MODULE_KB": ("MAX_MODULE_KB", int),
     "COURSEWARE_BRREG_ENABLED": ("BRREG_ENABLED", bool),
     "COURSEWARE_PROXIES": ("PROXIES", int),
     "COURSEWARE_PRIVACY_CONTACT": ("PRIVACY_CONTACT", str),
@@ -38,6 +39,12 @@ class DefaultConfig:
     MAX_ASSET_MB = 20
     # A module longer than this many words gets a warning from the checker.
     LONG_MODULE_WORDS = 4000
+    # Largest module file, in KiB; a bigger one is refused unread. The longest demo module is 8 KiB and 4000 words
+    # (the warning above) are about 30 KiB; the cap bounds the renderer's worst case (bench/hostile_markdown.py).
+    MAX_MODULE_KB = 128
+    # CPU seconds one module may take to render at import before it is refused: a net behind the Markdown
+    # pre-check (content/precheck.py) that real modules, rendered in milliseconds, never reach.
+    MODULE_RENDER_SECONDS = 20.0
     # Public address used in e-mails and setup links printed by the CLI.
     BASE_URL = "http://127.0.0.1:5000"
     # SMTP; without MAIL_SERVER, mail is written to the log instead.

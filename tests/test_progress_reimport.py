@@ -40,9 +40,18 @@ def _do_everything(user, slug="minimal"):
     db.session.commit()
 
 
+def _edit(path, old, new):
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
 @pytest.fixture
 def package(copy_course):
+    """The minimal course, with `key` written in every module as courses/README.md tells authors to."""
     path = copy_course("minimal")
+    _edit(path / "modules" / "01-intro.md", "title: Hvorfor digitalisere?\n", "title: Hvorfor digitalisere?\nkey: intro\n")
+    _edit(path / "modules" / "03-veien-videre.md", '+++\n', '+++\nkey = "veien-videre"\n')
     _reimport(path)
     return path
 
@@ -118,3 +127,43 @@ def test_an_unchanged_reimport_changes_nothing_for_learners(package, learners):
     _reimport(package)
     after = _state(busy)
     assert after.percent == before.percent and after.continue_key == before.continue_key
+
+
+def _rename(package, old, new):
+    (package / "modules" / old).rename(package / "modules" / new)
+
+
+def test_renaming_and_reordering_module_files_keeps_progress(package, learners):
+    """README: renaming and renumbering module files keeps learners' progress (each module names its key)."""
+    done, busy = learners
+    _rename(package, "01-intro.md", "03-innledning.md")
+    _rename(package, "03-veien-videre.md", "01-veien-videre.md")
+    _edit(package / "modules" / "02-sensorer.md", "(01-intro.md#", "(03-innledning.md#")
+    _edit(package / "course.toml", 'modules = ["01-intro.md", "02-sensorer.md", "03-veien-videre.md"]',
+          'modules = ["01-veien-videre.md", "02-sensorer.md", "03-innledning.md"]')
+    _reimport(package)
+
+    version = catalogue.get_course("minimal").current_version
+    assert version.number == 2 and [e["key"] for e in version.outline] == ["veien-videre", "sensorer", "intro"]
+    assert catalogue.get_module("minimal", "intro").filename == "03-innledning.md"
+    state = _state(busy)
+    assert state.module_states["intro"].read and state.module_states["sensorer"].tasks_done == {0}
+    assert state.module_states["sensorer"].read and not state.completed
+    finished = _state(done)
+    assert finished.completed and finished.completed_version == 1 and finished.percent == 100
+    _do_everything(busy)
+    state = _state(busy)
+    assert state.completed and state.completed_version == 2
+
+
+def test_renaming_a_module_without_a_key_makes_it_a_new_module(package, learners):
+    """The other half of the README's advice: without `key:`, the key comes from the file name."""
+    _done, busy = learners
+    _edit(package / "modules" / "01-intro.md", "key: intro\n", "")
+    _rename(package, "01-intro.md", "01-innledning.md")
+    _edit(package / "course.toml", '"01-intro.md"', '"01-innledning.md"')
+    _edit(package / "modules" / "02-sensorer.md", "(01-intro.md#", "(01-innledning.md#")
+    _reimport(package)
+    state = _state(busy)
+    assert list(state.module_states) == ["innledning", "sensorer", "veien-videre"]
+    assert not state.module_states["innledning"].started and state.module_states["sensorer"].read

@@ -12,9 +12,9 @@ do not. Codes are stable: authors and tests rely on them. The same table is in c
 | E104 | the folder name is not a valid slug (`^[a-z0-9][a-z0-9-]{1,63}$`) |
 | E105 | `slug` in course.toml differs from the folder name |
 | E106 | a file of a type a package may not hold (svg, html, js, py, ...) |
-| E107 | a symbolic link |
-| E108 | a file larger than the size cap (MAX_ASSET_MB) |
-| E109 | a file or folder in the wrong place (images outside assets/, other folders, subfolders of modules/), or a very long file name |
+| E107 | a symbolic link (also a package folder that is one) |
+| E108 | a file larger than its size cap: MAX_ASSET_MB for assets, MAX_MODULE_KB for a module, 64 KiB for course.toml |
+| E109 | a file or folder in the wrong place (images outside assets/, other folders, subfolders of modules/, folders more than 8 deep), or a very long name or one with control characters or bytes that are not UTF-8 |
 | E110 | an asset whose content is not what its name says (e.g. a web page named .jpg) |
 | E111 | `format` is missing or unknown |
 | E112 | the course has no title |
@@ -31,7 +31,7 @@ do not. Codes are stable: authors and tests rely on them. The same table is in c
 | E126 | a module has no title (neither `title:` nor a `# heading`) |
 | E127 | a module key has characters other than a-z, 0-9 and `-` (or is the reserved word `assets`) |
 | E128 | two modules have the same key |
-| E129 | a module setting has the wrong type or value (minutes, objectives, tasks) |
+| E129 | a module setting has the wrong type or value (minutes, objectives, tasks; at most 20 objectives and 20 tasks) |
 | E130 | a quiz has no questions, is not a set of settings, or has a bad pass_mark |
 | E131 | a quiz question without both `correct` and `wrong` answers |
 | E132 | a quiz question without a prompt, or not written as prompt/correct/wrong |
@@ -47,32 +47,43 @@ do not. Codes are stable: authors and tests rely on them. The same table is in c
 | E146 | `@[video](URL)` with a URL that is not YouTube or Vimeo |
 | E151 | `requires` names a course that does not exist |
 | E152 | `requires` makes a loop (a course that requires itself, directly or through others) |
+| E160 | a file that cannot be read: a pipe, device or socket, no read permission, or another read error |
+| E161 | course.toml or front matter nested more than 16 levels deep (lists or tables inside each other) |
+| E162 | YAML anchors (`&name`) or aliases (`*name`) in front matter |
+| E163 | Markdown nested too deep: quotes, lists and indented blocks more than 16 levels, or block HTML elements more than 32 |
+| E164 | Markdown too costly to render: unclosed brackets or tags, a long paragraph full of markup, more than 3 `[TOC]` or 100 abbreviations, or over the CPU budget (MODULE_RENDER_SECONDS) |
+| E165 | a quiz with more than 100 questions |
+| E166 | a quiz question with more than 10 answers |
+| E167 | a package with more than 1000 files, more than 512 MiB of assets or more than 100 modules |
 | E190 | an unexpected error while checking or importing (a bug: please report it) |
+| E191 | a file with more than 50 problems: the rest are not shown (W191 when those are warnings) |
 | W111 | an unknown setting in course.toml (ignored) |
 | W121 | an unknown setting in a module's front matter (ignored) |
 | W122 | a module without objectives |
 | W123 | a module longer than LONG_MODULE_WORDS words |
 | W141 | an image without alt text |
+| W191 | a file with more than 50 problems, the rest of them warnings, which are not shown |
 """
 from __future__ import annotations
 
 import logging
-import posixpath
 import re
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from flask_babel import gettext as _
 
 from . import render as r
 from .fields import check_manifest, check_module_meta, line_of
+from .files import MAX_PACKAGE_FILES, PackageFile, PackageTooLarge, list_files
+from .files_check import check_files, content_type, read_text, unexpected
+from .nesting import MAX_SETTINGS_DEPTH
 from .package import (
-    ASSET_TYPES, ASSETS_DIR, KEY_RE, MANIFEST, MODULES_DIR, README, SAME_TYPE, SLUG_RE, AssetData, ModuleData,
-    PackageData, PackageFile, ParseError, TextError, decode_text, default_module_key, list_files, package_paths,
-    parse_toml, sniff_type, split_front_matter,
+    ASSETS_DIR, KEY_RE, MANIFEST, MAX_MANIFEST_BYTES, MODULES_DIR, SLUG_RE, AssetData, ModuleData, PackageData,
+    ParseError, default_module_key, package_paths, parse_toml, split_front_matter,
 )
-from .problems import Problem, Reporter, config
+from .problems import Problem, Reporter, config, short
+from .render_check import render_modules
 from .requires import RequiresContext, check_requires, read_requires, requires_context
 
 __all__ = [
@@ -80,8 +91,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-_HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
+_HEADING = re.compile(r"^#[ \t]+(\S.*)$", re.M)  # its closing #s are cut in Python: `(.+?)\s*#*\s*$` backtracks
 RESERVED_KEYS = frozenset({"assets"})
+MAX_MODULES = 100  # modules in one package: courses have 3-10
 
 
 def check_packages(paths: list[Path]) -> list[Problem]:
@@ -113,41 +125,60 @@ def check_package(
         requires_graph = context.graph if requires_graph is None else requires_graph
     try:
         data = _check(path, report, RequiresContext(set(known_slugs), dict(requires_graph)), reuse)
-    except Exception as error:  # a bug must not crash `check` or an import of other packages
-        log.exception("Checking %s failed", path)
-        report.error(None, 1, "E190", _("unexpected error while checking this package (%(error)s); please report it",
-                                        error=f"{type(error).__name__}: {error}"))
+    except Exception as error:  # noqa: BLE001 (whatever one package does must not stop the others)
+        unexpected(report, None, error, path)
         data = None
     return (None if report.has_errors else data), report.problems
 
 
+def _parse_problem(report: Reporter, relpath: str, error: ParseError, code: str, message: str) -> None:
+    """A manifest or front matter that does not parse: E161/E162 for what is refused before parsing, else code."""
+    if error.code == "E161":
+        message = _("the settings are nested more than %(limit)d levels deep (lists or tables inside each other)",
+                    limit=MAX_SETTINGS_DEPTH)
+    elif error.code == "E162":
+        message = _("YAML anchors (&name) and aliases (*name) are not allowed: write each value out in full")
+    report.error(relpath, error.line, error.code or code, message)
+
+
 def _check(path: Path, report: Reporter, context: RequiresContext, reuse) -> PackageData | None:
+    if path.is_symlink():
+        report.error(None, 1, "E107", _("the package folder is a symbolic link: put the course's own folder here"))
+        return None
     if not path.is_dir():
         report.error(None, 1, "E100", _("there is no package folder here"))
         return None
     slug = path.name
     if not SLUG_RE.match(slug):
         report.error(None, 1, "E104", _("the folder name '%(name)s' is not a valid course slug: use 2-64 lower-case "
-                                        "letters a-z, digits and dashes, starting with a letter or digit", name=slug))
-    manifest_file, module_files, asset_files = _check_files(list_files(path), report)
+                                        "letters a-z, digits and dashes, starting with a letter or digit",
+                                        name=short(slug)))
+    try:
+        files = list_files(path)
+    except PackageTooLarge:
+        report.error(None, 1, "E167", _("the package holds more than %(limit)d files: a course needs far fewer; "
+                                        "remove what the modules do not use", limit=MAX_PACKAGE_FILES))
+        return None
+    manifest_file, module_files, asset_files = check_files(files, report)
     if manifest_file is None:
-        report.error(MANIFEST, 1, "E101", _("course.toml is missing: every package needs one (see COURSE_FORMAT.md)"))
+        if not any(item.relpath == MANIFEST for item in files):  # else a link or pipe by that name was reported
+            report.error(MANIFEST, 1, "E101", _("course.toml is missing: every package needs one (see COURSE_FORMAT.md)"))
+        return None
+    text = read_text(manifest_file, MAX_MANIFEST_BYTES, report)
+    if text is None:
         return None
     try:
-        text = decode_text(manifest_file.path.read_bytes())
         manifest_data = parse_toml(text)
-    except TextError as error:
-        report.error(MANIFEST, error.line, "E103", _("the file is not UTF-8 text: save it as UTF-8"))
-        return None
     except ParseError as error:
-        report.error(MANIFEST, error.line, "E102", _("course.toml is not valid TOML: %(detail)s", detail=error.detail))
+        _parse_problem(report, MANIFEST, error, "E102",
+                       _("course.toml is not valid TOML: %(detail)s", detail=short(error.detail, 300)))
         return None
     manifest = check_manifest(manifest_data, text, slug, report)
     lines = text.split("\n")
     check_requires(slug, manifest["requires"], context, report, line_of(lines, "requires"))
     modules = _check_modules(manifest, line_of(lines, "modules"), module_files, report)
     asset_paths = {a.relpath[len(ASSETS_DIR) + 1:] for a in asset_files}
-    _render_modules(modules, asset_paths, manifest["language"], report, reuse)
+    render_modules(modules, asset_paths, manifest["language"], report, reuse)
     if report.has_errors:
         return None
     minutes = [m.minutes for m in modules]
@@ -161,81 +192,8 @@ def _check(path: Path, report: Reporter, context: RequiresContext, reuse) -> Pac
         requires=manifest["requires"], pass_mark=float(manifest["pass_mark"]), certificate=manifest["certificate"],
         partners=manifest["partners"], modules=modules, show_answers=manifest["show_answers"],
         attempts_per_day=manifest["attempts_per_day"],
-        assets=[AssetData(a.relpath[len(ASSETS_DIR) + 1:], a.path, a.size, _content_type(a)) for a in asset_files],
+        assets=[AssetData(a.relpath[len(ASSETS_DIR) + 1:], a.path, a.size, content_type(a)) for a in asset_files],
     )
-
-
-def _check_files(files: list[PackageFile], report: Reporter):
-    """Sort a package's files into manifest, modules and assets; report everything else."""
-    cap = int(config("MAX_ASSET_MB", 20) * 1024 * 1024)
-    manifest, modules, assets = None, {}, []
-    reported_folders: set[str] = set()
-    for item in files:
-        parts = item.relpath.split("/")
-        if item.is_symlink:
-            report.error(item.relpath, 1, "E107", _("this is a symbolic link; a package may only hold real files"))
-            continue
-        if len(item.relpath) > 250:
-            report.error(item.relpath, 1, "E109", _("the file name is too long: keep names under 200 characters"))
-            continue
-        if item.size > cap:
-            report.error(item.relpath, 1, "E108", _("the file is %(size).1f MiB; files may be at most %(cap)s MiB",
-                                                    size=item.size / 1048576, cap=config("MAX_ASSET_MB", 20)))
-        if len(parts) == 1 and parts[0] == MANIFEST:
-            manifest = item
-        elif len(parts) == 1 and parts[0] == README:
-            _check_utf8(item, report)
-        elif parts[0] == MODULES_DIR and len(parts) == 2 and item.extension == "md":
-            modules[parts[1]] = item
-        elif parts[0] == ASSETS_DIR and len(parts) > 1:
-            if item.extension in ASSET_TYPES:
-                assets.append(item)
-                _check_content(item, report)
-            else:
-                report.error(item.relpath, 1, "E106", _forbidden(item))
-        elif len(parts) > 1 and parts[0] not in (MODULES_DIR, ASSETS_DIR):
-            if parts[0] not in reported_folders:
-                reported_folders.add(parts[0])
-                report.error(parts[0], 1, "E109", _("the folder '%(name)s' is not allowed: a package holds only "
-                                                    "course.toml, README.md, modules/ and assets/", name=parts[0]))
-        elif item.extension in ASSET_TYPES:
-            report.error(item.relpath, 1, "E109", _("images and downloads must be inside assets/; move this file there"))
-        elif item.extension == "md" and parts[0] != MODULES_DIR:
-            report.error(item.relpath, 1, "E109", _("module files belong in modules/ (only README.md may sit beside "
-                                                    "course.toml)"))
-        elif item.extension == "md":
-            report.error(item.relpath, 1, "E109", _("modules/ may not have subfolders; move this file into modules/"))
-        else:
-            report.error(item.relpath, 1, "E106", _forbidden(item))
-    return manifest, modules, assets
-
-
-def _forbidden(item: PackageFile) -> str:
-    return _("files of this type are not allowed in a package: only course.toml, README.md, modules/*.md and assets "
-             "of type %(types)s", types=", ".join(sorted(ASSET_TYPES)))
-
-
-def _check_utf8(item: PackageFile, report: Reporter) -> None:
-    try:
-        decode_text(item.path.read_bytes())
-    except TextError as error:
-        report.error(item.relpath, error.line, "E103", _("the file is not UTF-8 text: save it as UTF-8"))
-
-
-def _sniffed(item: PackageFile) -> str | None:
-    with open(item.path, "rb") as fh:
-        return sniff_type(fh.read(16))
-
-
-def _check_content(item: PackageFile, report: Reporter) -> None:
-    if _sniffed(item) is None:
-        report.error(item.relpath, 1, "E110", _("the content of this file is not a %(type)s file, although its name "
-                                                "says so; export it again in that format", type=item.extension.upper()))
-
-
-def _content_type(item: PackageFile) -> str:
-    """Served by what the bytes are (a PNG renamed .jpg is still a PNG), else by the extension."""
-    return ASSET_TYPES.get(_sniffed(item) or "", ASSET_TYPES[SAME_TYPE.get(item.extension, item.extension)])
 
 
 def _check_modules(manifest: dict, line: int, module_files: dict[str, PackageFile], report: Reporter) -> list[ModuleData]:
@@ -262,8 +220,16 @@ def _check_modules(manifest: dict, line: int, module_files: dict[str, PackageFil
         report.error(MODULES_DIR, 1, "E120", _("the package has no modules: add at least one modules/01-<key>.md"))
     modules: list[ModuleData] = []
     keys: dict[str, str] = {}
+    if len(names) > MAX_MODULES:
+        report.error(MODULES_DIR, 1, "E167", _("the package has %(n)d modules; a course may have at most %(limit)d: "
+                                               "split it into several courses", n=len(names), limit=MAX_MODULES))
+        return []
     for name in names:
-        module = _check_module(name, module_files[name], report)
+        try:
+            module = _check_module(name, module_files[name], report)
+        except Exception as error:  # noqa: BLE001 (one module's failure is that module's error)
+            unexpected(report, f"{MODULES_DIR}/{name}", error)
+            continue
         if module is None:
             continue
         if module.key in keys:
@@ -279,15 +245,14 @@ def _check_modules(manifest: dict, line: int, module_files: dict[str, PackageFil
 
 def _check_module(name: str, item: PackageFile, report: Reporter) -> ModuleData | None:
     relpath = f"{MODULES_DIR}/{name}"
-    try:
-        text = decode_text(item.path.read_bytes())
-    except TextError as error:
-        report.error(relpath, error.line, "E103", _("the file is not UTF-8 text: save it as UTF-8"))
+    text = read_text(item, int(config("MAX_MODULE_KB", 128)) * 1024, report)
+    if text is None:
         return None
     try:
         front = split_front_matter(text)
     except ParseError as error:
-        report.error(relpath, error.line, "E124", _("the front matter is not valid: %(detail)s", detail=error.detail))
+        _parse_problem(report, relpath, error, "E124",
+                       _("the front matter is not valid: %(detail)s", detail=short(error.detail, 300)))
         return None
     if not isinstance(front.meta, dict):
         report.error(relpath, 2, "E125", _("the front matter must be settings like 'title: ...', one per line"))
@@ -306,7 +271,7 @@ def _check_module(name: str, item: PackageFile, report: Reporter) -> ModuleData 
     title = meta["title"]
     if not title:
         match = _HEADING.search(front.body)
-        title = match.group(1).strip()[:300] if match else None
+        title = match.group(1).rstrip().rstrip("#").rstrip()[:300] if match else None
     if not title:
         report.error(relpath, 1, "E126", _("the module has no title: add 'title: ...' to the front matter"))
     if not meta["objectives"]:
@@ -318,87 +283,3 @@ def _check_module(name: str, item: PackageFile, report: Reporter) -> ModuleData 
         filename=name, key=key, position=0, title=title, minutes=meta["minutes"], objectives=meta["objectives"],
         tasks=meta["tasks"], quiz=meta["quiz"], source=text, body=front.body, body_line=front.body_line,
     )
-
-
-def _render_modules(modules: list[ModuleData], asset_paths: set[str], language: str, report: Reporter, reuse) -> None:
-    """Render each module once (or reuse an identical earlier rendering) and report its links."""
-    module_links = {m.filename: m.key for m in modules}
-    limit = int(config("LONG_MODULE_WORDS", 4000))
-    for module in modules:
-        module.render_hash = r.render_hash(module.source, module_links, asset_paths, language)
-        rendered = reuse(module.render_hash) if reuse else None
-        if rendered is not None:
-            module.rendered = rendered
-            continue
-        module.rendered = r.render_module(module.body, module_links=module_links, asset_paths=asset_paths,
-                                          language=language)
-        relpath = f"{MODULES_DIR}/{module.filename}"
-        lines = module.source.split("\n")
-        seen: dict[str, int] = {}
-        for link in module.rendered.links:
-            line = _link_line(lines, link.url, max(module.body_line - 1, seen.get(link.url, 0)))
-            seen[link.url] = line or seen.get(link.url, 0)
-            line = line or module.body_line
-            if link.status not in r.OK_STATUSES:
-                code, message = _link_message(link)
-                report.error(relpath, line, code, message)
-            elif link.tag == "img" and link.alt is not None and not link.alt.strip():
-                report.warning(relpath, line, "W141", _("the image '%(url)s' has no alt text: describe it between the "
-                                                        "brackets, like ![A sensor on the barn wall](...)", url=link.url))
-        if module.rendered.word_count > limit:
-            report.warning(relpath, 1, "W123", _("the module has %(words)d words; over %(limit)d words is hard to read "
-                                                 "on a phone, so consider splitting it",
-                                                 words=module.rendered.word_count, limit=limit))
-
-
-def _link_line(lines: list[str], url: str, start: int) -> int:
-    """The line where a link's URL is written (0 if not found), searching from index start onwards."""
-    if not url:
-        return 0
-    pattern = re.compile(re.escape(url) + r"""(?=[)\s>"']|$)""")
-    for index in range(start, len(lines)):
-        if pattern.search(lines[index]):
-            return index + 1
-    return 0 if start == 0 else _link_line(lines, url, 0)
-
-
-def _asset_name(url: str) -> str:
-    try:
-        path = unquote(urlsplit(url.replace("\\", "/")).path)
-    except ValueError:
-        return url
-    target = posixpath.normpath(posixpath.join(MODULES_DIR, path)).removeprefix(f"{MODULES_DIR}/")
-    return target.removeprefix(f"{ASSETS_DIR}/")
-
-
-def _link_message(link: r.LinkRef) -> tuple[str, str]:
-    url, image = link.url, link.tag == "img"
-    if link.status == r.OUTSIDE:
-        return "E140", _("'%(url)s' points outside the package: link only to modules and to files in assets/", url=url)
-    if link.status == r.ABSOLUTE:
-        return "E141", _("'%(url)s' is an absolute path: write it relative to the module, like ../assets/file.pdf",
-                         url=url)
-    if link.status == r.SCHEME:
-        return "E141", _("'%(url)s' is not allowed: links must start with https://, http:// or mailto:, or point to "
-                         "a module or a file in assets/", url=url)
-    if link.status == r.MISSING_ASSET:
-        if image:
-            return "E142", _("the image '%(name)s' does not exist in assets/", name=_asset_name(url))
-        return "E142", _("the file '%(name)s' does not exist in assets/", name=_asset_name(url))
-    if link.status == r.MISSING_MODULE:
-        return "E143", _("'%(url)s' points to a module that does not exist (modules/%(name)s)", url=url,
-                         name=_asset_name(url.split("#")[0]))
-    if link.status == r.MISSING:
-        return "E143", _("'%(url)s' points to a file that is not in the package", url=url)
-    if link.status == r.IMAGE_EXTERNAL:
-        return "E144", _("the image '%(url)s' is on another website: save it in assets/ and link to it there "
-                         "(pages may only show the course's own images)", url=url)
-    if link.status == r.IMAGE_NOT_ASSET:
-        return "E144", _("the image '%(url)s' must be a file inside assets/", url=url)
-    if link.status == r.IMAGE_TYPE:
-        return "E145", _("'%(url)s' is not an image (png, jpg, jpeg, gif or webp): link to it with [text](...) "
-                         "instead of ![text](...)", url=url)
-    if link.status == r.BAD_VIDEO:
-        return "E146", _("'%(url)s' is not a YouTube or Vimeo address: @[video](...) embeds only YouTube and Vimeo "
-                         "videos", url=url)
-    return "E143", _("'%(url)s' cannot be used here", url=url)

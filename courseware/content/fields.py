@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from flask_babel import gettext as _
 
 from .package import KEY_RE, MANIFEST, SLUG_RE
-from .problems import Reporter
+from .problems import Reporter, shown
 
 MANIFEST_KEYS = frozenset({
     "format", "title", "summary", "provider", "provider_name", "slug", "industry", "stage", "language", "audience",
@@ -30,15 +30,27 @@ INDUSTRIES = "ABCDEFGHIJKLMNOPQRSTU"
 DEFAULT_PASS_MARK = 0.8
 SHOW_ANSWERS = ("after-pass", "always", "never")  # when a quiz result shows the right answers; the first is the default
 MAX_ATTEMPTS_PER_DAY = 100
+# A quiz is read on a phone: far more questions or answers than these is a mistake (or hostile).
+MAX_QUESTIONS = 100
+MAX_ANSWERS = 10
+MAX_LIST_ITEMS = 20  # objectives and tasks of one module (each task is a button on the module page)
 
 
 def line_of(lines: list[str], key: str, start: int = 0, default: int = 1) -> int:
     """The 1-based line where `key = ...` or `key: ...` is set, searching from index start."""
-    pattern = re.compile(rf"^\s*(?:-\s*)?[\"']?{re.escape(key)}[\"']?\s*[=:]")
+    pattern = re.compile(rf"^\s*(?:-\s*)?[\"']?{re.escape(str(key))}[\"']?\s*[=:]")
     for index in range(start, len(lines)):
         if pattern.match(lines[index]):
             return index + 1
     return default
+
+
+def unknown_keys(mapping: dict, known: frozenset, report: Reporter, relpath: str):
+    """The keys of mapping not in known, sorted, while the file still shows problems (each costs a line search)."""
+    for key in sorted((key for key in mapping if key not in known), key=str):
+        if not report.accepts(relpath):
+            return
+        yield str(key)
 
 
 def line_containing(lines: list[str], needle: str, start: int = 0, default: int = 1) -> int:
@@ -100,7 +112,7 @@ def check_manifest(data: dict, text: str, folder: str, report: Reporter) -> dict
     if "format" not in data:
         report.error(MANIFEST, 1, "E111", _("'format' is missing: add the line format = 1 at the top of course.toml"))
     elif data["format"] != 1 or isinstance(data["format"], bool):
-        error("format", "E111", _("unknown format %(value)s: this platform reads format = 1", value=repr(data["format"])))
+        error("format", "E111", _("unknown format %(value)s: this platform reads format = 1", value=shown(data["format"])))
 
     title = data.get("title")
     if not isinstance(title, str) or not title.strip():
@@ -114,12 +126,12 @@ def check_manifest(data: dict, text: str, folder: str, report: Reporter) -> dict
         report.error(MANIFEST, 1, "E113", _("'provider' is missing: add provider = \"<slug of your organisation>\""))
     elif not isinstance(provider, str) or not SLUG_RE.match(provider):
         error("provider", "E113", _("provider %(value)s is not a valid slug (lower-case letters, digits and dashes)",
-                                    value=repr(provider)))
+                                    value=shown(provider)))
     out["provider"] = provider if isinstance(provider, str) else ""
 
     if "slug" in data and data["slug"] != folder:
         error("slug", "E105", _("slug %(slug)s does not match the folder name '%(folder)s': rename one of them",
-                                slug=repr(data["slug"]), folder=folder))
+                                slug=shown(data["slug"]), folder=folder))
 
     out["summary"] = _string(data, "summary", "", bad)
     out["provider_name"] = _string(data, "provider_name", None, bad, limit=200) or None
@@ -130,23 +142,23 @@ def check_manifest(data: dict, text: str, folder: str, report: Reporter) -> dict
     elif isinstance(industry, str) and len(industry) == 1 and industry.upper() in INDUSTRIES:
         out["industry"] = industry.upper()
     else:
-        bad("industry", _("industry must be one NACE section letter from A to U, not %(value)s", value=repr(industry)))
+        bad("industry", _("industry must be one NACE section letter from A to U, not %(value)s", value=shown(industry)))
         out["industry"] = None
 
     out["stage"] = data.get("stage", 1)
     if not is_int(out["stage"], 1):
-        bad("stage", _("stage must be a whole number 1 or higher, not %(value)s", value=repr(out["stage"])))
+        bad("stage", _("stage must be a whole number 1 or higher, not %(value)s", value=shown(out["stage"])))
     out["language"] = data.get("language", "nb")
     if out["language"] not in LANGUAGES:
-        bad("language", _("language must be nb, nn or en, not %(value)s", value=repr(out["language"])))
+        bad("language", _("language must be nb, nn or en, not %(value)s", value=shown(out["language"])))
         out["language"] = "nb"
     out["audience"] = data.get("audience", "firms")
     if out["audience"] not in AUDIENCES:
-        bad("audience", _("audience must be firms or public, not %(value)s", value=repr(out["audience"])))
+        bad("audience", _("audience must be firms or public, not %(value)s", value=shown(out["audience"])))
     out["estimated_minutes"] = data.get("estimated_minutes")
     if out["estimated_minutes"] is not None and not is_int(out["estimated_minutes"], 0):
         bad("estimated_minutes", _("estimated_minutes must be a whole number of minutes (0 or more), not %(value)s",
-                                   value=repr(out["estimated_minutes"])))
+                                   value=shown(out["estimated_minutes"])))
 
     requires = data.get("requires", [])
     if not isinstance(requires, list) or not all(isinstance(s, str) and SLUG_RE.match(s) for s in requires):
@@ -164,7 +176,7 @@ def check_manifest(data: dict, text: str, folder: str, report: Reporter) -> dict
     out["pass_mark"] = completion.get("pass_mark", DEFAULT_PASS_MARK)
     if not is_fraction(out["pass_mark"]):
         bad("pass_mark", _("pass_mark must be a number above 0 and at most 1 (0.8 means 80 %%), not %(value)s",
-                           value=repr(out["pass_mark"])))
+                           value=shown(out["pass_mark"])))
         out["pass_mark"] = DEFAULT_PASS_MARK
     policy = quiz_policy(completion, bad)
     out["show_answers"] = policy["show_answers"] or SHOW_ANSWERS[0]
@@ -172,7 +184,7 @@ def check_manifest(data: dict, text: str, folder: str, report: Reporter) -> dict
     out["certificate"] = _certificate(_table(data, "certificate", lines, report), bad)
     out["partners"] = _partners(data.get("partners", []), lines, report)
 
-    for key in sorted(set(data) - MANIFEST_KEYS):
+    for key in unknown_keys(data, MANIFEST_KEYS, report, MANIFEST):
         report.warning(MANIFEST, line_of(lines, key), "W111", _("unknown setting '%(key)s' is ignored (a typo?)", key=key))
     return out
 
@@ -195,7 +207,7 @@ def _table(data: dict, name: str, lines: list[str], report: Reporter) -> dict:
         report.error(MANIFEST, line_of(lines, name), "E114", _("%(name)s must be a table: [%(name)s]", name=name))
         return {}
     start = line_containing(lines, f"[{name}]") - 1
-    for key in sorted(set(table) - SUBTABLE_KEYS[name]):
+    for key in unknown_keys(table, SUBTABLE_KEYS[name], report, MANIFEST):
         report.warning(MANIFEST, line_of(lines, key, start), "W111",
                        _("unknown setting '%(key)s' in [%(table)s] is ignored (a typo?)", key=key, table=name))
     return table
@@ -237,7 +249,7 @@ def _partners(partners, lines: list[str], report: Reporter) -> list[dict]:
             report.error(MANIFEST, line_of(lines, "url", line - 1, line), "E114",
                          _("the url of partner '%(name)s' must start with https:// or http://", name=name))
             url = ""
-        for key in sorted(set(partner) - PARTNER_KEYS):
+        for key in unknown_keys(partner, PARTNER_KEYS, report, MANIFEST):
             report.warning(MANIFEST, line, "W111", _("unknown setting '%(key)s' in [[partners]] is ignored", key=key))
         out.append({"name": name.strip(), "role": role.strip() if isinstance(role, str) else "", "url": url or ""})
     return out
@@ -247,11 +259,11 @@ def quiz_policy(table: dict, bad) -> dict:
     """show_answers and attempts_per_day of [completion] or of a module's quiz (None where not set or wrong)."""
     show, limit = table.get("show_answers"), table.get("attempts_per_day")
     if show is not None and show not in SHOW_ANSWERS:
-        bad("show_answers", _("show_answers must be after-pass, always or never, not %(value)s", value=repr(show)))
+        bad("show_answers", _("show_answers must be after-pass, always or never, not %(value)s", value=shown(show)))
         show = None
     if limit is not None and not (is_int(limit, 0) and limit <= MAX_ATTEMPTS_PER_DAY):
         bad("attempts_per_day", _("attempts_per_day must be a whole number from 0 (no limit) to %(max)d, not "
-                                  "%(value)s", max=MAX_ATTEMPTS_PER_DAY, value=repr(limit)))
+                                  "%(value)s", max=MAX_ATTEMPTS_PER_DAY, value=shown(limit)))
         limit = None
     return {"show_answers": show, "attempts_per_day": limit}
 
@@ -275,19 +287,22 @@ def check_module_meta(meta: dict, relpath: str, lines: list[str], report: Report
             out["key"] = key
         else:
             bad("key", _("key %(value)s may only hold lower-case letters a-z, digits and dashes (at most 64)",
-                         value=repr(key)), "E127")
+                         value=shown(key)), "E127")
             out["key"] = ""
     out["minutes"] = meta.get("minutes")
     if out["minutes"] is not None and not is_int(out["minutes"], 0):
-        bad("minutes", _("minutes must be a whole number (0 or more), not %(value)s", value=repr(out["minutes"])))
+        bad("minutes", _("minutes must be a whole number (0 or more), not %(value)s", value=shown(out["minutes"])))
         out["minutes"] = None
     for name in ("objectives", "tasks"):
         out[name] = _text_list(meta.get(name))
         if out[name] is None:
             bad(name, _("%(name)s must be a list of short texts, one per line starting with '- '", name=name))
             out[name] = []
+        elif len(out[name]) > MAX_LIST_ITEMS:
+            bad(name, _("%(name)s has %(n)d items; a module may have at most %(limit)d: keep the most important",
+                        name=name, n=len(out[name]), limit=MAX_LIST_ITEMS))
     out["quiz"] = check_quiz(meta.get("quiz"), relpath, lines, report)
-    for key in sorted(set(meta) - MODULE_KEYS):
+    for key in unknown_keys(meta, MODULE_KEYS, report, relpath):
         report.warning(relpath, line_of(lines, key), "W121", _("unknown setting '%(key)s' is ignored (a typo?)", key=key))
     return out
 
@@ -307,14 +322,18 @@ def check_quiz(quiz, relpath: str, lines: list[str], report: Reporter) -> dict:
     pass_mark = quiz.get("pass_mark")
     if pass_mark is not None and not is_fraction(pass_mark):
         report.error(relpath, at("pass_mark"), "E130",
-                     _("pass_mark must be a number above 0 and at most 1, not %(value)s", value=repr(pass_mark)))
+                     _("pass_mark must be a number above 0 and at most 1, not %(value)s", value=shown(pass_mark)))
         pass_mark = None
     policy = quiz_policy(quiz, lambda key, message: report.error(relpath, at(key), "E134", message))
-    for key in sorted(set(quiz) - QUIZ_KEYS):
+    for key in unknown_keys(quiz, QUIZ_KEYS, report, relpath):
         report.warning(relpath, at(key), "W121", _("unknown setting '%(key)s' in quiz is ignored (a typo?)", key=key))
     questions = quiz.get("questions")
     if not isinstance(questions, list) or not questions:
         report.error(relpath, quiz_line, "E130", _("the quiz has no questions: add 'questions:' with at least one question"))
+        return {}
+    if len(questions) > MAX_QUESTIONS:
+        report.error(relpath, quiz_line, "E165", _("the quiz has %(n)d questions; a quiz may have at most %(limit)d",
+                                                   n=len(questions), limit=MAX_QUESTIONS))
         return {}
     out = []
     for number, question in enumerate(questions, 1):
@@ -337,6 +356,11 @@ def check_quiz(quiz, relpath: str, lines: list[str], report: Reporter) -> dict:
             report.error(relpath, line, "E131", _("question %(n)d ('%(prompt)s') needs both 'correct:' and 'wrong:' answers",
                                                   n=number, prompt=prompt))
             continue
+        if len(answers["correct"]) + len(answers["wrong"]) > MAX_ANSWERS:
+            report.error(relpath, line, "E166", _("question %(n)d has %(count)d answers; a question may have at most "
+                                                  "%(limit)d", n=number, count=len(answers["correct"]) +
+                                                  len(answers["wrong"]), limit=MAX_ANSWERS))
+            continue
         both = set(answers["correct"]) & set(answers["wrong"])
         if both:
             report.error(relpath, line, "E133", _("question %(n)d lists '%(answer)s' as both correct and wrong",
@@ -345,7 +369,7 @@ def check_quiz(quiz, relpath: str, lines: list[str], report: Reporter) -> dict:
         explain = question.get("explain")
         if explain is not None and as_text(explain) is None:
             report.error(relpath, line, "E132", _("the explanation of question %(n)d must be text", n=number))
-        for key in sorted(set(question) - QUESTION_KEYS):
+        for key in unknown_keys(question, QUESTION_KEYS, report, relpath):
             report.warning(relpath, line, "W121", _("unknown setting '%(key)s' in question %(n)d is ignored", key=key, n=number))
         out.append({"prompt": prompt, "correct": answers["correct"], "wrong": answers["wrong"],
                     "explain": as_text(explain) or ""})
@@ -353,6 +377,6 @@ def check_quiz(quiz, relpath: str, lines: list[str], report: Reporter) -> dict:
     if draw is not None and not (is_int(draw, 1) and draw <= len(questions)):
         report.error(relpath, at("draw"), "E135", _(
             "draw must be a whole number from 1 to the number of questions (%(count)d), not %(value)s",
-            count=len(questions), value=repr(draw)))
+            count=len(questions), value=shown(draw)))
         draw = None
     return {"pass_mark": pass_mark, **policy, "draw": draw, "questions": out}

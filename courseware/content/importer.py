@@ -20,12 +20,11 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Asset, Course, CourseVersion, Module, Provider
-from .checker import RequiresContext, check_package, check_requires, read_requires, requires_context
+from .checker import RequiresContext, check_package, check_requires, read_requires, requires_context, unexpected
 from .fields import line_of
-from .package import (
-    MANIFEST, PackageData, discover_packages, file_sha256, list_files, package_hash, package_paths,
-)
-from .problems import Problem, Reporter
+from .files import file_sha256, list_files, open_regular, package_hash
+from .package import MANIFEST, SLUG_RE, PackageData, discover_packages, package_paths, read_manifest
+from .problems import Problem, Reporter, config, printable
 from .render import RenderedModule
 
 log = logging.getLogger(__name__)
@@ -61,13 +60,18 @@ def import_packages(paths: list[Path] | None = None) -> ImportReport:
     rows = db.session.execute(
         select(Course, CourseVersion)
         .outerjoin(CourseVersion, Course.current_version_id == CourseVersion.id)
-        .where(Course.slug.in_([p.name for p in paths]))
+        .where(Course.slug.in_([p.name for p in paths if SLUG_RE.match(p.name)]))  # no odd bytes to the database
     ).all()
     existing = {course.slug: (course, version) for course, version in rows}
     report = ImportReport()
     for path in paths:
         course, version = existing.get(path.name, (None, None))
-        _import_one(path, course, version, context, report)
+        try:
+            _import_one(path, course, version, context, report)
+        except Exception as error:  # noqa: BLE001 (whatever one package does must not stop the others)
+            reporter = Reporter(path)
+            unexpected(reporter, None, error, path)
+            report.refused.append(ImportItem(printable(path.name), None, reporter.problems))
     return report
 
 
@@ -99,7 +103,7 @@ def store_asset(source: Path, sha256: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
     try:
-        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+        with os.fdopen(fd, "wb") as out, open_regular(source) as src:
             shutil.copyfileobj(src, out, 1 << 20)
         os.replace(temp, target)
     except BaseException:
@@ -109,10 +113,11 @@ def store_asset(source: Path, sha256: str) -> Path:
 
 
 def _import_one(path: Path, course, version, context: RequiresContext, report: ImportReport) -> None:
-    slug = path.name
+    slug = printable(path.name)
     try:
-        source_hash = package_hash(path, list_files(path)) if path.is_dir() else None
-    except OSError:
+        limit = int(config("MAX_ASSET_MB", 20) * 1024 * 1024) + 1  # a file past the cap is refused: hash no more
+        source_hash = package_hash(path, list_files(path), limit) if path.is_dir() else None
+    except Exception:  # noqa: BLE001 (the checker says what is wrong with the folder)
         source_hash = None
     if version is not None and source_hash == version.source_hash:
         problems = _requires_problems(path, context)
@@ -146,7 +151,7 @@ def _requires_problems(path: Path, context: RequiresContext) -> list[Problem]:
     """Cross-package checks still run for an unchanged package: its `requires` may now be unknown or a loop."""
     reporter = Reporter(path)
     try:
-        line = line_of((path / MANIFEST).read_text("utf-8").split("\n"), "requires")
+        line = line_of(read_manifest(path).split("\n"), "requires")
     except (OSError, ValueError):
         line = 1
     check_requires(path.name, read_requires(path), context, reporter, line)

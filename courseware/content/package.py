@@ -1,12 +1,10 @@
-"""Course packages on disk: finding them, listing their files, and parsing manifests and front matter.
+"""Course packages on disk: finding them and parsing manifests and front matter (files.py lists and reads them).
 
 Nothing here decides what is allowed; content/checker.py does, and turns the errors raised here
 (`ParseError`, `TextError`) into problems with codes and line numbers.
 """
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -14,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from .files import read_capped
+from .nesting import ALIAS, MAX_SETTINGS_DEPTH, too_deep, toml_refusal, yaml_refusal
 from .render import RenderedModule
 
 MANIFEST = "course.toml"
@@ -27,17 +27,21 @@ ASSET_TYPES = {
     "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp",
     "pdf": "application/pdf", "mp3": "audio/mpeg", "mp4": "video/mp4",
 }
-# Bump when the meaning of a package changes for the same bytes (a new field, a renderer change):
-# every course is then imported again as a new version.
-PACKAGE_FORMAT_REVISION = "2"
+MAX_MANIFEST_BYTES = 64 * 1024  # course.toml: real ones are 1-2 kB
 
 
 def discover_packages(courses_dir: Path) -> list[Path]:
     """Every package folder in courses_dir, sorted; folders starting with `_` or `.` are drafts and skipped."""
     courses_dir = Path(courses_dir)
-    if not courses_dir.is_dir():
+    try:
+        return sorted(p for p in courses_dir.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+    except OSError:  # not a folder, or one that may not be read
         return []
-    return sorted(p for p in courses_dir.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+
+
+def read_manifest(folder: Path) -> str:
+    """The text of a package's course.toml, read within its cap (OSError or ValueError when it cannot be)."""
+    return decode_text(read_capped(Path(folder) / MANIFEST, MAX_MANIFEST_BYTES))
 
 
 def package_paths(paths: list[Path]) -> list[Path]:
@@ -54,88 +58,26 @@ def package_paths(paths: list[Path]) -> list[Path]:
     return out
 
 
-@dataclass(frozen=True)
-class PackageFile:
-    """One entry of a package folder (symlinks are listed, never followed)."""
+class ParseError(ValueError):
+    """A manifest or front matter that does not parse; `line` is 1-based within the file.
 
-    relpath: str  # posix path inside the package, e.g. "assets/docs/x.pdf"
-    path: Path
-    size: int
-    is_symlink: bool = False
+    `code` is set when the checker has its own message for the reason: E161 (nested too deep), E162 (YAML aliases).
+    """
 
-    @property
-    def extension(self) -> str:
-        name = self.relpath.rsplit("/", 1)[-1]
-        return name.rsplit(".", 1)[-1].lower() if "." in name else ""
-
-
-# Files that operating systems and zip tools leave behind; never part of a course, so silently skipped.
-OS_LEFTOVERS = {".DS_Store", "Thumbs.db", "desktop.ini", ".directory"}
-
-
-def _ignored(entry: os.DirEntry) -> bool:
-    """Folders starting with _ or . (drafts, .git, __MACOSX) and operating-system leftovers are not read."""
-    if entry.name in OS_LEFTOVERS or entry.name.startswith("._"):
-        return True
-    return entry.name.startswith(("_", ".")) and entry.is_dir(follow_symlinks=False)
-
-
-def list_files(root: Path) -> list[PackageFile]:
-    """All files and symlinks below root, sorted by relative path, without following symlinks."""
-    found: list[PackageFile] = []
-
-    def walk(folder: Path, prefix: str) -> None:
-        with os.scandir(folder) as entries:
-            for entry in sorted(entries, key=lambda e: e.name):
-                relpath = prefix + entry.name
-                if _ignored(entry):
-                    continue
-                if entry.is_symlink():
-                    found.append(PackageFile(relpath, Path(entry.path), 0, is_symlink=True))
-                elif entry.is_dir(follow_symlinks=False):
-                    walk(Path(entry.path), relpath + "/")
-                elif entry.is_file(follow_symlinks=False):
-                    found.append(PackageFile(relpath, Path(entry.path), entry.stat(follow_symlinks=False).st_size))
-
-    walk(Path(root), "")
-    return found
-
-
-def package_hash(root: Path, files: list[PackageFile] | None = None) -> str:
-    """sha256 over the sorted relative paths and bytes of every file: equal hashes mean an unchanged package."""
-    digest = hashlib.sha256(f"courseware-package-v{PACKAGE_FORMAT_REVISION}\0".encode())
-    for item in files if files is not None else list_files(root):
-        digest.update(item.relpath.encode("utf-8", "surrogateescape") + b"\0")
-        if item.is_symlink:
-            digest.update(b"symlink\0" + os.fsencode(os.readlink(item.path)) + b"\0")
-            continue
-        file_digest = hashlib.sha256()
-        with open(item.path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                file_digest.update(chunk)
-        digest.update(file_digest.digest())
-    return digest.hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    """The sha256 of one file, read in chunks (assets can be large)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-class ParseError(Exception):
-    """A manifest or front matter that does not parse; `line` is 1-based within the file."""
-
-    def __init__(self, line: int, detail: str):
+    def __init__(self, line: int, detail: str, code: str | None = None):
         super().__init__(detail)
         self.line = line
         self.detail = detail
+        self.code = code
 
 
-class TextError(Exception):
+def _nesting_error(line: int, kind: str = "") -> ParseError:
+    if kind == ALIAS:
+        return ParseError(line, "YAML anchors and aliases are not allowed", "E162")
+    return ParseError(line, f"nested more than {MAX_SETTINGS_DEPTH} levels deep", "E161")
+
+
+class TextError(ValueError):
     """A file that is not UTF-8 text; `line` is where the first bad byte is."""
 
     def __init__(self, line: int):
@@ -154,13 +96,19 @@ def decode_text(data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+_LONG_NUMBER = re.compile(r"\d{4000}")
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column \d+\)\s*$|\s*\(at end of document\)\s*$")
 
 
 def parse_toml(text: str, first_line: int = 1) -> dict:
     """Parse TOML; a syntax error becomes ParseError with the file line (first_line is the text's first line)."""
+    refusal = toml_refusal(text)
+    if refusal is not None:
+        raise _nesting_error(first_line + refusal.line)
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
+    except RecursionError:  # the bracket count above keeps this from happening; a last resort
+        raise _nesting_error(first_line) from None
     except tomllib.TOMLDecodeError as error:
         message = str(error)
         match = _TOML_POSITION.search(message)
@@ -169,6 +117,15 @@ def parse_toml(text: str, first_line: int = 1) -> dict:
             line = int(match.group(1))
         detail = _TOML_POSITION.sub("", message) if match else message
         raise ParseError(first_line - 1 + line, detail) from None
+    except ValueError as error:  # an integer with more digits than Python converts (4300)
+        match = _LONG_NUMBER.search(text)
+        line = first_line + text.count("\n", 0, match.start()) if match else first_line
+        raise ParseError(line, str(error).split(":")[0]) from None
+    if too_deep(data):  # dotted keys (a.b.c = 1) nest tables without brackets: find the top-level key's line
+        deep = next((key for key, value in data.items() if too_deep(value, MAX_SETTINGS_DEPTH - 1)), "")
+        match = re.compile(rf"^[ \t\[]*[\"']?{re.escape(deep)}[\"']?[ \t]*[.=\]]", re.M).search(text)
+        raise _nesting_error(first_line + text.count("\n", 0, match.start()) if match else first_line)
+    return data
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present: faster, and it limits nesting
@@ -184,12 +141,19 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|Tr
 
 
 def parse_yaml(text: str, first_line: int = 1):
-    """Parse YAML safely; a syntax error becomes ParseError with the file line."""
+    """Parse YAML safely, refusing anchors, aliases and deep nesting; a syntax error becomes ParseError."""
     try:
+        refusal = yaml_refusal(text, _Loader)
+        if refusal is not None:
+            raise _nesting_error(first_line + refusal.line, refusal.kind)
         return yaml.load(text, Loader=_Loader)  # noqa: S506 (a safe loader subclass)
+    except ParseError:
+        raise
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = first_line + (mark.line if mark else 0)
+        if "nesting depth" in (error.problem or ""):  # libyaml's own limit (1000 levels) came before ours
+            raise _nesting_error(line) from None
         raise ParseError(line, " ".join(filter(None, [error.context, error.problem]))) from None
     except (yaml.YAMLError, RecursionError, ValueError) as error:
         raise ParseError(first_line, str(error).splitlines()[0] if str(error) else type(error).__name__) from None

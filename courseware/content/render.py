@@ -7,6 +7,9 @@ Security model: Python-Markdown renders (raw HTML passes through it), then nh3 k
 attributes, classes and URL schemes in `SANITISER`. Links and images are resolved by one function
 (`resolve_url`) both in Markdown's tree and, through nh3's attribute filter, in the author's raw HTML.
 Video embeds are inserted *after* sanitising, from a validated id only, in place of a random placeholder.
+
+Cost model: precheck.py refuses, at its line, Markdown that Python-Markdown or the sanitiser would take long over,
+and a CPU-time budget per module (`budget`) stops whatever it misses; either way `Refused` is raised.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ import re
 import secrets
 import threading
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import markdown
 import nh3
@@ -29,8 +32,12 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
 
+from . import precheck
+from .precheck import RENDER_SECONDS, OverBudget, Refused, cpu_budget
+from .video import video_embed_url
+
 # Bump when the renderer's output changes for the same input: every module is then rendered again.
-RENDER_VERSION = "2"
+RENDER_VERSION = "3"
 
 IMAGE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "webp"})
 
@@ -69,8 +76,14 @@ SANITISER = {
     "class_prefixes": ("language-",),
 }
 
-# Ids a heading must not take, because the page layout around the module uses them.
-RESERVED_IDS = frozenset({"main", "content", "lang-select", "toc", "quiz", "tasks", "objectives", "csrf_token"})
+# Ids a heading must not take, because the page around the module uses them (templates base.html,
+# public/module.html and learner/_module_activity.html; tests/test_content_ids.py keeps this list complete), and
+# the names of the page's form fields. Such a heading gets `-section` added; links to it in the module follow.
+RESERVED_IDS = frozenset({
+    "main", "content", "lang-select", "toc", "quiz", "tasks", "objectives", "objectives-title", "activity",
+    "activity-title", "csrf_token", "next", "lang", "done", "token", "drawn",
+})
+RESERVED_SUFFIX = "-section"
 
 # Link statuses. The first group is fine; the checker turns every other one into an error.
 MODULE, ASSET, ANCHOR, EXTERNAL, MAILTO, VIDEO = "module", "asset", "anchor", "external", "mailto", "video"
@@ -80,8 +93,6 @@ MISSING, MISSING_MODULE, MISSING_ASSET = "missing", "missing-module", "missing-a
 IMAGE_EXTERNAL, IMAGE_NOT_ASSET, IMAGE_TYPE, BAD_VIDEO = "image-external", "image-not-asset", "image-type", "bad-video"
 
 _VIDEO_LINE = re.compile(r"^(?P<indent>[ \t]*)@\[video\]\(\s*<?(?P<url>[^()<>\s]*)>?\s*\)[ \t]*$")
-_YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
-_YOUTUBE_HOSTS = frozenset({"youtube.com", "m.youtube.com", "music.youtube.com", "youtube-nocookie.com"})
 _STASH = re.compile("\u0002[^\u0003]*\u0003")
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
 _BACKLINK_TITLES = {
@@ -130,6 +141,8 @@ class _State:
     ids: set[str] = field(default_factory=set)
     links: list[LinkRef] = field(default_factory=list)
     words: int = 0
+    slugs: set[str] = field(default_factory=set)  # heading ids given out so far
+    slug_counts: dict[str, int] = field(default_factory=dict)  # last number added to each repeated heading id
 
 
 _STATE: contextvars.ContextVar[_State] = contextvars.ContextVar("courseware_render_state")
@@ -145,20 +158,34 @@ def render_hash(source: str | bytes, module_links: dict[str, str], asset_paths: 
 
 
 def render_module(
-    markdown_text: str, *, module_links: dict[str, str], asset_paths: set[str], language: str = "nb"
+    markdown_text: str, *, module_links: dict[str, str], asset_paths: set[str], language: str = "nb",
+    budget: float | None = RENDER_SECONDS,
 ) -> RenderedModule:
     """Render a module body to sanitised HTML with its table of contents, word count and resolved links.
 
     `module_links` maps module file names to keys (`"02-sensorer.md" -> "sensorer"`); `asset_paths` holds
-    paths inside assets/ (`"fjos-sensor.jpg"`).
+    paths inside assets/ (`"fjos-sensor.jpg"`). Raises Refused for Markdown over the limits of precheck.py or
+    over `budget` CPU seconds.
     """
+    refusal = precheck.check_markdown(markdown_text)
+    if refusal is not None:
+        raise Refused(refusal)
     state = _State(module_links=module_links, asset_paths=set(asset_paths), token=f"cwvideo{secrets.token_hex(8)}")
     reset = _STATE.set(state)
     try:
-        md = _markdown(language)
-        raw = md.reset().convert(markdown_text)
-        toc = _flatten_toc(getattr(md, "toc_tokens", []))
-        clean = _cleaner().clean(raw)
+        with cpu_budget(budget):
+            md = _markdown(language)
+            raw = md.reset().convert(markdown_text)
+            toc = _flatten_toc(getattr(md, "toc_tokens", []))
+            # The sanitiser is quadratic in deeply nested block elements; the pre-check counted those in the
+            # source, leaving out code spans, which this count of the HTML itself does not need to guess.
+            if precheck.html_nesting(raw.split("\n")) is not None:
+                raise Refused(precheck.html_nesting(markdown_text.split("\n"))
+                              or precheck.Refusal(1, precheck.HTML_NESTING, precheck.MAX_HTML_NESTING))
+            clean = _cleaner().clean(raw)
+    except OverBudget:
+        _local.__dict__.get("instances", {}).pop(language, None)  # stopped mid-render: the next one starts afresh
+        raise Refused(precheck.Refusal(1, precheck.BUDGET, budget)) from None
     finally:
         _STATE.reset(reset)
     clean = _wrap_tables(_insert_videos(clean, state), language)
@@ -213,40 +240,6 @@ def resolve_url(url: str, *, image: bool, module_links: dict[str, str], asset_pa
     return None, MISSING
 
 
-def video_embed_url(url: str) -> str | None:
-    """The privacy-enhanced embed address for a YouTube or Vimeo URL, or None for anything else."""
-    try:
-        parts = urlsplit(url.strip())
-        host = (parts.hostname or "").lower()
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https"):
-        return None
-    host = host.removeprefix("www.")
-    segments = [s for s in parts.path.split("/") if s]
-    video_id = None
-    if host in _YOUTUBE_HOSTS:
-        if segments == ["watch"]:
-            video_id = (parse_qs(parts.query).get("v") or [None])[0]
-        elif len(segments) == 2 and segments[0] in ("embed", "shorts", "live"):
-            video_id = segments[1]
-    elif host == "youtu.be" and len(segments) == 1:
-        video_id = segments[0]
-    if video_id:
-        return f"https://www.youtube-nocookie.com/embed/{video_id}" if _YOUTUBE_ID.fullmatch(video_id) else None
-    if host == "player.vimeo.com" and len(segments) == 2 and segments[0] == "video":
-        segments = segments[1:]
-    elif host != "vimeo.com":
-        return None
-    if 1 <= len(segments) <= 2 and segments[0].isascii() and segments[0].isdigit():
-        if len(segments) == 2:  # unlisted videos: vimeo.com/<id>/<hash>
-            if not re.fullmatch(r"[0-9a-f]{6,32}", segments[1]):
-                return None
-            return f"https://player.vimeo.com/video/{segments[0]}?h={segments[1]}&dnt=1"
-        return f"https://player.vimeo.com/video/{segments[0]}?dnt=1"
-    return None
-
-
 def _decode(value: str) -> str:
     """An attribute value as a browser reads it (Markdown keeps e-mail links entity-encoded)."""
     return html.unescape(value.replace(AMP_SUBSTITUTE, "&"))
@@ -277,6 +270,7 @@ class _LinkTreeprocessor(Treeprocessor):
 
     def run(self, root) -> None:
         state = _STATE.get()
+        state.ids.update(el.get("id") for el in root.iter() if el.get("id"))  # before links: they may point ahead
         for el in root.iter():
             if el.tag in ("a", "img"):
                 attr = "href" if el.tag == "a" else "src"
@@ -291,13 +285,18 @@ class _LinkTreeprocessor(Treeprocessor):
                     if new is None:
                         del el.attrib[attr]
                     else:
+                        new = _own_heading(new, status, state)
                         el.set(attr, new)
                         state.approved.add((el.tag, new))
-            element_id = el.get("id")
-            if element_id:
-                state.ids.add(element_id)
         text = _STASH.sub(" ", " ".join(root.itertext()))
         state.words = len(_WORD.findall(text))
+
+
+def _own_heading(url: str, status: str, state: _State) -> str:
+    """`#activity` in a module with a heading "Activity" means that heading, whose id got RESERVED_SUFFIX."""
+    if status == ANCHOR and url[1:] in RESERVED_IDS and url[1:] + RESERVED_SUFFIX in state.ids:
+        return url + RESERVED_SUFFIX
+    return url
 
 
 class _CoursewareExtension(Extension):
@@ -307,8 +306,18 @@ class _CoursewareExtension(Extension):
 
 
 def _slugify(value: str, separator: str) -> str:
+    """A heading's id: never one the page uses, and unique in the module as Python-Markdown's toc makes it
+    (`kost-nytte`, `kost-nytte_1`, ...), but counted here, so that thousands of equal headings stay linear."""
+    state = _STATE.get()
     slug = slugify_unicode(value, separator) or "section"
-    return f"{slug}-section" if slug in RESERVED_IDS else slug
+    if slug in RESERVED_IDS:
+        slug += RESERVED_SUFFIX
+    candidate = slug
+    while candidate in state.slugs:  # each repeated id's number only grows: linear over the module
+        state.slug_counts[slug] = state.slug_counts.get(slug, 0) + 1
+        candidate = f"{slug}_{state.slug_counts[slug]}"
+    state.slugs.add(candidate)
+    return candidate
 
 
 _local = threading.local()
@@ -367,7 +376,7 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
             value, image=tag == "img", module_links=state.module_links, asset_paths=state.asset_paths
         )
         state.links.append(LinkRef(tag, value, status, raw_html=True))
-        return new
+        return new if new is None else _own_heading(new, status, state)
     return value
 
 
@@ -399,8 +408,13 @@ def _wrap_tables(clean: str, language: str) -> str:
 
 def _insert_videos(clean: str, state: _State) -> str:
     """Swap each placeholder paragraph for the embed built from the validated URL; anything else stays text."""
-    for token, (src, original) in state.videos.items():
-        if src:
-            clean = clean.replace(f"<p>{token}</p>", _EMBED.format(src=html.escape(src)))
-        clean = clean.replace(token, html.escape(original))
-    return clean
+    if not state.videos:
+        return clean
+
+    def swap(match: re.Match) -> str:
+        src, original = state.videos.get(match.group(2), (None, match.group(2)))
+        if src and match.group(1):
+            return _EMBED.format(src=html.escape(src))
+        return f"<p>{html.escape(original)}</p>" if match.group(1) else html.escape(original)
+
+    return re.sub(f"(<p>)?({re.escape(state.token)}n\\d+)(?(1)</p>)", swap, clean)

@@ -1,14 +1,13 @@
 """Course dependencies (`requires`): which slugs exist, and loops across packages and the database."""
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 
-from .package import MANIFEST, discover_packages
+from .package import MANIFEST, discover_packages, parse_toml, read_manifest
 from .problems import Reporter, config
 
 
@@ -57,8 +56,8 @@ def _database_requires() -> dict[str, list[str]]:
 def read_requires(folder: Path) -> list[str]:
     """The `requires` list of a package's manifest, or [] when it cannot be read (its own check says why)."""
     try:
-        requires = tomllib.loads((Path(folder) / MANIFEST).read_text("utf-8")).get("requires", [])
-    except (OSError, ValueError):
+        requires = parse_toml(read_manifest(folder)).get("requires", [])
+    except (OSError, ValueError):  # ParseError, TextError and FileTooLarge are ValueErrors
         return []
     return [s for s in requires if isinstance(s, str)] if isinstance(requires, list) else []
 
