@@ -14,11 +14,7 @@ from courseware.services import invitations, membership, outbox
 from .firms_support import ORGNR_A, ORGNR_B, make_firm
 from .test_concurrency import run_together
 
-
-@pytest.fixture(autouse=True)
-def postgresql_only(app):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("the concurrency tests need PostgreSQL (COURSEWARE_TEST_DATABASE_URL)")
+pytestmark = pytest.mark.postgres_only  # skipped on SQLite (tests/groups.py)
 
 
 @pytest.fixture

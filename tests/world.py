@@ -10,8 +10,8 @@ what to add to ARGUMENTS, so every new route is covered from the day it exists.
 from dataclasses import dataclass, field
 
 from courseware.extensions import db
-from courseware.models import BulkUpload, FirmInvitation
-from courseware.services import accounts, enrolment, invitations, learning, quiz, verification
+from courseware.models import BulkUpload, FirmInvitation, utcnow
+from courseware.services import accounts, enrolment, invitations, learning, membership, quiz, verification
 
 from .learning_factory import VALID_ORGNRS, answers_for, get_module, load, make_course, make_firm
 
@@ -23,8 +23,9 @@ PERSONA_BY_ENDPOINT = {
     "auth.logout": "learner",
     "firm.register": "newcomer",
     "firm.register_details": "newcomer",
-    "firm.join": "newcomer",
+    "firm.join": "invitee",
     "firm.leave": "learner",
+    "firm.withdraw": "asker",
     "learner.firm_enrol": "contact",
     "public.asset": "anonymous",
     "public.index": "anonymous",
@@ -36,6 +37,9 @@ PERSONA_BY_BLUEPRINT = {
     "public": "learner",
 }
 PERSONAS = ("anonymous", "learner", "newcomer", "contact", "author", "funder", "admin")
+# Not fresh accounts each time: the one person whose request to join `World.withdraw_request_id` is, and the one
+# the invitation was sent to (an invitation works only for its own address).
+ASKER, INVITEE = "asker", "invitee"
 
 # Path arguments by name (a function of the world), and by endpoint for the names that mean different things.
 ARGUMENTS = {
@@ -47,6 +51,7 @@ ARGUMENTS = {
     "firm_id": lambda w: w.firm_id,
     "user_id": lambda w: w.users["learner"].id,
     "provider_id": lambda w: w.provider_id,
+    "request_id": lambda w: w.request_id,
     "orgnr": lambda w: FREE_ORGNR,
     "path": lambda w: "bilde.png",
     "filename": lambda w: "css/app.css",
@@ -56,6 +61,8 @@ ARGUMENTS_BY_ENDPOINT = {
     ("auth.setup", "token"): lambda w: w.tokens["setup"],
     ("auth.confirm_email", "token"): lambda w: w.tokens["confirm"],
     ("firm.join", "token"): lambda w: w.tokens["invitation"],
+    ("firm.withdraw", "request_id"): lambda w: w.withdraw_request_id,
+    ("firm.remove", "user_id"): lambda w: w.new_user("learner").id,  # a member still there to remove, every time
 }
 # Form fields without which a route answers before doing anything (a 404 for no course, a 400 for no quiz token).
 FORM_DATA_BY_ENDPOINT = {
@@ -71,6 +78,8 @@ class World:
     provider_id: int
     upload_id: int = 0
     attempt_id: int = 0
+    request_id: int = 0  # a pending request to join the firm, for its contact person to decide
+    withdraw_request_id: int = 0  # another one, which its asker (persona "asker") may withdraw
     users: dict = field(default_factory=dict)
     tokens: dict = field(default_factory=dict)
     make_user: object = None
@@ -78,7 +87,7 @@ class World:
     def args(self, rule) -> dict:
         """Values for the rule's path arguments that name things that exist."""
         values = {}
-        for name in sorted(rule.arguments):
+        for name in sorted(rule.arguments - set(rule.defaults or ())):  # defaults: /approve and /decline
             make = ARGUMENTS_BY_ENDPOINT.get((rule.endpoint, name)) or ARGUMENTS.get(name)
             assert make is not None, (
                 f"{rule.endpoint} {rule.rule}: tests/world.py does not know the path argument {name!r}; add what it "
@@ -99,6 +108,8 @@ class World:
         """A fresh account of this persona (None for anonymous), for a test that may change it."""
         if persona == "anonymous":
             return None
+        if persona in (ASKER, INVITEE):
+            return self.users[persona]
         make = self.make_user
         if persona in ("learner", "contact"):
             user = make("learner", firm_id=self.firm_id, is_firm_contact=persona == "contact")
@@ -126,6 +137,7 @@ def build_world(make_user) -> World:
     """Everything the routes need, committed; one user per persona in `world.users`."""
     course = make_course("kurs", title="Kurs for alle ruter")
     firm = make_firm(FIRM_ORGNR, "Ruteprøven AS")
+    firm.verified_via, firm.verified_at = "admin", utcnow()  # so its contact person may answer requests to join
     world = World(course_slug=course.slug, firm_id=firm.id, provider_id=course.provider_id, make_user=make_user)
     for persona in PERSONAS:
         world.users[persona] = world.new_user(persona)
@@ -139,6 +151,10 @@ def build_world(make_user) -> World:
     token = "invitation-token-for-the-route-tests"
     db.session.add(FirmInvitation(firm_id=firm.id, email=world.users["newcomer"].email,
                                   token_hash=invitations.token_hash(token)))
+    world.users[INVITEE] = world.users["newcomer"]
+    asker = world.users[ASKER] = make_user("learner", name="Spør Om Å Bli Med")
+    world.request_id = membership.request_to_join(make_user("learner"), firm).id
+    world.withdraw_request_id = membership.request_to_join(asker, firm).id
     world.tokens = {"invitation": token, "reset": accounts.make_reset_token(world.users["newcomer"]),
                     "setup": accounts.create_setup_token(),
                     "confirm": verification.make_confirm_token(world.users["newcomer"])}
