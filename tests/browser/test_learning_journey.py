@@ -1,7 +1,8 @@
-"""Browser journey (issue 3): a contact person registers the firm by orgnr and an administrator verifies them; a
-colleague asks to join it and the contact person approves; the colleague enrols, reads, ticks tasks, fails a quiz,
-passes it, finishes every module and sees 100 % and "Fullført"; then the contact person sees the completion.
-axe-core checks the firm, admin firm, requests, module, quiz result and "Mine kurs" pages."""
+"""Browser journey (issues 3 and 7): a contact person registers (confirming the address by the e-mailed link) and
+registers the firm by orgnr, unverified; an administrator verifies them; a colleague asks to join and the contact
+person approves; the colleague shares their progress, enrols, reads, ticks tasks, fails a quiz, passes it, finishes
+every module and sees 100 % and "Fullført", while the contact person sees the steps done along the way and then the
+completion. axe-core checks the firm, admin firm, requests, module, quiz result and "Mine kurs" pages."""
 import uuid
 from pathlib import Path
 
@@ -26,20 +27,18 @@ def modules_of(slug):
     return found
 
 
-def register(page, base, name, email, app):
+def register(page, base, name, email):
+    """Register and open the confirmation link from the e-mail, which logs the new account in."""
     register_account(page, base, name, email, PASSWORD)
-    confirm_address(app, email)
+    assert "/auth/" not in page.url
 
 
-def confirm_address(app, email):
-    """What opening the confirmation link does (that flow is tested on its own): the address is proven."""
-    from courseware.extensions import db
-    from courseware.models import User, utcnow
-
-    with app.app_context():
-        db.session.execute(db.update(User).where(User.email == email).values(email_verified_at=utcnow()))
-        db.session.commit()
-        db.session.remove()
+def colleague_progress(contact, base, name):
+    """The percentage the contact person's firm page shows for a colleague's course (None: no progress bar)."""
+    contact.goto(base + "/firm/")
+    member = contact.locator(".member", has_text=name)
+    bar = member.locator(".progress[role=progressbar]")
+    return int(bar.first.get_attribute("aria-valuenow")) if bar.count() else None
 
 
 def make_admin(app, email):
@@ -76,7 +75,7 @@ def test_firm_learning_journey(browser, live_server, viewport):
     contact, learner, admin = contact_ctx.new_page(), learner_ctx.new_page(), admin_ctx.new_page()
 
     # the contact person registers the firm by orgnr
-    register(contact, base, "Kari Kontakt", f"kari-{suffix}@example.no", app)
+    register(contact, base, "Kari Kontakt", f"kari-{suffix}@example.no")
     contact.goto(base + "/firm/register")
     contact.fill("#orgnr", "123 456 789")  # wrong check digit: a clear message, nothing saved
     submit_main_form(contact)
@@ -106,7 +105,7 @@ def test_firm_learning_journey(browser, live_server, viewport):
     assert admin.locator("h1 .tag-warn").count() == 0
 
     # a colleague asks to join the same firm by its orgnr, and the contact person approves
-    register(learner, base, "Ola Nordmann", f"ola-{suffix}@example.no", app)
+    register(learner, base, "Ola Nordmann", f"ola-{suffix}@example.no")
     learner.goto(base + "/firm/register")
     learner.fill("#orgnr", ORGNR)
     submit_main_form(learner)
@@ -119,7 +118,11 @@ def test_firm_learning_journey(browser, live_server, viewport):
     contact.locator("main form[action$='/approve'] button").click()
     contact.wait_for_load_state()
 
-    # enrol
+    # the colleague lets the contact person see their detailed progress, and enrols
+    learner.goto(base + "/me/profile")
+    learner.locator("#share_progress").check()
+    learner.locator("form:has(#share_progress) button[type=submit]").click()
+    learner.wait_for_load_state()
     learner.goto(base + f"/courses/{SLUG}")
     learner.locator(".course-status form button[type=submit]").first.click()
     learner.wait_for_load_state()
@@ -133,6 +136,7 @@ def test_firm_learning_journey(browser, live_server, viewport):
             learner.locator(f"#activity form[action$='/tasks/{index}'] button").click()
             learner.wait_for_load_state()
         if number == 0:
+            assert 0 < colleague_progress(contact, base, "Ola Nordmann") < 100  # read and ticked, quiz not passed
             answer_quiz(learner, module["quiz"], right=False)
             assert learner.locator(".quiz-result, main").first.is_visible()
             assert_accessible(learner, "quiz result (failed)")
