@@ -32,6 +32,21 @@ def register_cli(app: Flask) -> None:
     for command in (init_command, run_command, check_command, import_command, create_user_command):
         app.cli.add_command(command)
     app.cli.add_command(registry_import_command)
+    app.cli.add_command(purge_command)
+
+
+@click.command("purge")
+@with_appcontext
+def purge_command():
+    """Delete personal data kept only for a while: bulk-enrolment files older than their retention period.
+
+    Run it daily (cron or a systemd timer); `courseware init` runs it too.
+    """
+    from .services.bulk import UPLOAD_RETENTION_DAYS, purge_old_uploads
+
+    deleted = purge_old_uploads()
+    db.session.commit()
+    click.echo(f"Deleted {deleted} bulk-enrolment file(s) older than {UPLOAD_RETENTION_DAYS} days.")
 
 
 @click.command("init")

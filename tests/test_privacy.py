@@ -265,3 +265,30 @@ def test_export_says_who_enrolled_the_person_and_shows_the_uploads_naming_them(c
                                                                       "942110464")
     assert row["uploaded_by"] == {"name": "Aud Author", "provider": provider} and row["confirmed_at"] is None
     assert "Annen Person" not in page.get_data(as_text=True) and "annen@example.no" not in page.get_data(as_text=True)
+
+
+# --- Retention: kept bulk-enrolment files -------------------------------------------------------------------------
+
+def test_purge_deletes_bulk_uploads_past_their_retention_and_keeps_newer_ones(app, make_user):
+    from datetime import timedelta
+
+    from courseware.services.bulk import UPLOAD_RETENTION_DAYS
+
+    course = make_course()
+    author = make_user("author", provider_id=course.provider_id)
+    old = _upload(course, author, UPLOAD)
+    old.created_at = utcnow() - timedelta(days=UPLOAD_RETENTION_DAYS, minutes=1)
+    db.session.commit()
+    fresh_id, old_id = _upload(course, author, UPLOAD).id, old.id
+
+    result = app.test_cli_runner().invoke(args=["purge"])
+
+    assert result.exit_code == 0 and "Deleted 1 bulk-enrolment file(s)" in result.output
+    db.session.expire_all()
+    assert db.session.get(BulkUpload, old_id) is None and db.session.get(BulkUpload, fresh_id) is not None
+
+
+def test_privacy_page_tells_how_long_uploads_are_kept_and_who_verifies_contacts(client):
+    html = client.get("/privacy").get_data(as_text=True)
+    assert "kept for 30 days and then deleted" in html
+    assert "sees only the colleagues who accepted their invitation" in html

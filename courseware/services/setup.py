@@ -22,12 +22,15 @@ def init_instance() -> InitResult:
 
     from ..content.importer import import_packages
     from .accounts import admin_exists, create_setup_token
+    from .bulk import purge_old_uploads
     from .mail import absolute_url
 
     Path(current_app.instance_path).mkdir(parents=True, exist_ok=True)
     Path(current_app.config["MEDIA_DIR"]).mkdir(parents=True, exist_ok=True)
     upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     report = import_packages(None)
+    db.session.commit()
+    purge_old_uploads()  # personal data past its retention period (also `courseware purge`, daily)
     db.session.commit()
     setup_url = None
     if not admin_exists():
