@@ -46,8 +46,10 @@ def init_limiter(app) -> None:
     (20-30 µs each). It is removed unless one of APP_WIDE_LIMITS is set.
     """
     limiter.init_app(app)
-    if not any(app.config.get(name) for name in APP_WIDE_LIMITS):
-        app.before_request_funcs[None].remove(limiter._check_request_limit)
+    hooks = app.before_request_funcs.get(None, [])
+    # With RATELIMIT_ENABLED = False, Flask-Limiter registers no hook at all.
+    if not any(app.config.get(name) for name in APP_WIDE_LIMITS) and limiter._check_request_limit in hooks:
+        hooks.remove(limiter._check_request_limit)
 
 
 @event.listens_for(Engine, "connect")

@@ -5,7 +5,7 @@ import pytest
 from courseware.errors import PermissionDenied
 from courseware.extensions import db
 from courseware.models import Completion, ModuleProgress, TaskCheck
-from courseware.services import enrolment, outbox, learning, progress, quiz
+from courseware.services import enrolment, outbox, learning, module_page, progress, quiz
 
 from .learning_factory import DEFAULT_MODULES, answers_for, commit_and_deliver, get_module, load, make_course, make_firm, publish
 
@@ -87,7 +87,7 @@ def test_actions_need_an_active_enrolment(make_user, course):
     stranger = make_user("learner", firm_id=make_firm().id)
     with pytest.raises(PermissionDenied):
         learning.mark_read(stranger, get_module(course, "intro"))
-    assert progress.module_page_state(stranger, get_module(course, "intro")) is None
+    assert module_page.module_page_state(stranger, get_module(course, "intro")) is None
     assert progress.course_progress(stranger, load(course)) is None
 
 

@@ -8,7 +8,7 @@ import pytest
 from courseware.errors import InvalidInput
 from courseware.extensions import db
 from courseware.models import QuizAttempt
-from courseware.services import enrolment, learning, progress, quiz
+from courseware.services import enrolment, learning, module_page, quiz
 
 from .learning_factory import QUIZ, choice_ids, get_module, load, make_course, make_firm, quiz_form
 
@@ -90,7 +90,7 @@ def test_retries_are_kept_and_numbered_and_the_best_score_counts(client, learner
         client.post("/me/courses/kurs/sensorer/quiz", data=quiz_form(module, right=right))
     attempts = db.session.execute(db.select(QuizAttempt).order_by(QuizAttempt.id)).scalars().all()
     assert [(a.number, a.passed) for a in attempts] == [(1, False), (2, True), (3, False)]
-    state = progress.module_state(learner, get_module(course, "sensorer"))
+    state = module_page.module_state(learner, get_module(course, "sensorer"))
     assert state.quiz_passed and state.best_score == 1.0  # a later failed retry does not undo a pass
 
 

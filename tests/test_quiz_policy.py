@@ -13,7 +13,7 @@ from flask import g
 from courseware.errors import InvalidInput, PermissionDenied
 from courseware.extensions import db
 from courseware.models import ModuleProgress, QuizAttempt, User
-from courseware.services import attempts, enrolment, learning, progress, quiz
+from courseware.services import attempts, enrolment, learning, module_page, quiz
 
 from .learning_factory import QUIZ, answers_for, get_module, load, make_course, make_firm, quiz_form
 
@@ -402,4 +402,4 @@ def test_a_draw_is_refused_by_the_service_before_anything_is_written(learner, po
     with pytest.raises(InvalidInput):
         learning.submit_quiz(learner, module, answers_for(module), quiz.new_token(), drawn="0.1." + "a" * 32)
     assert not db.session.dirty and not db.session.new
-    assert progress.module_state(learner, module).best_score is None
+    assert module_page.module_state(learner, module).best_score is None

@@ -93,7 +93,7 @@ def list_modules(version: CourseVersion) -> list[Module]:
 
 
 # A module of a published course by :slug and :key, with its version and course loaded. Built once: the module
-# page runs it on every view (progress.module_page adds the learner's state to it), and building (and cache-keying)
+# page runs it on every view (module_page.module_page adds the learner's state to it), and building (and cache-keying)
 # a select with joins and a contains_eager chain costs more than running it. The provider is not loaded: no user of
 # a module needs it, and its relationship raises if one ever does.
 PUBLISHED_MODULE = (

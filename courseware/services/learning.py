@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import Completion, Course, CourseVersion, Enrolment, ModuleProgress, Provider, QuizAttempt, TaskCheck, User, utcnow
-from . import attempts, outbox, progress, quiz
+from . import attempts, module_page, outbox, progress, quiz
 from .mail import absolute_url, send_mail
 from .progress import ModuleState
 
@@ -122,7 +122,7 @@ def submit_quiz(user, module, answers: dict[int, list[str]], token: str, now: da
     _claim(user, course, module.key, now)
     earlier = _attempt_by_token(token, user)
     if earlier is not None:
-        return ActionResult(state=progress.module_state(user, module), attempt=earlier, repeated=True)
+        return ActionResult(state=module_page.module_state(user, module), attempt=earlier, repeated=True)
     row = _progress_row(user, course, module.key)
     today = _allowance(user, module, row, now)
     if today is not None and today.used_up:
@@ -146,7 +146,7 @@ def submit_quiz(user, module, answers: dict[int, list[str]], token: str, now: da
         earlier = _attempt_by_token(token, user)
         if earlier is None:
             raise Conflict(_("Your answers could not be saved just now. Please submit them again.")) from None
-        return ActionResult(state=progress.module_state(user, module), attempt=earlier, repeated=True)
+        return ActionResult(state=module_page.module_state(user, module), attempt=earlier, repeated=True)
     if row.best_score is None or grade.score > row.best_score:
         row.best_score = grade.score
     if grade.passed and row.quiz_passed_at is None:
@@ -221,7 +221,7 @@ def _finish(user, module, now: datetime, check_completion: bool = True) -> Actio
     rows, tasks = progress.progress_of([user.id], [course.id])
     key = (user.id, course.id)
     states = progress.evaluate(version.outline or [], rows.get(key, {}), tasks.get(key, {}))
-    state = states.get(module.key) or progress.module_state(user, module)
+    state = states.get(module.key) or module_page.module_state(user, module)
     result = ActionResult(state=state)
     if check_completion and states and all(s.done for s in states.values()):
         result.completion = complete_course(user, course, version, now)

@@ -61,7 +61,7 @@ class MailLog(logging.Handler):
             assert time.monotonic() < deadline, f"expected {count} e-mail(s) to {email}"
             time.sleep(0.05)
 
-    def link(self, email: str, path: str, timeout: float = 10.0) -> str:
+    def link(self, email: str, path: str, timeout: float = 20.0) -> str:
         """The path and query of the newest link starting with `path` in a mail to `email` (mail is sent after the
         response, so it may take a moment)."""
         deadline = time.monotonic() + timeout
@@ -72,7 +72,9 @@ class MailLog(logging.Handler):
                 if email.lower() in headers.lower() and found:
                     return found.group(1)
             time.sleep(0.05)
-        raise AssertionError(f"no e-mail to {email} with a link to {path}")
+        seen = [message.split("\n\n", 1)[0].replace("\n", " | ") for message in self.messages[-5:]]
+        raise AssertionError(f"no e-mail to {email} with a link to {path} within {timeout} s; "
+                             f"{len(self.messages)} e-mails logged, the last ones: {seen}")
 
 
 MAIL = MailLog()

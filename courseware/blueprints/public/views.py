@@ -8,7 +8,7 @@ from flask_login import current_user
 from ...errors import NotFound
 from ...extensions import db
 from ...web.page_shell import shells
-from ...services import catalogue, progress, quiz
+from ...services import catalogue, module_page, progress, quiz
 from ..auth import parse_session_id
 from ...web.inputs import page_number
 from ...web.next_url import safe_next
@@ -45,7 +45,7 @@ def module(slug, key):
     found = not_found = None
     if session_user_id is not None and session_id.login_id is not None:
         try:
-            found = progress.module_page(session_user_id, slug, key, login_id=session_id.login_id)
+            found = module_page.module_page(session_user_id, slug, key, login_id=session_id.login_id)
         except NotFound as error:
             not_found = error
     user = current_user._get_current_object()  # one lookup through the proxy, not five
@@ -54,7 +54,7 @@ def module(slug, key):
     if not_found is not None:
         raise not_found
     if found is None or user.id != session_user_id:
-        found = progress.module_page(user.id, slug, key)
+        found = module_page.module_page(user.id, slug, key)
     module, state = found
     version = module.version
     # The learner's part is the same for everyone in the same state, but for the quiz's token, shuffled choices
