@@ -103,9 +103,12 @@ def test_no_app_wide_limit_check_unless_configured(database_url, tmp_path):
     assert has_hook({"RATELIMIT_DEFAULT": "1000 per hour"})
 
 
-def test_the_app_starts_with_rate_limits_switched_off(tmp_path):
+def test_the_app_starts_with_rate_limits_switched_off(tmp_path, monkeypatch):
     """RATELIMIT_ENABLED = False (Flask-Limiter then registers no hook) must not break create_app."""
     from courseware import create_app
+    from courseware.extensions import limiter
+
+    monkeypatch.setattr(limiter, "enabled", limiter.enabled)  # the one Limiter remembers it for later apps
 
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "RATELIMIT_ENABLED": False,
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'off.db'}"})
