@@ -70,8 +70,8 @@ def _init_instance(quiet: bool = False):
 @click.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--production", is_flag=True, help="Serve with waitress (a production WSGI server).")
-@click.option("--threads", type=int, help="Worker threads with --production (default: 4 on SQLite, 8 otherwise).")
+@click.option("--production", is_flag=True, help="Behind an HTTPS proxy: Secure cookies (https BASE_URL).")
+@click.option("--threads", type=int, help="waitress worker threads (default: 4 on SQLite, 8 otherwise).")
 @click.option("--skip-init", is_flag=True, help="Do not migrate or import before serving.")
 @with_appcontext
 def run_command(host, port, production, threads, skip_init):
@@ -85,19 +85,17 @@ def run_command(host, port, production, threads, skip_init):
     if not skip_init:
         _init_instance()
     db.session.remove()
+    # Always waitress: Werkzeug's development server skips a response's close() when a browser drops the connection
+    # early, and the e-mails of a request are sent on close (web/mail_after_response.py); waitress calls it, as
+    # WSGI requires. --production is for serving behind an HTTPS proxy: Secure cookies.
+    import waitress
+
     if production:
-        import waitress
-
         secure_cookies(app, app.config.get("SESSION_COOKIE_SECURE") or _https(app))
-        if threads is None:  # SQLite work holds Python's GIL: more threads in one process only take turns
-            threads = 4 if db.engine.dialect.name == "sqlite" else 8
-        click.echo(f"Serving on http://{host}:{port} with waitress ({threads} threads)")
-        waitress.serve(app, host=host, port=port, threads=threads)
-    else:
-        from werkzeug.serving import run_simple
-
-        click.echo(f"Serving on http://{host}:{port} (development server; use --production behind a proxy)")
-        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    if threads is None:  # SQLite work holds Python's GIL: more threads in one process only take turns
+        threads = 4 if db.engine.dialect.name == "sqlite" else 8
+    click.echo(f"Serving on http://{host}:{port} with waitress ({threads} threads)")
+    waitress.serve(app, host=host, port=port, threads=threads)
 
 
 def _https(app: Flask) -> bool:

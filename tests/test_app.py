@@ -127,3 +127,15 @@ def test_run_production_serves_with_waitress_and_fewer_threads_on_sqlite(app, mo
     assert f"({expected} threads)" in result.output
     result = app.test_cli_runner().invoke(args=["run", "--production", "--skip-init", "--threads", "2"])
     assert served["threads"] == 2
+
+
+def test_run_serves_with_waitress_without_production_too(app, monkeypatch):
+    """Werkzeug's development server can skip close() on a dropped connection, and mail is sent on close."""
+    import waitress
+
+    served = {}
+    monkeypatch.setattr(waitress, "serve", lambda app_, **kw: served.update(kw))
+    result = app.test_cli_runner().invoke(args=["run", "--skip-init", "--port", "5098"])
+    assert result.exit_code == 0, result.output
+    assert served["port"] == 5098 and "with waitress" in result.output
+    assert app.config["SESSION_COOKIE_SECURE"] is False  # plain http on a laptop: no Secure cookies

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+from waitress.server import create_server
 
 from courseware import create_app
 from courseware.extensions import db
@@ -96,14 +96,17 @@ def live_server(database_url, tmp_path_factory):
         db.session.remove()
     mail_log = logging.getLogger("courseware.mail")
     mail_log.addHandler(MAIL)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # waitress, as `courseware run` serves: it calls a response's close() (where mail is sent) even when the
+    # browser has dropped the connection, which Werkzeug's development server does not.
+    server = create_server(app, host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}", app
+        yield f"http://127.0.0.1:{server.effective_port}", app
     finally:
         mail_log.removeHandler(MAIL)
-        server.shutdown()
+        server.task_dispatcher.shutdown()
+        server.close()
         with app.app_context():
             db.session.remove()
             _empty_all_tables()
