@@ -1,5 +1,6 @@
 """All models, importable from one place."""
 from .base import set_loaded, utcnow
+from .certificates import REVOCATION_REASONS, Certificate, CertificateEvent, FirmCertificate
 from .courses import Asset, Course, CourseVersion, Module
 from .orgs import (JOIN_REQUEST_STATUSES, PROVIDER_KINDS, SIZE_BANDS, VERIFIED_VIA, Firm, FirmInvitation,
                    FirmJoinRequest, Provider, RegistryEntry)
@@ -7,8 +8,8 @@ from .progress import BulkUpload, Completion, Enrolment, ModuleProgress, QuizAtt
 from .users import ROLES, SetupToken, User, UserLogin
 
 __all__ = [
-    "Asset", "BulkUpload", "Completion", "Course", "CourseVersion", "Enrolment", "Firm", "FirmInvitation",
+    "Asset", "BulkUpload", "Certificate", "CertificateEvent", "Completion", "Course", "CourseVersion", "Enrolment", "Firm", "FirmCertificate", "FirmInvitation",
     "FirmJoinRequest", "JOIN_REQUEST_STATUSES", "Module", "ModuleProgress", "PROVIDER_KINDS", "Provider",
-    "QuizAttempt", "ROLES", "RegistryEntry", "SIZE_BANDS", "SetupToken", "TaskCheck", "User", "UserLogin", "VERIFIED_VIA",
+    "QuizAttempt", "REVOCATION_REASONS", "ROLES", "RegistryEntry", "SIZE_BANDS", "SetupToken", "TaskCheck", "User", "UserLogin", "VERIFIED_VIA",
     "set_loaded", "utcnow",
 ]
