@@ -71,7 +71,7 @@ def hours_text(minutes: int | None) -> str:
     """The course's length in hours, to the nearest half hour ("3 hours", "1.5 hours"); empty when unknown."""
     if not minutes:
         return ""
-    hours = max(1, round(minutes / 30)) / 2
+    hours = max(1, (minutes + 15) // 30) / 2  # half hours, rounding a quarter up
     return ngettext("%(hours)s hour", "%(hours)s hours", 1 if hours == 1 else 2,
                     hours=format_decimal(hours, format="#,##0.#"))
 
