@@ -1,8 +1,7 @@
 """A small world in which every route of the app has something to work on, for the tests that visit every route
 (tests/test_security.py's CSRF check and tests/test_fuzz_routes.py): a course with tasks and a quiz, a firm with
 its contact person, an author, a funder, an admin, a kept bulk upload, a quiz attempt, a learner's and a firm's
-certificate, and valid links (reset,
-setup, invitation).
+certificate, and valid links (reset, setup, invitation).
 
 `world.url(rule)` fills a rule's path arguments with things that exist, and `world.persona_for(endpoint)` names
 who may use the route. A new route whose argument this file does not know fails those tests with a message saying
