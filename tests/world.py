@@ -1,7 +1,7 @@
 """A small world in which every route of the app has something to work on, for the tests that visit every route
 (tests/test_security.py's CSRF check and tests/test_fuzz_routes.py): a course with tasks and a quiz, a firm with
-its contact person, an author, a funder, an admin, a kept bulk upload, a quiz attempt, and valid links (reset,
-setup, invitation).
+its contact person, an author, a funder, an admin, a kept bulk upload, a quiz attempt, a learner's and a firm's
+certificate, and valid links (reset, setup, invitation).
 
 `world.url(rule)` fills a rule's path arguments with things that exist, and `world.persona_for(endpoint)` names
 who may use the route. A new route whose argument this file does not know fails those tests with a message saying
@@ -13,6 +13,7 @@ from courseware.extensions import db
 from courseware.models import BulkUpload, FirmInvitation, utcnow
 from courseware.services import accounts, enrolment, invitations, learning, membership, quiz, verification
 
+from .certificate_factory import make_certificate, make_firm_certificate
 from .learning_factory import VALID_ORGNRS, answers_for, get_module, load, make_course, make_firm
 
 FIRM_ORGNR, FREE_ORGNR = VALID_ORGNRS[0], VALID_ORGNRS[2]  # a registered firm, and a valid number nobody has used
@@ -55,6 +56,7 @@ ARGUMENTS = {
     "orgnr": lambda w: FREE_ORGNR,
     "path": lambda w: "bilde.png",
     "filename": lambda w: "css/app.css",
+    "code": lambda w: w.certificate_code,  # the learner's certificate (its provider is the author's)
 }
 ARGUMENTS_BY_ENDPOINT = {
     ("auth.reset_password", "token"): lambda w: w.tokens["reset"],
@@ -63,6 +65,7 @@ ARGUMENTS_BY_ENDPOINT = {
     ("firm.join", "token"): lambda w: w.tokens["invitation"],
     ("firm.withdraw", "request_id"): lambda w: w.withdraw_request_id,
     ("firm.remove", "user_id"): lambda w: w.new_user("learner").id,  # a member still there to remove, every time
+    ("firm.certificate_pdf", "code"): lambda w: w.firm_certificate_code,
 }
 # Form fields without which a route answers before doing anything (a 404 for no course, a 400 for no quiz token).
 FORM_DATA_BY_ENDPOINT = {
@@ -80,6 +83,8 @@ class World:
     attempt_id: int = 0
     request_id: int = 0  # a pending request to join the firm, for its contact person to decide
     withdraw_request_id: int = 0  # another one, which its asker (persona "asker") may withdraw
+    certificate_code: str = ""  # the learner's certificate, and the firm's
+    firm_certificate_code: str = ""
     users: dict = field(default_factory=dict)
     tokens: dict = field(default_factory=dict)
     make_user: object = None
@@ -160,6 +165,8 @@ def build_world(make_user) -> World:
                     "confirm": verification.make_confirm_token(world.users["newcomer"])}
     db.session.commit()
     world.upload_id = upload.id
+    world.certificate_code = make_certificate(learner, course).code
+    world.firm_certificate_code = make_firm_certificate(firm, course).code
     assert load(course).current_version is not None
     return world
 

@@ -25,4 +25,4 @@ def _template_helpers(state) -> None:
         state.app.add_template_global(helper)
 
 
-from . import members, views  # noqa: E402,F401
+from . import certificates, members, views  # noqa: E402,F401

@@ -11,7 +11,8 @@ from flask_wtf.file import FileField, FileRequired
 
 from ...errors import InvalidInput
 from ...extensions import db
-from ...services import bulk, studio
+from ...services import bulk, certificate_downloads, studio
+from ...web.downloads import send_download
 from ...web.inputs import page_number
 from . import bp
 
@@ -84,3 +85,9 @@ def bulk_confirm(slug, upload_id):
             "Rows with errors: %(errors)d.", invited=outcome.invited, skipped=outcome.skipped, errors=outcome.errors),
           "success")
     return redirect(url_for(".course", slug=slug))
+
+
+@bp.route("/certificates/<code>.pdf")
+def certificate_pdf(code):
+    """A certificate of one of the provider's courses, for its staff (services/certificate_downloads.py)."""
+    return send_download(certificate_downloads.certificate_pdf(current_user, code, as_staff=True))
