@@ -2,6 +2,7 @@
 job), and a verifier that fetches through the test client."""
 import hashlib
 from datetime import datetime, timezone
+from pathlib import Path
 
 from courseware.extensions import db
 from courseware.models import Certificate, CourseVersion, Provider
@@ -37,6 +38,13 @@ def make_certificate(course=None, *, code="7K3MQ9XA2B4C", status_index=None, ema
     db.session.add(cert)
     db.session.commit()
     return cert
+
+
+def old_key(app, created=datetime(2026, 1, 2, tzinfo=timezone.utc)):
+    """Make the instance's first signing key as if it had been created at `created` (before ISSUED)."""
+    from courseware.services.badges.keys import ensure_keys
+
+    return ensure_keys(Path(app.config["SIGNING_KEYS_DIR"]), now=created).current
 
 
 def verifier(client, now=None) -> OpenBadgesVerifier:

@@ -13,6 +13,7 @@ from courseware.extensions import db
 from courseware.models import BulkUpload, FirmInvitation, utcnow
 from courseware.services import accounts, enrolment, invitations, learning, membership, quiz, verification
 
+from .badges_support import make_certificate
 from .learning_factory import VALID_ORGNRS, answers_for, get_module, load, make_course, make_firm
 
 FIRM_ORGNR, FREE_ORGNR = VALID_ORGNRS[0], VALID_ORGNRS[2]  # a registered firm, and a valid number nobody has used
@@ -34,7 +35,7 @@ PERSONA_BY_ENDPOINT = {
 }
 PERSONA_BY_BLUEPRINT = {
     "auth": "anonymous", "admin": "admin", "studio": "author", "firm": "contact", "learner": "learner",
-    "public": "learner",
+    "public": "learner", "badges": "anonymous",
 }
 PERSONAS = ("anonymous", "learner", "newcomer", "contact", "author", "funder", "admin")
 # Not fresh accounts each time: the one person whose request to join `World.withdraw_request_id` is, and the one
@@ -55,6 +56,9 @@ ARGUMENTS = {
     "orgnr": lambda w: FREE_ORGNR,
     "path": lambda w: "bilde.png",
     "filename": lambda w: "css/app.css",
+    "provider_slug": lambda w: w.provider_slug,
+    "number": lambda w: 0,
+    "code": lambda w: w.certificate_code,
 }
 ARGUMENTS_BY_ENDPOINT = {
     ("auth.reset_password", "token"): lambda w: w.tokens["reset"],
@@ -76,6 +80,8 @@ class World:
     course_slug: str
     firm_id: int
     provider_id: int
+    provider_slug: str = ""
+    certificate_code: str = ""  # the learner's certificate for the course
     upload_id: int = 0
     attempt_id: int = 0
     request_id: int = 0  # a pending request to join the firm, for its contact person to decide
@@ -160,6 +166,8 @@ def build_world(make_user) -> World:
                     "confirm": verification.make_confirm_token(world.users["newcomer"])}
     db.session.commit()
     world.upload_id = upload.id
+    cert = make_certificate(course, code="W0RLD2345678")
+    world.provider_slug, world.certificate_code = cert.provider_slug, cert.code
     assert load(course).current_version is not None
     return world
 

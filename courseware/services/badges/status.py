@@ -21,7 +21,7 @@ from ...models import Certificate, Provider, utcnow
 from .jsonld import VC_CONTEXT
 from .keys import SigningKey, keyring
 from .multibase import multibase_b64url
-from .proofs import add_proof, format_datetime
+from .proofs import add_proof
 from .urls import issuer_url, status_list_url, verification_method
 
 # 16 KiB: the specification's minimum, so one list hides each certificate among many ("herd privacy").
@@ -75,7 +75,8 @@ def status_list_credential(provider_slug: str, number: int) -> dict:
 @lru_cache(maxsize=256)
 def _signed_list(provider_slug: str, number: int, revoked: tuple, key: SigningKey, max_age: int, issuer: str,
                  method: str) -> dict:
-    # Signed once per state of the list (and key) in each process; `validFrom` says when that state was signed.
+    # Signed once per state of the list (and key) in each process; the proof's `created` says when. No validFrom:
+    # the list says how things stand whenever it is fetched, and HTTP caching (max_age, `ttl`) bounds its age.
     now: datetime = utcnow().replace(microsecond=0)
     url = status_list_url(provider_slug, number)
     unsigned = {
@@ -83,7 +84,6 @@ def _signed_list(provider_slug: str, number: int, revoked: tuple, key: SigningKe
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": issuer,
-        "validFrom": format_datetime(now),
         "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList", "statusPurpose": PURPOSE,
                               "encodedList": encode_bits(revoked), "ttl": max_age * 1000},
     }
