@@ -52,10 +52,12 @@ class KeyRing:
         return self.keys[-1]
 
     def find(self, multikey: str) -> SigningKey | None:
+        """The key with this publicKeyMultibase, or None."""
         return next((key for key in self.keys if key.multikey == multikey), None)
 
 
 def keys_dir() -> Path:
+    """The folder of the signing keys (SIGNING_KEYS_DIR)."""
     return Path(current_app.config["SIGNING_KEYS_DIR"])
 
 

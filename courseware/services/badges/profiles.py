@@ -38,5 +38,6 @@ def issuer_profile(provider: Provider) -> dict:
 
 
 def issuer_description(provider: Provider) -> str:
+    """One line about the provider for wallets and link previews."""
     return _("%(name)s offers competence courses for employees of small firms on Courseware. Its certificates "
              "are Open Badges 3.0 credentials that anyone can verify.", name=provider.name)
