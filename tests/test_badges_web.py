@@ -264,3 +264,12 @@ def test_credentials_signed_before_a_rotation_still_verify(client, app):
     assert status_list["proof"]["verificationMethod"].endswith(new.multikey)
     for credential in (before, after):
         assert verifier(client).verify(credential).accepted
+
+
+def test_every_url_a_verifier_follows_is_served_under_base_url(client, app):
+    credential = badges.credential_for(make_certificate())
+    urls = [credential["issuer"]["id"], credential["proof"]["verificationMethod"].partition("#")[0],
+            credential["credentialStatus"]["statusListCredential"], credential["credentialSubject"]["achievement"]["id"]]
+    for url in urls:
+        assert url.startswith("http://localhost/")
+        assert client.get(url.removeprefix("http://localhost"), headers=LD).status_code == 200, url

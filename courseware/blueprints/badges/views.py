@@ -41,7 +41,8 @@ def issuer(provider_slug):
         response = _json(badges.issuer_profile(provider), media_type, max_age)
     else:
         response = Response(render_template("badges/issuer.html", provider=provider,
-                                            profile=badges.issuer_profile(provider)))
+                                            profile=badges.issuer_profile(provider),
+                                            description=badges.issuer_description(provider)))
     response.vary.add("Accept")
     return response
 

@@ -18,14 +18,15 @@ from ...extensions import db
 from ...models import Certificate
 from .credentials import MEDIA_TYPE, credential_for, credential_json, unsigned_credential
 from .keys import KeyStoreError, keyring, read_keys, rotate_key
-from .profiles import get_issuer, issuer_profile
+from .profiles import get_issuer, issuer_description, issuer_profile
 from .status import LIST_BITS, status_list_credential
 from .urls import certificate_url, issuer_url, status_list_url
 from .verify import VerificationResult, local_resolver, verify_credential
 
 __all__ = [
     "KeyStoreError", "LIST_BITS", "MEDIA_TYPE", "VerificationResult", "certificate_url", "credential_for",
-    "credential_json", "credential_media_type", "get_certificate_by_code", "get_issuer", "issuer_profile",
+    "credential_json", "credential_media_type", "get_certificate_by_code", "get_issuer", "issuer_description",
+    "issuer_profile",
     "issuer_url", "keyring", "local_resolver", "read_keys", "rotate_key", "status_list_credential",
     "status_list_url", "unsigned_credential", "verify_credential", "wants_credential",
 ]

@@ -1,5 +1,9 @@
 """Issuer profiles: each provider's Open Badges `Profile`, which is also the controlled identifier document (W3C
 CID 1.0) of the platform's keys, so a verifier finds the key of a proof under the credential's own issuer."""
+from contextlib import nullcontext
+
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -31,13 +35,14 @@ def issuer_profile(provider: Provider) -> dict:
         "type": ["Profile"],
         "name": provider.name,
         "url": absolute_url("public.index", provider=provider.slug),
-        "description": issuer_description(provider),
+        "description": issuer_description(provider, current_app.config["BABEL_DEFAULT_LOCALE"]),
         "verificationMethod": methods,
         "assertionMethod": [method["id"] for method in methods],
     }
 
 
-def issuer_description(provider: Provider) -> str:
-    """One line about the provider for wallets and link previews."""
-    return _("%(name)s offers competence courses for employees of small firms on Courseware. Its certificates "
-             "are Open Badges 3.0 credentials that anyone can verify.", name=provider.name)
+def issuer_description(provider: Provider, locale: str | None = None) -> str:
+    """One line about the provider for wallets and link previews (in `locale`, else the page's language)."""
+    with force_locale(locale) if locale else nullcontext():
+        return _("%(name)s offers competence courses for employees of small firms on Courseware. Its certificates "
+                 "are Open Badges 3.0 credentials that anyone can verify.", name=provider.name)
