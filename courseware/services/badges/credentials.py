@@ -1,8 +1,10 @@
 """A personal certificate as an Open Badges 3.0 `OpenBadgeCredential`, signed with the platform's current key.
 
-Everything in it comes from what the certificate froze when it was issued, and the proof's `created` is the issue
-time (or the signing key's creation, if that came later), so one certificate and one key always give the same
-bytes: a credential downloaded twice, baked into a badge image or fetched by a verifier is one document.
+Its data comes from what the certificate froze when it was issued (and the language of the course version, a row
+that never changes); its three sentences are translated into the certificate's language. The proof's `created` is
+the issue time (or the signing key's creation, if that came later), so one certificate and one key give the same
+bytes every time: a credential downloaded twice, baked into a badge image or fetched by a verifier is one document
+(until the translations of those sentences change).
 """
 import json
 from datetime import datetime
@@ -92,7 +94,7 @@ def _course_language(cert: Certificate) -> str:
 
 
 def credential_for(cert: Certificate) -> dict:
-    """The certificate's OpenBadgeCredential with its Data Integrity proof (eddsa-rdfc-2022), signed now."""
+    """The certificate's OpenBadgeCredential with a Data Integrity proof (eddsa-rdfc-2022) by the current key."""
     key = keyring().current
     created = max(cert.issued_at, key.created)
     unsigned = unsigned_credential(cert)
