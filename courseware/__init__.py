@@ -53,6 +53,7 @@ def _derive_settings(app: Flask) -> None:
         cfg["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'courseware.db'}"
     cfg["COURSES_DIR"] = str(Path(cfg.get("COURSES_DIR") or REPO_ROOT / "courses").resolve())
     cfg["MEDIA_DIR"] = str(Path(cfg.get("MEDIA_DIR") or instance / "media"))
+    cfg["SIGNING_KEYS_DIR"] = str(Path(cfg.get("SIGNING_KEYS_DIR") or instance / "keys"))
     secure_cookies(app, cfg.get("SESSION_COOKIE_SECURE"))
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = read_or_create_secret_key(instance)

@@ -33,6 +33,8 @@ def register_cli(app: Flask) -> None:
         app.cli.add_command(command)
     app.cli.add_command(registry_import_command)
     app.cli.add_command(purge_command)
+    app.cli.add_command(keys_group)
+    app.cli.add_command(certificates_group)
 
 
 @click.command("purge")
@@ -204,3 +206,58 @@ def registry_import_command(file, municipality_prefix, batch_size):
     db.session.commit()
     click.echo(f"Registry import: {counts.read} read, {counts.skipped} skipped, "
                f"{counts.inserted} new, {counts.updated} updated")
+
+
+@click.group("keys")
+def keys_group():
+    """The Ed25519 keys that sign Open Badges credentials (in SIGNING_KEYS_DIR; back them up with the database)."""
+
+
+@keys_group.command("list")
+@with_appcontext
+def keys_list_command():
+    """List the signing keys, oldest first; the last one signs new credentials."""
+    from .services.badges import keyring
+
+    ring = keyring()
+    for key in ring.keys:
+        mark = "  current" if key is ring.current else ""
+        click.echo(f"{key.number:4d}  {key.created:%Y-%m-%d %H:%M}Z  {key.multikey}{mark}")
+    click.echo(f"Folder: {current_app.config['SIGNING_KEYS_DIR']}", err=True)
+
+
+@keys_group.command("rotate")
+@with_appcontext
+def keys_rotate_command():
+    """Make a new signing key; earlier keys stay published, so credentials they signed still verify."""
+    from .services.badges import rotate_key
+
+    key = rotate_key(Path(current_app.config["SIGNING_KEYS_DIR"]))
+    click.echo(f"New signing key {key.number}: {key.multikey}")
+    click.echo("Running app processes sign with it as soon as they see it. Back up the keys folder now.", err=True)
+
+
+@click.group("certificates")
+def certificates_group():
+    """Certificates and their Open Badges 3.0 credentials."""
+
+
+@certificates_group.command("verify")
+@click.argument("file", type=click.File("rb"))
+@click.option("--email", default=None, help="Also check that the credential was issued to this address.")
+@with_appcontext
+def certificates_verify_command(file, email):
+    """Verify an Open Badges credential (a .json file; - for standard input) issued by this platform."""
+    import json
+
+    from .services.badges import local_resolver, verify_credential
+
+    try:
+        document = json.loads(file.read())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise click.ClickException(f"{file.name}: not JSON ({error})") from error
+    result = verify_credential(document, local_resolver(), email=email)
+    for check in result.checks:
+        click.echo(f"{'ok  ' if check.ok else 'FAIL'}  {check.name:9} {check.message}")
+    click.echo("Valid." if result.ok else "Not valid.", err=True)
+    sys.exit(0 if result.ok else 1)

@@ -25,6 +25,7 @@ ENVIRONMENT = {
     "COURSEWARE_PROXIES": ("PROXIES", int),
     "COURSEWARE_PRIVACY_CONTACT": ("PRIVACY_CONTACT", str),
     "COURSEWARE_ACCESSIBILITY_CONTACT": ("ACCESSIBILITY_CONTACT", str),
+    "COURSEWARE_SIGNING_KEYS_DIR": ("SIGNING_KEYS_DIR", str),
 }
 
 
@@ -107,6 +108,12 @@ class DefaultConfig:
     BRREG_URL = "https://data.brreg.no/enhetsregisteret/api"
     BRREG_TIMEOUT = 3.0
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Folder of the Ed25519 keys that sign the Open Badges credentials and status lists; None means
+    # <instance>/keys. Created on first start (mode 0700, files 0600); back it up with the database.
+    SIGNING_KEYS_DIR: str | None = None
+    # Seconds verifiers and proxies may cache a revocation list (Cache-Control max-age, and the list's `ttl`):
+    # a revocation shows everywhere within this time.
+    STATUS_LIST_MAX_AGE = 60
     # Number of reverse proxies in front of the app (X-Forwarded-For/-Proto are trusted from that many hops);
     # needed so rate limits see the client's address and not the proxy's.
     PROXIES = 0

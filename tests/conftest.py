@@ -59,6 +59,7 @@ def _test_config(url: str, root: Path, **overrides) -> dict:
         "WTF_CSRF_ENABLED": False,
         "COURSES_DIR": str(root / "courses"),
         "MEDIA_DIR": str(root / "media"),
+        "SIGNING_KEYS_DIR": str(root / "keys"),  # never the repository's instance/keys
         "BASE_URL": "http://localhost",
         "SERVER_NAME": None,
         "RATELIMIT_STORAGE_URI": "memory://",

@@ -10,7 +10,7 @@ what to add to ARGUMENTS, so every new route is covered from the day it exists.
 from dataclasses import dataclass, field
 
 from courseware.extensions import db
-from courseware.models import BulkUpload, FirmInvitation, utcnow
+from courseware.models import BulkUpload, FirmInvitation, Provider, utcnow
 from courseware.services import accounts, enrolment, invitations, learning, membership, quiz, verification
 
 from .certificate_factory import make_certificate, make_firm_certificate
@@ -35,7 +35,7 @@ PERSONA_BY_ENDPOINT = {
 }
 PERSONA_BY_BLUEPRINT = {
     "auth": "anonymous", "admin": "admin", "studio": "author", "firm": "contact", "learner": "learner",
-    "public": "learner",
+    "public": "learner", "badges": "anonymous",
 }
 PERSONAS = ("anonymous", "learner", "newcomer", "contact", "author", "funder", "admin")
 # Not fresh accounts each time: the one person whose request to join `World.withdraw_request_id` is, and the one
@@ -56,6 +56,8 @@ ARGUMENTS = {
     "orgnr": lambda w: FREE_ORGNR,
     "path": lambda w: "bilde.png",
     "filename": lambda w: "css/app.css",
+    "provider_slug": lambda w: w.provider_slug,
+    "number": lambda w: 0,
     "code": lambda w: w.certificate_code,  # the learner's certificate (its provider is the author's)
 }
 ARGUMENTS_BY_ENDPOINT = {
@@ -79,6 +81,8 @@ class World:
     course_slug: str
     firm_id: int
     provider_id: int
+    provider_slug: str = ""
+    certificate_code: str = ""  # the learner's certificate for the course
     upload_id: int = 0
     attempt_id: int = 0
     request_id: int = 0  # a pending request to join the firm, for its contact person to decide
@@ -165,7 +169,9 @@ def build_world(make_user) -> World:
                     "confirm": verification.make_confirm_token(world.users["newcomer"])}
     db.session.commit()
     world.upload_id = upload.id
-    world.certificate_code = make_certificate(learner, course).code
+    provider = db.session.get(Provider, course.provider_id)
+    cert = make_certificate(learner, course, provider_slug=provider.slug, provider_name=provider.name)
+    world.provider_slug, world.certificate_code = cert.provider_slug, cert.code
     world.firm_certificate_code = make_firm_certificate(firm, course).code
     assert load(course).current_version is not None
     return world

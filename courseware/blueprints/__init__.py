@@ -6,6 +6,7 @@ def register_blueprints(app: Flask) -> None:
     from . import errors
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
+    from .badges import bp as badges_bp
     from .firm import bp as firm_bp
     from .learner import bp as learner_bp
     from .public import bp as public_bp
@@ -17,4 +18,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(firm_bp, url_prefix="/firm")
     app.register_blueprint(studio_bp, url_prefix="/studio")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(badges_bp)  # prefix-free: /issuers/..., /status/..., /verify/<code>.json
     errors.init_app(app)

@@ -23,10 +23,12 @@ def init_instance() -> InitResult:
     from ..content.importer import import_packages
     from .accounts import admin_exists, create_setup_token
     from .bulk import purge_old_uploads
+    from .badges import keyring
     from .mail import absolute_url
 
     Path(current_app.instance_path).mkdir(parents=True, exist_ok=True)
     Path(current_app.config["MEDIA_DIR"]).mkdir(parents=True, exist_ok=True)
+    keyring()  # the Open Badges signing key, made on first start (services/badges/keys.py)
     upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     report = import_packages(None)
     db.session.commit()

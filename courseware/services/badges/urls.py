@@ -1,0 +1,32 @@
+"""The URLs a credential names, all under BASE_URL and all dereferenceable (blueprints/badges serves them)."""
+from flask import current_app
+
+from ..mail import absolute_url
+
+
+def certificate_url(code: str) -> str:
+    """The certificate's public verification page, BASE_URL/verify/<code>: also the credential's `id`."""
+    if "verify.certificate" in current_app.view_functions:
+        return absolute_url("verify.certificate", code=code)
+    # Until the verification page exists on this branch: the same URL, built by hand.
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/verify/{code}"
+
+
+def issuer_url(provider_slug: str) -> str:
+    """The provider's issuer profile: also the controller document of the platform's keys."""
+    return absolute_url("badges.issuer", provider_slug=provider_slug)
+
+
+def verification_method(provider_slug: str, key) -> str:
+    """A key's id under a provider's profile, `<issuer>#z6Mk...`: its controller is the issuer, as verifiers check."""
+    return f"{issuer_url(provider_slug)}#{key.multikey}"
+
+
+def status_list_url(provider_slug: str, number: int) -> str:
+    """A provider's revocation list number `number`."""
+    return absolute_url("badges.status_list", provider_slug=provider_slug, number=number)
+
+
+def achievement_url(course_slug: str) -> str:
+    """The achievement's id: the course's public page."""
+    return absolute_url("public.course", slug=course_slug)
