@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 from courseware.extensions import db
 from courseware.models import BulkUpload, FirmInvitation, utcnow
-from courseware.services import accounts, enrolment, invitations, learning, membership, quiz, verification
+from courseware.services import (accounts, certificates, enrolment, invitations, learning, membership, quiz,
+                                 verification)
+from courseware.services.certificate_codes import format_code
 
 from .learning_factory import VALID_ORGNRS, answers_for, get_module, load, make_course, make_firm
 
@@ -34,7 +36,7 @@ PERSONA_BY_ENDPOINT = {
 }
 PERSONA_BY_BLUEPRINT = {
     "auth": "anonymous", "admin": "admin", "studio": "author", "firm": "contact", "learner": "learner",
-    "public": "learner",
+    "public": "learner", "verify": "anonymous", "api": "anonymous",
 }
 PERSONAS = ("anonymous", "learner", "newcomer", "contact", "author", "funder", "admin")
 # Not fresh accounts each time: the one person whose request to join `World.withdraw_request_id` is, and the one
@@ -55,6 +57,9 @@ ARGUMENTS = {
     "orgnr": lambda w: FREE_ORGNR,
     "path": lambda w: "bilde.png",
     "filename": lambda w: "css/app.css",
+    "certificate_id": lambda w: w.certificate_id,
+    "firm_certificate_id": lambda w: w.firm_certificate_id,
+    "code": lambda w: w.certificate_code,
 }
 ARGUMENTS_BY_ENDPOINT = {
     ("auth.reset_password", "token"): lambda w: w.tokens["reset"],
@@ -80,6 +85,9 @@ class World:
     attempt_id: int = 0
     request_id: int = 0  # a pending request to join the firm, for its contact person to decide
     withdraw_request_id: int = 0  # another one, which its asker (persona "asker") may withdraw
+    certificate_id: int = 0  # a graduate's certificate for the course, and the firm's
+    firm_certificate_id: int = 0
+    certificate_code: str = ""  # the personal certificate's code as printed (K7QM-4XPT-9)
     users: dict = field(default_factory=dict)
     tokens: dict = field(default_factory=dict)
     make_user: object = None
@@ -135,7 +143,8 @@ def load_course(slug: str):
 
 def build_world(make_user) -> World:
     """Everything the routes need, committed; one user per persona in `world.users`."""
-    course = make_course("kurs", title="Kurs for alle ruter")
+    course = make_course("kurs", title="Kurs for alle ruter",
+                         certificate={"enabled": True, "signer_name": "Kari", "signer_title": "", "valid_years": 0})
     firm = make_firm(FIRM_ORGNR, "Ruteprøven AS")
     firm.verified_via, firm.verified_at = "admin", utcnow()  # so its contact person may answer requests to join
     world = World(course_slug=course.slug, firm_id=firm.id, provider_id=course.provider_id, make_user=make_user)
@@ -155,6 +164,12 @@ def build_world(make_user) -> World:
     asker = world.users[ASKER] = make_user("learner", name="Spør Om Å Bli Med")
     world.request_id = membership.request_to_join(make_user("learner"), firm).id
     world.withdraw_request_id = membership.request_to_join(asker, firm).id
+    graduate = make_user("learner", name="Fullført Kursdeltaker", firm_id=firm.id)
+    completion = learning.complete_course(graduate, course, load(course).current_version)
+    certificate = certificates.find_certificate_for_completion(completion.id)
+    firm_certificate = certificates.find_firm_certificate(firm.id, course.id)
+    world.certificate_id, world.firm_certificate_id = certificate.id, firm_certificate.id
+    world.certificate_code = format_code(certificate.code)
     world.tokens = {"invitation": token, "reset": accounts.make_reset_token(world.users["newcomer"]),
                     "setup": accounts.create_setup_token(),
                     "confirm": verification.make_confirm_token(world.users["newcomer"])}
