@@ -5,10 +5,10 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from courseware.extensions import db
-from courseware.models import Certificate, Enrolment, FirmCertificate
+from courseware.models import Certificate, Enrolment, FirmCertificate, utcnow
 from courseware.services import certificates, learning, outbox
 
-from .learning_factory import load, make_course
+from .learning_factory import load, make_course, make_firm
 
 WHEN = datetime(2026, 12, 3, 10, 0, tzinfo=timezone.utc)
 
@@ -21,6 +21,14 @@ def certificate_settings(valid_years: int = 0, enabled: bool = True) -> dict:
 def certified_course(slug="kurs", *, valid_years=0, enabled=True, **kwargs):
     """A published course (three modules of 10 minutes) that gives certificates."""
     return make_course(slug, certificate=certificate_settings(valid_years, enabled), **kwargs)
+
+
+def verified_firm(orgnr="817920632", name="Testgården AS"):
+    """A firm whose contact person is verified, so its people's certificates give it firm certificates."""
+    firm = make_firm(orgnr, name)
+    firm.verified_via, firm.verified_at = "admin", utcnow()
+    db.session.commit()
+    return firm
 
 
 def complete(user, course, when=WHEN):

@@ -8,12 +8,12 @@ from sqlalchemy import select
 
 from courseware.errors import Conflict, InvalidInput, PermissionDenied
 from courseware.extensions import db
-from courseware.models import Certificate, CertificateEvent, FirmCertificate, utcnow
+from courseware.models import Certificate, CertificateEvent, FirmCertificate
 from courseware.services import certificate_admin
 from courseware.services.certificate_codes import format_code
 
-from .certificates_support import certified_course, complete, firm_certificate, graduate
-from .learning_factory import make_course, make_firm
+from .certificates_support import certified_course, complete, firm_certificate, graduate, verified_firm
+from .learning_factory import make_course
 
 
 @pytest.fixture
@@ -21,8 +21,7 @@ def setup(make_user):
     """Provider A's course with a graduate of a verified firm (so a firm certificate too); provider B's course."""
     course = certified_course("kurs")
     other = make_course("annet", provider_slug="annen-hage")
-    firm = make_firm("942110464", "Fjordbruk AS")
-    firm.verified_at = utcnow()
+    firm = verified_firm("942110464", "Fjordbruk AS")
     contact = make_user("learner", name="Kari Kontakt", firm_id=firm.id, is_firm_contact=True)
     cert = graduate(make_user, course, name="Åse Fullført", firm_id=firm.id)
     people = {

@@ -9,9 +9,8 @@ from courseware.extensions import db
 from courseware.models import Certificate, CertificateEvent, Completion, FirmCertificate, User, utcnow
 from courseware.services import catalogue, certificate_admin, certificates, learning
 
-from .certificates_support import certified_course, graduate
+from .certificates_support import certified_course, graduate, verified_firm
 from .firms_support import complete as record_completion
-from .learning_factory import make_firm
 from .test_concurrency import run_together
 
 pytestmark = pytest.mark.postgres_only  # skipped on SQLite (tests/groups.py)
@@ -42,9 +41,7 @@ def test_simultaneous_completions_issue_one_certificate(app, make_user):
 
 def test_a_firms_people_completing_at_once_make_one_firm_certificate(app, make_user):
     course = certified_course()
-    firm = make_firm()
-    firm.verified_at = utcnow()
-    db.session.commit()
+    firm = verified_firm()
     ids = [make_user("learner", firm_id=firm.id).id for _ in range(8)]
     results, errors = run_together(app, [_complete(uid) for uid in ids])
     assert errors == [] and results == [True] * 8

@@ -5,13 +5,11 @@ from datetime import datetime, timezone
 import pytest
 
 from courseware.extensions import db
-from courseware.models import Completion, utcnow
 from courseware.services import certificate_admin, privacy
 from courseware.services.certificate_codes import check_symbol, format_code
 
-from .certificates_support import WHEN, certified_course, firm_certificate, graduate
+from .certificates_support import certified_course, firm_certificate, graduate, verified_firm
 from .conftest import TEST_PASSWORD
-from .learning_factory import make_firm
 
 
 def _url(cert) -> str:
@@ -134,9 +132,7 @@ def test_lookups_are_rate_limited_per_address_across_page_and_api(client, cert):
 
 
 def test_the_page_runs_a_fixed_small_number_of_queries(client, cert, make_user, count_queries):
-    firm = make_firm()
-    firm.verified_at = utcnow()
-    db.session.commit()
+    firm = verified_firm()
     course = certified_course("kurs-2")
     graduate(make_user, course, firm_id=firm.id, name_on_firm_certificates=True)
     personal_url, firm_url = _url(cert), _url(firm_certificate(firm, course))
@@ -156,9 +152,7 @@ def test_the_page_runs_a_fixed_small_number_of_queries(client, cert, make_user, 
 
 def test_a_firm_certificate_names_only_employees_who_agreed(client, make_user):
     course = certified_course()
-    firm = make_firm("942110464", "Fjordbruk AS")
-    firm.verified_at = utcnow()
-    db.session.commit()
+    firm = verified_firm("942110464", "Fjordbruk AS")
     graduate(make_user, course, firm_id=firm.id, name="Åse Samtykke", name_on_firm_certificates=True)
     graduate(make_user, course, firm_id=firm.id, name="Per Privat", share_progress=True)  # shares with the contact only
     graduate(make_user, course, firm_id=firm.id, name="Bjørn Samtykke", name_on_firm_certificates=True)
@@ -176,9 +170,7 @@ def test_a_firm_certificate_names_only_employees_who_agreed(client, make_user):
 
 def test_a_revoked_member_is_neither_counted_nor_named(client, make_user):
     course = certified_course()
-    firm = make_firm()
-    firm.verified_at = utcnow()
-    db.session.commit()
+    firm = verified_firm()
     kept = graduate(make_user, course, firm_id=firm.id, name="Beholdt", name_on_firm_certificates=True)
     revoked = graduate(make_user, course, firm_id=firm.id, name="Trukket", name_on_firm_certificates=True)
     certificate_admin.revoke(make_user("admin"), revoked, "issued_in_error")
@@ -191,9 +183,7 @@ def test_a_revoked_member_is_neither_counted_nor_named(client, make_user):
 
 def test_account_deletion_withdraws_and_anonymises_the_certificate(client, make_user):
     course = certified_course()
-    firm = make_firm()
-    firm.verified_at = utcnow()
-    db.session.commit()
+    firm = verified_firm()
     cert = graduate(make_user, course, firm_id=firm.id, name="Slettes Snart", name_on_firm_certificates=True)
     user_id, code, firm_code = cert.user_id, cert.code, firm_certificate(firm, course).code
     from courseware.models import User
@@ -236,3 +226,22 @@ def test_the_credential_comes_from_services_badges(client, cert, monkeypatch):
     response = client.get(_url(cert), headers={"Accept": "application/vc+ld+json"})
     assert response.status_code == 200 and response.mimetype == "application/vc+ld+json"
     assert response.json == {"id": cert.code, "type": ["X"]}
+
+
+@pytest.mark.parametrize("body", ["00000010", "00000011", "00000012", "00000013", "00000014"])
+def test_codes_whose_check_symbol_is_punctuation_work_in_addresses(client, cert, body):
+    cert.code = body + check_symbol(body)  # *, ~, $, = and U
+    db.session.commit()
+    from courseware.services.certificate_codes import verify_url
+
+    url = verify_url(cert.code)
+    path = url.removeprefix("http://localhost")
+    assert client.get(path).status_code == 200, path
+    assert client.get(f"/api/v1/certificates/{cert.code}").json["url"] == url
+    typed = client.get("/verify", query_string={"code": cert.code.lower()})
+    assert typed.status_code == 302 and client.get(typed.headers["Location"]).status_code == 200
+
+
+def test_an_empty_form_asks_for_the_code(client):
+    response = client.get("/verify", query_string={"code": ""})
+    assert response.status_code == 400 and "nine characters" in response.get_data(as_text=True)

@@ -12,7 +12,7 @@ from courseware.models import Certificate, Completion, FirmCertificate, utcnow
 from courseware.services import accounts, certificates, firms, invitations, outbox, verification
 from courseware.services.certificates import STATUS_LIST_MIN_LENGTH, status_list_length
 
-from .certificates_support import WHEN, certified_course, complete, firm_certificate, graduate
+from .certificates_support import WHEN, certified_course, complete, firm_certificate, graduate, verified_firm
 from .firms_support import complete as record_completion
 from .learning_factory import make_course, make_firm, publish
 
@@ -156,8 +156,7 @@ def test_a_password_reset_or_an_invitation_confirms_and_issues(make_user):
 
 def test_backfill_issues_for_earlier_completions_once(make_user, smtp_server):
     course = certified_course()
-    firm = make_firm()
-    firm.verified_at = utcnow()
+    firm = verified_firm()
     people = [make_user("learner", firm_id=firm.id) for _ in range(3)]
     waiting = make_user("learner", email_verified_at=None)
     for person in people + [waiting]:
@@ -230,9 +229,42 @@ def test_an_unverified_firm_gets_its_certificate_when_verified(make_user):
 
 
 def test_no_firm_certificate_for_a_course_without_certificates(make_user):
-    firm = make_firm()
-    firm.verified_at = utcnow()
+    firm = verified_firm()
     course = certified_course(enabled=False)
     complete(make_user("learner", firm_id=firm.id), course)
     assert certificates.backfill().firm_issued == 0 and _count(FirmCertificate) == 0
     assert db.session.scalar(select(func.count(Completion.id))) == 1
+
+
+def test_init_backfills_after_an_upgrade(tmp_path):
+    """`courseware init` on an instance with completions from before certificates: they get theirs, once."""
+    import shutil
+
+    from courseware import create_app
+    from courseware.models import Course, User
+
+    from .conftest import FIXTURE_COURSES, _test_config
+
+    (tmp_path / "courses").mkdir()
+    shutil.copytree(FIXTURE_COURSES / "minimal", tmp_path / "courses" / "minimal")  # its [certificate] is on
+    app = create_app(_test_config(f"sqlite:///{tmp_path / 'init.db'}", tmp_path))
+    with app.app_context():
+        runner = app.test_cli_runner()
+        first = runner.invoke(args=["init"])
+        assert first.exit_code == 0, first.output
+        assert "Certificates:" not in first.output  # nothing to issue, nothing said
+        course = db.session.execute(select(Course)).scalar_one()
+        user = User(email="tidlig@example.no", name="Tidlig Ute", password_hash="x", email_verified_at=utcnow())
+        db.session.add(user)
+        db.session.flush()
+        db.session.add(Completion(user_id=user.id, course_id=course.id, version_id=course.current_version_id,
+                                  completed_at=WHEN))
+        db.session.commit()
+        second = runner.invoke(args=["init"])
+        assert "Certificates: 1 issued, 0 firm certificate(s) issued" in second.output, second.output
+        third = runner.invoke(args=["init"])
+        assert "Certificates:" not in third.output
+        cert = db.session.execute(select(Certificate)).scalar_one()
+        assert (cert.course_title, cert.signer_name) == ("Minimalkurs – Trinn 1", "Kari Nordmann")
+        db.session.remove()
+        db.engine.dispose()

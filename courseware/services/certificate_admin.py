@@ -82,17 +82,28 @@ def revoke(actor, certificate, reason: str, note: str | None = "", now: datetime
     return mark_revoked(actor, certificate, reason, _note(note), now)
 
 
+def _change(certificate, still, revoked_at: datetime | None, reason: str | None) -> bool:
+    """Set the revocation with one conditional UPDATE (`still(model)`: the state it must still be in), so two people
+    acting at once change it once; whether this call did."""
+    model = type(certificate)
+    claimed = db.session.execute(
+        update(model).where(model.id == certificate.id, still(model))
+        .values(revoked_at=revoked_at, revoked_reason=reason).execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed == 1:
+        set_loaded(certificate, revoked_at=revoked_at, revoked_reason=reason)
+    return claimed == 1
+
+
+def _revoked_by_staff(model):
+    return model.revoked_at.is_not(None) & (model.revoked_reason != ACCOUNT_DELETED)
+
+
 def mark_revoked(actor, certificate, reason: str, note: str = "", now: datetime | None = None) -> CertificateEvent:
     """Record the revocation itself, once (callers check who may); Conflict when it is revoked already."""
     now = now or utcnow()
-    model = type(certificate)
-    claimed = db.session.execute(
-        update(model).where(model.id == certificate.id, model.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_reason=reason).execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
+    if not _change(certificate, lambda model: model.revoked_at.is_(None), now, reason):
         raise Conflict(_("This certificate is revoked already."))
-    set_loaded(certificate, revoked_at=now, revoked_reason=reason)
     return _event(actor, certificate, "revoked", reason, note, now)
 
 
@@ -104,17 +115,9 @@ def restore(actor, certificate, note: str | None = "", now: datetime | None = No
     note = _note(note)
     if certificate.revoked_reason == ACCOUNT_DELETED:
         raise Conflict(_("This certificate cannot be restored: its holder deleted their account."))
-    now = now or utcnow()
-    model = type(certificate)
-    claimed = db.session.execute(
-        update(model).where(model.id == certificate.id, model.revoked_at.is_not(None),
-                            model.revoked_reason != ACCOUNT_DELETED)
-        .values(revoked_at=None, revoked_reason=None).execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
+    if not _change(certificate, _revoked_by_staff, None, None):
         raise Conflict(_("This certificate is not revoked."))
-    set_loaded(certificate, revoked_at=None, revoked_reason=None)
-    return _event(actor, certificate, "restored", None, note, now)
+    return _event(actor, certificate, "restored", None, note, now or utcnow())
 
 
 def list_events(certificate) -> list[CertificateEvent]:

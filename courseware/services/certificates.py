@@ -27,8 +27,7 @@ from sqlalchemy.orm import aliased
 
 from ..errors import Conflict
 from ..extensions import db
-from ..models import (Certificate, Completion, Course, CourseVersion, Firm, FirmCertificate, Provider, User,
-                      utcnow)
+from ..models import Certificate, Completion, Course, CourseVersion, Firm, FirmCertificate, Provider, User
 from . import outbox
 from .accounts import normalise_email
 from .certificate_codes import format_code, new_code, verify_url

@@ -3,7 +3,6 @@
 Admins, and the staff of the provider that issued the certificate; services/certificate_admin.py decides.
 """
 from flask import flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -13,6 +12,7 @@ from wtforms.validators import Length
 
 from ...errors import DomainError
 from ...extensions import db
+from ...models import Certificate
 from ...services import certificate_admin
 from ...services.certificate_status import REASON_LABELS
 from . import bp
@@ -32,39 +32,34 @@ class RestoreForm(FlaskForm):
     submit = SubmitField(_l("Restore the certificate"))
 
 
-# kind -> (the service that finds it for the actor, the endpoint of its page, that endpoint's argument)
-_KINDS = {
-    "personal": (certificate_admin.get_certificate_for, ".certificate", "certificate_id"),
-    "firm": (certificate_admin.get_firm_certificate_for, ".firm_certificate", "firm_certificate_id"),
-}
+REVOKED = _l("The certificate is revoked. Its public page says so now.")
+RESTORED = _l("The certificate is valid again.")
 
 
-def _page(kind: str, certificate_id: int):
-    get = _KINDS[kind][0]
+def _page(get, certificate_id: int):
     certificate = get(current_user, certificate_id)
+    kind = "personal" if isinstance(certificate, Certificate) else "firm"
     return render_template("studio/certificate.html", kind=kind, cert=certificate,
                            events=certificate_admin.list_events(certificate), revoke_form=RevokeForm(),
                            restore_form=RestoreForm(), note_help=_NOTE_HELP)
 
 
-def _act(kind: str, certificate_id: int, form_class, action, done: str):
-    get, endpoint, argument = _KINDS[kind]
+def _act(get, certificate_id: int, form, action, done) -> None:
+    """Validate the form and run the action on the certificate; one flashed message either way."""
     certificate = get(current_user, certificate_id)
-    form = form_class()
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for message in errors:
                 flash(message, "error")
+        return
+    try:
+        action(certificate, form)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
     else:
-        try:
-            action(certificate, form)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(done, "success")
-    return redirect(url_for(endpoint, **{argument: certificate_id}))
+        db.session.commit()
+        flash(str(done), "success")
 
 
 def _revoke(certificate, form):
@@ -75,33 +70,22 @@ def _restore(certificate, form):
     certificate_admin.restore(current_user, certificate, form.note.data)
 
 
-@bp.route("/certificates/<int:certificate_id>")
-def certificate(certificate_id):
-    return _page("personal", certificate_id)
+def _routes(get, prefix: str, argument: str, name: str) -> None:
+    """A kind of certificate's page (/studio/<prefix>/<id>) and its revoke and restore forms (POST)."""
+    def page(**values):
+        return _page(get, values[argument])
+
+    def act(form_class, action, done):
+        def view(**values):
+            _act(get, values[argument], form_class(), action, done)
+            return redirect(url_for(f".{name}", **values))
+        return view
+
+    rule = f"/{prefix}/<int:{argument}>"
+    bp.add_url_rule(rule, name, page)
+    bp.add_url_rule(rule + "/revoke", f"revoke_{name}", act(RevokeForm, _revoke, REVOKED), methods=["POST"])
+    bp.add_url_rule(rule + "/restore", f"restore_{name}", act(RestoreForm, _restore, RESTORED), methods=["POST"])
 
 
-@bp.route("/certificates/<int:certificate_id>/revoke", methods=["POST"])
-def revoke_certificate(certificate_id):
-    return _act("personal", certificate_id, RevokeForm, _revoke,
-                _("The certificate is revoked. Its public page says so now."))
-
-
-@bp.route("/certificates/<int:certificate_id>/restore", methods=["POST"])
-def restore_certificate(certificate_id):
-    return _act("personal", certificate_id, RestoreForm, _restore, _("The certificate is valid again."))
-
-
-@bp.route("/firm-certificates/<int:firm_certificate_id>")
-def firm_certificate(firm_certificate_id):
-    return _page("firm", firm_certificate_id)
-
-
-@bp.route("/firm-certificates/<int:firm_certificate_id>/revoke", methods=["POST"])
-def revoke_firm_certificate(firm_certificate_id):
-    return _act("firm", firm_certificate_id, RevokeForm, _revoke,
-                _("The certificate is revoked. Its public page says so now."))
-
-
-@bp.route("/firm-certificates/<int:firm_certificate_id>/restore", methods=["POST"])
-def restore_firm_certificate(firm_certificate_id):
-    return _act("firm", firm_certificate_id, RestoreForm, _restore, _("The certificate is valid again."))
+_routes(certificate_admin.get_certificate_for, "certificates", "certificate_id", "certificate")
+_routes(certificate_admin.get_firm_certificate_for, "firm-certificates", "firm_certificate_id", "firm_certificate")
