@@ -290,7 +290,7 @@ def delete_account(user: User, password: str) -> None:
 def _withdraw_certificates(uid: int) -> None:
     """Revoke the person's certificates (the reason says the holder deleted the account) and remove what names them:
     the name, and the salted hash of the address (redrawn, so it matches no address)."""
-    for certificate in db.session.scalars(select(Certificate).where(Certificate.user_id == uid)):
+    for certificate in list(db.session.scalars(select(Certificate).where(Certificate.user_id == uid))):
         if certificate.revoked_at is None:
             mark_revoked(None, certificate, ACCOUNT_DELETED)
         else:  # revoked by staff before: the reason they gave stays, and the deletion is logged
