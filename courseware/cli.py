@@ -62,7 +62,9 @@ def _init_instance(quiet: bool = False):
     from .services.setup import init_instance
 
     result = init_instance()
+    _deliver_mail()
     _print_import_report(result.import_report)
+    _print_backfill(result.certificates)
     if result.setup_url:
         click.secho("\nNo administrator exists yet. Open this one-time link to create the first admin account:", bold=True)
         click.secho(f"  {result.setup_url}\n", fg="green", bold=True)
@@ -261,3 +263,29 @@ def certificates_verify_command(file, email):
         click.echo(f"{'ok  ' if check.ok else 'FAIL'}  {check.name:9} {check.message}")
     click.echo("Valid." if result.ok else "Not valid.", err=True)
     sys.exit(0 if result.ok else 1)
+
+
+@certificates_group.command("backfill")
+@with_appcontext
+def backfill_command():
+    """Issue the certificates that completions recorded before certificates existed (or before a firm was verified)
+    should have; idempotent. `courseware init` runs it too."""
+    from .services.certificates import backfill
+
+    counts = backfill()
+    db.session.commit()
+    _deliver_mail()
+    _print_backfill(counts, always=True)
+
+
+def _print_backfill(counts, always: bool = False) -> None:
+    if always or counts.issued or counts.firm_issued:
+        click.echo(f"Certificates: {counts.issued} issued, {counts.firm_issued} firm certificate(s) issued, "
+                   f"{counts.unconfirmed} completion(s) wait for a confirmed e-mail address")
+
+
+def _deliver_mail() -> None:
+    """Send the e-mails the committed work queued (a command has no response to send them after)."""
+    from .services.outbox import deliver
+
+    deliver()

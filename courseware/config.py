@@ -74,6 +74,9 @@ class DefaultConfig:
     # E-mail address confirmation links expire after this many seconds; "send the link again" per user.
     EMAIL_CONFIRM_MAX_AGE = 3 * 24 * 3600
     CONFIRM_RESEND_RATE_LIMIT = "2 per minute;6 per day"
+    # Certificate look-ups by code (the verification page and the API together), per client address: enough for
+    # an employer checking a pile of certificates, too few to try codes at random.
+    CERTIFICATE_LOOKUP_RATE_LIMIT = "20 per minute;200 per hour"
     # Cookies: HttpOnly and SameSite always; Secure when served over HTTPS (run --production sets it).
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

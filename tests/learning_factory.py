@@ -38,7 +38,7 @@ def provider(slug="test-naeringshage", name="Test Næringshage") -> Provider:
 def make_course(slug="kurs", *, modules=None, title=None, audience="firms", requires=(), pass_mark=0.8,
                 provider_slug="test-naeringshage", **policy) -> Course:
     """A published course with one version whose outline matches its Module rows (committed); `policy` may set
-    the version's show_answers and attempts_per_day."""
+    the version's show_answers, attempts_per_day and certificate (course.toml's [certificate]: none by default)."""
     course = Course(slug=slug, provider_id=provider(provider_slug, provider_slug.replace("-", " ").title()).id)
     db.session.add(course)
     db.session.flush()
@@ -48,7 +48,7 @@ def make_course(slug="kurs", *, modules=None, title=None, audience="firms", requ
 
 
 def publish(course: Course, modules: list[dict], *, title=None, audience=None, requires=None, pass_mark=None,
-            show_answers="after-pass", attempts_per_day=0):
+            show_answers="after-pass", attempts_per_day=0, certificate=None):
     """A new version of `course` (like a re-import that changed something), made current (committed)."""
     previous = db.session.get(CourseVersion, course.current_version_id) if course.current_version_id else None
     version = CourseVersion(
@@ -58,6 +58,7 @@ def publish(course: Course, modules: list[dict], *, title=None, audience=None, r
         requires=requires if requires is not None else (previous.requires if previous else []),
         pass_mark=pass_mark if pass_mark is not None else (previous.pass_mark if previous else 0.8),
         stage=1, language="nb", estimated_minutes=45, show_answers=show_answers, attempts_per_day=attempts_per_day,
+        certificate=certificate if certificate is not None else (previous.certificate if previous else {}),
         outline=[{"key": m["key"], "title": m["title"], "minutes": 10, "tasks": len(m.get("tasks", [])),
                   "quiz": bool(m.get("quiz"))} for m in modules],
     )

@@ -10,10 +10,10 @@ what to add to ARGUMENTS, so every new route is covered from the day it exists.
 from dataclasses import dataclass, field
 
 from courseware.extensions import db
-from courseware.models import BulkUpload, FirmInvitation, Provider, utcnow
-from courseware.services import accounts, enrolment, invitations, learning, membership, quiz, verification
+from courseware.models import BulkUpload, FirmInvitation, utcnow
+from courseware.services import (accounts, certificates, enrolment, invitations, learning, membership, quiz,
+                                 verification)
 
-from .certificate_factory import make_certificate, make_firm_certificate
 from .learning_factory import VALID_ORGNRS, answers_for, get_module, load, make_course, make_firm
 
 FIRM_ORGNR, FREE_ORGNR = VALID_ORGNRS[0], VALID_ORGNRS[2]  # a registered firm, and a valid number nobody has used
@@ -35,7 +35,7 @@ PERSONA_BY_ENDPOINT = {
 }
 PERSONA_BY_BLUEPRINT = {
     "auth": "anonymous", "admin": "admin", "studio": "author", "firm": "contact", "learner": "learner",
-    "public": "learner", "badges": "anonymous",
+    "public": "learner", "badges": "anonymous", "verify": "anonymous", "api": "anonymous",
 }
 PERSONAS = ("anonymous", "learner", "newcomer", "contact", "author", "funder", "admin")
 # Not fresh accounts each time: the one person whose request to join `World.withdraw_request_id` is, and the one
@@ -58,7 +58,9 @@ ARGUMENTS = {
     "filename": lambda w: "css/app.css",
     "provider_slug": lambda w: w.provider_slug,
     "number": lambda w: 0,
-    "code": lambda w: w.certificate_code,  # the learner's certificate (its provider is the author's)
+    "certificate_id": lambda w: w.certificate_id,
+    "firm_certificate_id": lambda w: w.firm_certificate_id,
+    "code": lambda w: w.certificate_code,  # the graduate's certificate (its provider is the author's)
 }
 ARGUMENTS_BY_ENDPOINT = {
     ("auth.reset_password", "token"): lambda w: w.tokens["reset"],
@@ -81,14 +83,15 @@ class World:
     course_slug: str
     firm_id: int
     provider_id: int
-    provider_slug: str = ""
-    certificate_code: str = ""  # the learner's certificate for the course
     upload_id: int = 0
     attempt_id: int = 0
     request_id: int = 0  # a pending request to join the firm, for its contact person to decide
     withdraw_request_id: int = 0  # another one, which its asker (persona "asker") may withdraw
-    certificate_code: str = ""  # the learner's certificate, and the firm's
+    certificate_id: int = 0  # a graduate's certificate for the course, and the firm's
+    firm_certificate_id: int = 0
+    certificate_code: str = ""  # their codes as stored (without dashes)
     firm_certificate_code: str = ""
+    provider_slug: str = ""  # the course's provider (its issuer profile and status lists)
     users: dict = field(default_factory=dict)
     tokens: dict = field(default_factory=dict)
     make_user: object = None
@@ -144,7 +147,8 @@ def load_course(slug: str):
 
 def build_world(make_user) -> World:
     """Everything the routes need, committed; one user per persona in `world.users`."""
-    course = make_course("kurs", title="Kurs for alle ruter")
+    course = make_course("kurs", title="Kurs for alle ruter",
+                         certificate={"enabled": True, "signer_name": "Kari", "signer_title": "", "valid_years": 0})
     firm = make_firm(FIRM_ORGNR, "Ruteprøven AS")
     firm.verified_via, firm.verified_at = "admin", utcnow()  # so its contact person may answer requests to join
     world = World(course_slug=course.slug, firm_id=firm.id, provider_id=course.provider_id, make_user=make_user)
@@ -164,15 +168,18 @@ def build_world(make_user) -> World:
     asker = world.users[ASKER] = make_user("learner", name="Spør Om Å Bli Med")
     world.request_id = membership.request_to_join(make_user("learner"), firm).id
     world.withdraw_request_id = membership.request_to_join(asker, firm).id
+    graduate = make_user("learner", name="Fullført Kursdeltaker", firm_id=firm.id)
+    completion = learning.complete_course(graduate, course, load(course).current_version)
+    certificate = certificates.find_certificate_for_completion(completion.id)
+    firm_certificate = certificates.find_firm_certificate(firm.id, course.id)
+    world.certificate_id, world.firm_certificate_id = certificate.id, firm_certificate.id
+    world.certificate_code, world.firm_certificate_code = certificate.code, firm_certificate.code
+    world.provider_slug = certificate.provider_slug
     world.tokens = {"invitation": token, "reset": accounts.make_reset_token(world.users["newcomer"]),
                     "setup": accounts.create_setup_token(),
                     "confirm": verification.make_confirm_token(world.users["newcomer"])}
     db.session.commit()
     world.upload_id = upload.id
-    provider = db.session.get(Provider, course.provider_id)
-    cert = make_certificate(learner, course, provider_slug=provider.slug, provider_name=provider.name)
-    world.provider_slug, world.certificate_code = cert.provider_slug, cert.code
-    world.firm_certificate_code = make_firm_certificate(firm, course).code
     assert load(course).current_version is not None
     return world
 

@@ -5,12 +5,14 @@ from flask import Flask
 def register_blueprints(app: Flask) -> None:
     from . import errors
     from .admin import bp as admin_bp
+    from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .badges import bp as badges_bp
     from .firm import bp as firm_bp
     from .learner import bp as learner_bp
     from .public import bp as public_bp
     from .studio import bp as studio_bp
+    from .verify import bp as verify_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
@@ -19,4 +21,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(studio_bp, url_prefix="/studio")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(badges_bp)  # prefix-free: /issuers/..., /status/..., /verify/<code>.json
+    app.register_blueprint(verify_bp, url_prefix="/verify")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
     errors.init_app(app)

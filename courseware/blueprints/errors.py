@@ -13,6 +13,7 @@ TITLES = {
     403: _l("You do not have access to this page"),
     404: _l("We could not find the page"),
     405: _l("That is not possible here"),
+    406: _l("That is not possible here"),  # a format the client asked for that the page does not have
     409: _l("That has already been done"),
     413: _l("The file is too large"),
     422: _l("The content could not be used"),
@@ -24,17 +25,20 @@ TITLES = {
 FALLBACK_500 = "Noe gikk galt hos oss. Prøv igjen om litt. / Something went wrong on our side. Please try again."
 
 
-def render_error(status: int, message: str | None = None):
+def render_error(status: int, message: str | None = None, reason: str | None = None):
     title = str(TITLES.get(status, TITLES[500]))
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
-        return {"error": title, "message": message or ""}, status
+        body = {"error": title, "message": message or ""}
+        if isinstance(reason, str):  # a word a program can act on, e.g. "mistyped" or "unknown" for a certificate
+            body["reason"] = reason
+        return body, status
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        return render_error(error.status, error.message or None)
+        return render_error(error.status, error.message or None, error.details.get("reason"))
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

@@ -14,7 +14,8 @@ from ..extensions import db
 from .base import UTCDateTime, utcnow
 
 # Why a certificate was revoked; the reason category is public (verification page, API), the note is not.
-REVOCATION_REASONS = ("issued_in_error", "misconduct", "withdrawn_by_provider", "other")
+# "account_deleted": the holder deleted their account (services.privacy); staff cannot choose or undo it.
+REVOCATION_REASONS = ("issued_in_error", "misconduct", "withdrawn_by_provider", "other", "account_deleted")
 
 
 class Certificate(db.Model):

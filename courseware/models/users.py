@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -29,6 +29,9 @@ class User(UserMixin, db.Model):
     firm_invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Detailed progress is shared with the firm's contact person only when the learner agrees.
     share_progress: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A separate consent: the person's name may appear on their firm's public course certificates (anyone with the
+    # code sees them), where without it they are only counted.
+    name_on_firm_certificates: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     locale: Mapped[str | None] = mapped_column(String(5))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -251,7 +251,11 @@ def complete_password_reset(user: User, password: str, now: datetime | None = No
     user.login_id = None  # not one of the user's logins, even if someone is logged in here
     set_password(user, password)
     if user.email_verified_at is None:
+        from .certificates import issue_waiting  # certificates reads addresses with this module
+
         user.email_verified_at = now or utcnow()
+        db.session.flush()
+        issue_waiting(user)
     db.session.flush()
 
 

@@ -17,6 +17,8 @@ from ..extensions import db
 from ..models import (Completion, Course, CourseVersion, Enrolment, Firm, FirmInvitation, FirmJoinRequest, User,
                       set_loaded, utcnow)
 from . import outbox
+from .certificate_admin import firm_certificates
+from .certificates import issue_firm_certificates
 from .mail import absolute_url, send_mail
 from .orgs import validate_industry, validate_municipality, validate_size_band
 from .validation import search_term, validate_name
@@ -195,6 +197,7 @@ class FirmOverview:
     hidden_members: int = 0
     pending_requests: int = 0
     is_contact: bool = False
+    certificates: list = field(default_factory=list)  # the firm's certificates (FirmCertificate), for managers
 
 
 def firm_overview(actor, firm_id: int | None = None) -> FirmOverview:
@@ -225,6 +228,7 @@ def firm_overview(actor, firm_id: int | None = None) -> FirmOverview:
         hidden_members=len(users) - len(visible),
         pending_requests=count_pending_requests(firm),
         is_contact=is_contact_of(actor, firm),
+        certificates=firm_certificates(firm),
     )
 
 
@@ -337,6 +341,7 @@ def verify_firm(actor, firm: Firm, *, now: datetime | None = None) -> Firm:
         raise Conflict(_("%(firm)s is verified already.", firm=firm.name))
     set_loaded(firm, verified_via="admin", verified_at=now, verified_by_id=actor.id)
     outbox.queue(send_firm_verified_mail, firm.id)
+    issue_firm_certificates(firm)  # courses its people completed while the contact person was unverified
     return firm
 
 

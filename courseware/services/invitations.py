@@ -20,6 +20,7 @@ from ..extensions import db
 from ..models import Firm, FirmInvitation, User, utcnow
 from . import outbox
 from .accounts import normalise_email
+from .certificates import issue_waiting
 from .enrolment import enrol_from_invitation
 from .firms import can_manage_firm
 from .mail import absolute_url, send_mail
@@ -167,6 +168,8 @@ def accept_invitation(user, token: str, *, now: datetime | None = None) -> Accep
                                  email=invitation.email))
     if user.email_verified_at is None:  # the link reached the address, so the address is theirs
         user.email_verified_at = now
+        db.session.flush()
+        issue_waiting(user)
     firm, joined = invitation.firm, False
     if user.firm_id is None or invitation.course_id is None:
         require_can_join(user, firm)

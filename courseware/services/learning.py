@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import Completion, Course, CourseVersion, Enrolment, ModuleProgress, Provider, QuizAttempt, TaskCheck, User, utcnow
-from . import attempts, module_page, outbox, progress, quiz
+from . import attempts, certificates, module_page, outbox, progress, quiz
+from .certificate_codes import format_code, verify_url
 from .mail import absolute_url, send_mail
 from .progress import ModuleState
 
@@ -229,7 +230,8 @@ def _finish(user, module, now: datetime, check_completion: bool = True) -> Actio
 
 
 def complete_course(user, course, version, now: datetime | None = None) -> Completion | None:
-    """Record that `user` completed `course` on `version`, exactly once; None when it was already recorded."""
+    """Record that `user` completed `course` on `version`, exactly once, with the certificates it earns (in this
+    transaction); None when it was already recorded."""
     exists = db.session.execute(
         select(Completion.id).where(Completion.user_id == user.id, Completion.course_id == course.id)
     ).first()
@@ -242,17 +244,19 @@ def complete_course(user, course, version, now: datetime | None = None) -> Compl
             db.session.add(completion)
     except IntegrityError:
         return None  # a simultaneous request recorded it first
-    outbox.queue(send_completion_mail, user.id, course.id)
+    certificates.issue_at_completion(completion, user, course, version)
+    outbox.queue(send_completion_mail, user.id, course.id)  # announces the certificate too
     return completion
 
 
 # --- E-mail ------------------------------------------------------------------------------------------------------
 
 def send_completion_mail(user_id: int, course_id: int) -> bool:
-    """Congratulate a learner on a completed course (plain text and HTML); sent after the commit."""
+    """Congratulate a learner on a completed course, with the certificate it earned (plain text and HTML); sent
+    after the commit."""
     user = db.session.get(User, user_id)
     row = db.session.execute(
-        select(Course.slug, CourseVersion.title, Provider.name, Completion.completed_at)
+        select(Course.slug, CourseVersion.title, Provider.name, Completion.completed_at, Completion.id)
         .join(Completion, Completion.course_id == Course.id)
         .join(CourseVersion, CourseVersion.id == func.coalesce(Completion.version_id, Course.current_version_id))
         .join(Provider, Provider.id == Course.provider_id)
@@ -260,9 +264,14 @@ def send_completion_mail(user_id: int, course_id: int) -> bool:
     ).first()
     if user is None or row is None:
         return False
-    slug, title, provider, completed_at = row
+    slug, title, provider, completed_at, completion_id = row
+    certificate = certificates.find_certificate_for_completion(completion_id)
+    if certificate is not None and certificate.revoked_at is not None:
+        certificate = None
     return send_mail(
         user, _l("Course completed: %(title)s", title=title), "completion", user=user, title=title,
         provider=provider, completed_at=completed_at, course_url=absolute_url("public.course", slug=slug),
         my_courses_url=absolute_url("learner.my_courses"),
+        code=format_code(certificate.code) if certificate else None,
+        verify_url=verify_url(certificate.code) if certificate else None,
     )

@@ -1,8 +1,12 @@
 """A learner's rights over their data: correct the profile, download everything, delete the account.
 
 Deleting an account removes the person and everything about them; completed courses stay only as anonymous
-rows (user_id NULL), so the programme's statistics still count them.
+rows (user_id NULL), so the programme's statistics still count them. The person's certificates are revoked and
+anonymised (their name removed), so their verification page says they were withdrawn; firm certificates stay, as
+they name the firm, not people.
 """
+import hashlib
+import secrets
 from datetime import date, datetime
 
 from flask import current_app
@@ -15,6 +19,8 @@ from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..models import (
     BulkUpload,
+    Certificate,
+    CertificateEvent,
     Completion,
     Course,
     CourseVersion,
@@ -32,6 +38,9 @@ from ..models import (
 )
 from . import csvfile
 from .accounts import normalise_email
+from .certificate_admin import mark_revoked
+from .certificate_codes import format_code, verify_url
+from .certificate_status import ACCOUNT_DELETED
 from .orgs import format_orgnr, industry_section_name, municipality_name
 from .quiz import without_right_answers
 from .roles import admin_count
@@ -42,14 +51,18 @@ _PRIVATE_COLUMNS = {"password_hash", "session_stamp", "provider_id", "firm_id", 
                     "firm_invited_by_id"}
 
 
-def update_profile(user: User, *, name: str, locale: str | None, share_progress: bool) -> User:
-    """Save the learner's name, language and whether the firm's contact person sees their detailed progress."""
+def update_profile(user: User, *, name: str, locale: str | None, share_progress: bool,
+                   name_on_firm_certificates: bool | None = None) -> User:
+    """Save the learner's name, language, whether the firm's contact person sees their detailed progress, and
+    whether their name may appear on the firm's public certificates (None: unchanged)."""
     name = validate_name(name, missing=_("Enter your name."))
     if locale and locale not in current_app.config["LANGUAGES"]:
         raise InvalidInput(_("Choose a language from the list."), field="locale")
     user.name = name
     user.locale = locale or None
     user.share_progress = bool(share_progress)
+    if name_on_firm_certificates is not None:
+        user.name_on_firm_certificates = bool(name_on_firm_certificates)
     db.session.flush()
     return user
 
@@ -74,6 +87,7 @@ def export_user_data(user: User) -> dict:
         "quiz_attempts": [dict(row, answers=without_right_answers(row["answers"]))
                           for row in rows(QuizAttempt, QuizAttempt.user_id == uid)],
         "completions": rows(Completion, Completion.user_id == uid),
+        "certificates": _certificates(uid),
         "logins": rows(UserLogin, UserLogin.user_id == uid),  # the browsers logged in now, since when
         "invitations_received": [
             {"firm": name, "created_at": _json(created), "accepted_at": _json(accepted)}
@@ -126,6 +140,23 @@ def _enrolments(uid: int, titles: dict[int, dict]) -> list[dict]:
             else None
         result.append(data)
     return result
+
+
+def _certificates(uid: int) -> list[dict]:
+    """The person's certificates as issued (with their public address) and what staff did to each (two queries)."""
+    certificates = list(db.session.scalars(select(Certificate).where(Certificate.user_id == uid)
+                                           .order_by(Certificate.id)))
+    events: dict[int, list[dict]] = {}
+    if certificates:
+        found = db.session.scalars(select(CertificateEvent).where(
+            CertificateEvent.certificate_id.in_([c.id for c in certificates])).order_by(CertificateEvent.id))
+        for event in found:
+            events.setdefault(event.certificate_id, []).append(
+                _columns(event, exclude={"id", "certificate_id", "firm_certificate_id", "actor_id"}))
+    return [dict(_columns(c, exclude={"id", "user_id", "completion_id", "course_id", "version_id", "provider_id",
+                                      "firm_id"}),
+                 code=format_code(c.code), url=verify_url(c.code), events=events.get(c.id, []))
+            for c in certificates]
 
 
 def _uploads_naming(email: str):
@@ -216,6 +247,7 @@ def delete_account(user: User, password: str) -> None:
         raise Conflict(_("You are the only administrator. Make someone else an administrator first."))
     uid, email = user.id, normalise_email(user.email)
     quiet = {"synchronize_session": False}
+    _withdraw_certificates(uid)
     db.session.execute(
         update(Completion).where(Completion.user_id == uid).values(user_id=None), execution_options=quiet
     )
@@ -245,10 +277,30 @@ def delete_account(user: User, password: str) -> None:
     )
     db.session.execute(update(Firm).where(Firm.verified_by_id == uid).values(verified_by_id=None),
                        execution_options=quiet)
+    # Revocations they made as staff stay in the audit log under the name they had.
+    db.session.execute(update(CertificateEvent).where(CertificateEvent.actor_id == uid).values(actor_id=None),
+                       execution_options=quiet)
     db.session.execute(update(User).where(User.firm_invited_by_id == uid).values(firm_invited_by_id=None),
                        execution_options=quiet)
     db.session.execute(delete(User).where(User.id == uid), execution_options=quiet)
     db.session.expunge(user)
+    db.session.flush()
+
+
+def _withdraw_certificates(uid: int) -> None:
+    """Revoke the person's certificates (the reason says the holder deleted the account) and remove what names them:
+    the name, and the salted hash of the address (redrawn, so it matches no address)."""
+    for certificate in list(db.session.scalars(select(Certificate).where(Certificate.user_id == uid))):
+        if certificate.revoked_at is None:
+            mark_revoked(None, certificate, ACCOUNT_DELETED)
+        else:  # revoked by staff before: the reason they gave stays, and the deletion is logged
+            db.session.add(CertificateEvent(certificate_id=certificate.id, action="anonymised",
+                                            reason=ACCOUNT_DELETED, created_at=utcnow()))
+        salt = secrets.token_hex(16)
+        certificate.learner_name = ""
+        certificate.recipient_salt = salt
+        certificate.recipient_hash = "sha256$" + hashlib.sha256(secrets.token_bytes(32) + salt.encode()).hexdigest()
+        certificate.user_id = None
     db.session.flush()
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import Completion, Course, CourseVersion, Enrolment, ModuleProgress, Provider, TaskCheck
+from ..models import Certificate, Completion, Course, CourseVersion, Enrolment, ModuleProgress, Provider, TaskCheck
 
 
 # --- States ------------------------------------------------------------------------------------------------------
@@ -95,6 +95,7 @@ class CourseState:
     continue_key: str | None
     completed_at: datetime | None = None
     completed_version: int | None = None
+    certificate: Certificate | None = None  # the certificate the completion earned
 
     @property
     def active(self) -> bool:
@@ -165,9 +166,10 @@ def course_progress(user, course) -> CourseState | None:
     """Progress in one course against its current outline; None when the user never enrolled."""
     done_version = aliased(CourseVersion)
     rows = db.session.execute(
-        select(Enrolment, Completion.completed_at, done_version.number, ModuleProgress)
+        select(Enrolment, Completion.completed_at, done_version.number, ModuleProgress, Certificate)
         .outerjoin(Completion, completion_join())
         .outerjoin(done_version, done_version.id == Completion.version_id)
+        .outerjoin(Certificate, Certificate.completion_id == Completion.id)
         .outerjoin(ModuleProgress, and_(ModuleProgress.user_id == Enrolment.user_id,
                                         ModuleProgress.course_id == Enrolment.course_id))
         .where(Enrolment.user_id == user.id, Enrolment.course_id == course.id)
@@ -182,7 +184,7 @@ def course_progress(user, course) -> CourseState | None:
     return CourseState(
         enrolment=enrolment, module_states=states, summary=summarise(states, completed_at),
         continue_key=continue_key(outline, states, enrolment.last_module_key),
-        completed_at=completed_at, completed_version=version_number,
+        completed_at=completed_at, completed_version=version_number, certificate=rows[0][4],
     )
 
 
@@ -280,6 +282,8 @@ class CourseCard:
     continue_title: str = ""
     completed_version: int | None = None
     completed_title: str = ""
+    certificate: Certificate | None = None  # the certificate the completion earned
+    gives_certificate: bool = False  # whether the version completed gives one
 
 
 @dataclass
@@ -298,12 +302,14 @@ def my_courses(user) -> MyCourses:
     done_version = aliased(CourseVersion)
     result = db.session.execute(
         select(Enrolment, Course.slug, CourseVersion.title, CourseVersion.outline, Provider.name,
-               Completion.completed_at, done_version.number, done_version.title)
+               Completion.completed_at, done_version.number, done_version.title, done_version.certificate,
+               Certificate)
         .join(Course, Course.id == Enrolment.course_id)
         .join(Provider, Provider.id == Course.provider_id)
         .outerjoin(CourseVersion, CourseVersion.id == Course.current_version_id)
         .outerjoin(Completion, completion_join())
         .outerjoin(done_version, done_version.id == Completion.version_id)
+        .outerjoin(Certificate, Certificate.completion_id == Completion.id)
         .where(Enrolment.user_id == user.id)
         .order_by(func.coalesce(Enrolment.last_activity_at, Enrolment.enrolled_at).desc(), Enrolment.id.desc())
     ).all()
@@ -311,7 +317,8 @@ def my_courses(user) -> MyCourses:
     if not result:
         return mine
     rows, tasks = progress_of([user.id])
-    for enrolment, slug, title, outline, provider, completed_at, done_number, done_title in result:
+    for (enrolment, slug, title, outline, provider, completed_at, done_number, done_title, settings,
+         certificate) in result:
         outline = outline or []
         key = (user.id, enrolment.course_id)
         states = evaluate(outline, rows.get(key, {}), tasks.get(key, {}))
@@ -320,7 +327,8 @@ def my_courses(user) -> MyCourses:
             slug=slug, title=title or done_title or slug, provider=provider, enrolment=enrolment,
             summary=summarise(states, completed_at), continue_key=resume,
             continue_title=states[resume].title if resume else "",
-            completed_version=done_number, completed_title=done_title or "",
+            completed_version=done_number, completed_title=done_title or "", certificate=certificate,
+            gives_certificate=isinstance(settings, dict) and settings.get("enabled") is True,
         )
         if completed_at:
             mine.completed.append(card)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db
-from ..models import Completion, Course, CourseVersion, Enrolment, Firm, Provider, User
+from ..models import Certificate, Completion, Course, CourseVersion, Enrolment, Firm, FirmCertificate, Provider, User
 from .orgs import format_orgnr
 from .progress import Summary, course_progress_rows, evaluate, progress_summaries, summarise
 from .spreadsheet import csv_for_excel
@@ -103,6 +103,7 @@ class LearnerRow:
     enrolment: Enrolment
     user: User
     summary: Summary | None
+    certificate: Certificate | None = None
 
     @property
     def firm_name(self) -> str:
@@ -129,14 +130,28 @@ def _learners(course):
 
 
 def list_learners(user, course, *, page: int = 1, per_page: int = 50):
-    """One page of the course's learners (name, firm, enrolled, percent, completed); a fixed number of queries."""
+    """One page of the course's learners (name, firm, enrolled, percent, completed, certificate); a fixed number of
+    queries."""
     if not can_manage_course(user, course):
         raise PermissionDenied(_("This course belongs to another provider."))
     pagination = db.paginate(_learners(course), page=page, per_page=per_page, error_out=False, count=True)
     enrolments = list(pagination.items)
-    summaries = progress_summaries([e.user_id for e in enrolments], [course.id]) if enrolments else {}
-    pagination.rows = [LearnerRow(e, e.user, summaries.get((e.user_id, course.id))) for e in enrolments]
+    ids = [e.user_id for e in enrolments]
+    summaries = progress_summaries(ids, [course.id]) if enrolments else {}
+    certificates = {c.user_id: c for c in db.session.execute(select(Certificate).where(
+        Certificate.course_id == course.id, Certificate.user_id.in_(ids))).scalars()} if ids else {}
+    pagination.rows = [LearnerRow(e, e.user, summaries.get((e.user_id, course.id)), certificates.get(e.user_id))
+                       for e in enrolments]
     return pagination
+
+
+def list_firm_certificates(user, course) -> list[FirmCertificate]:
+    """The firm certificates of a course, by firm name, for its provider's staff."""
+    if not can_manage_course(user, course):
+        raise PermissionDenied(_("This course belongs to another provider."))
+    return list(db.session.execute(
+        select(FirmCertificate).where(FirmCertificate.course_id == course.id)
+        .order_by(func.lower(FirmCertificate.firm_name), FirmCertificate.id)).scalars())
 
 
 def export_learners_csv(user, course) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..models import User, utcnow
-from . import outbox
+from . import certificates, outbox
 from .accounts import (create_user, find_user_by_email, hash_password, load_link_user, validate_password,
                        validated_email)
 from .mail import absolute_url, send_mail
@@ -58,6 +58,7 @@ def confirm_email(token: str, now: datetime | None = None, max_age: int | None =
     if newly:
         user.email_verified_at = now or utcnow()
         db.session.flush()
+        certificates.issue_waiting(user)  # courses completed before the address was confirmed
     return Confirmation(user, newly, payload.get("next"))
 
 

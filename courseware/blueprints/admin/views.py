@@ -1,4 +1,5 @@
-"""Admin pages: providers (name, kind), people (role, provider of an author), firms (verification, contact person)."""
+"""Admin pages: providers (name, kind), people (role, provider of an author), firms (verification, contact person),
+certificates (search by code; each opens on its studio page)."""
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -6,7 +7,7 @@ from flask_login import current_user
 from ...errors import DomainError, PermissionDenied
 from ...extensions import db, login_manager
 from ...models import ROLES
-from ...services import accounts, firms, membership, orgs, roles
+from ...services import accounts, certificate_admin, firms, membership, orgs, roles
 from ...web.inputs import optional_id, page_number
 from ...web.next_url import safe_next_url
 from . import bp
@@ -88,6 +89,12 @@ def change_role(user_id):
             db.session.commit()
             flash(_("%(name)s is saved.", name=user.name), "success")
     return redirect(safe_next_url(request.form.get("back")) or url_for(".users"))
+
+
+@bp.route("/certificates")
+def certificates():
+    found = certificate_admin.search(current_user, request.args.get("q", ""))
+    return render_template("admin/certificates.html", found=found)
 
 
 @bp.route("/firms")

@@ -27,6 +27,7 @@ class ProfileForm(FlaskForm):
                        validators=[DataRequired(_l("Enter your name.")), Length(max=200), valid_name])
     locale = SelectField(_l("Language"), validate_choice=False)
     share_progress = BooleanField(_l("Share detailed progress with the firm's contact person"))
+    name_on_firm_certificates = BooleanField(_l("Show my name on my firm's course certificates"))
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, **kwargs):
@@ -56,7 +57,8 @@ def profile():
     if form.validate_on_submit():
         try:
             privacy.update_profile(current_user, name=form.name.data, locale=form.locale.data,
-                                   share_progress=form.share_progress.data)
+                                   share_progress=form.share_progress.data,
+                                   name_on_firm_certificates=form.name_on_firm_certificates.data)
         except InvalidInput as error:
             show_error(form, error)
         else:

@@ -38,7 +38,8 @@ def course(slug):
     course = studio.get_course_for(current_user, slug)
     page = studio.list_learners(current_user, course, page=page_number(),
                                 per_page=current_app.config.get("STUDIO_PAGE_SIZE", 50))
-    return render_template("studio/course.html", course=course, page=page, form=BulkUploadForm())
+    return render_template("studio/course.html", course=course, page=page, form=BulkUploadForm(),
+                           firm_certificates=studio.list_firm_certificates(current_user, course))
 
 
 @bp.route("/courses/<slug>/learners.csv")
