@@ -104,6 +104,9 @@ class DefaultConfig:
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     # Catalogue page size.
     PAGE_SIZE = 20
+    # Funder and provider reports, exports and the reports API show a count of people below this as "<5"
+    # (services/suppression.py), so nobody in a small rural firm can be picked out.
+    REPORTS_MIN_COUNT = 5
     # Module pages and their learners' parts kept rendered per app process (page_shell.py; about 3-12 kB each).
     PAGE_SHELL_ENTRIES = 2048
     # Brønnøysund lookup: off by default, and never used by the tests over the network.

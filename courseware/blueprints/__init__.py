@@ -11,6 +11,7 @@ def register_blueprints(app: Flask) -> None:
     from .firm import bp as firm_bp
     from .learner import bp as learner_bp
     from .public import bp as public_bp
+    from .reports import bp as reports_bp
     from .studio import bp as studio_bp
     from .verify import bp as verify_bp
 
@@ -20,6 +21,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(firm_bp, url_prefix="/firm")
     app.register_blueprint(studio_bp, url_prefix="/studio")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(badges_bp)  # prefix-free: /issuers/..., /status/..., /verify/<code>.json
     app.register_blueprint(verify_bp, url_prefix="/verify")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
