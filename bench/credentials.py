@@ -1,7 +1,7 @@
 """How fast Open Badges credentials are signed and verified on this machine, beside a bare Ed25519 signature of
 the same bytes (the difference is JSON-LD canonicalisation, RDFC-1.0 in pure Python).
 
-    /work/venv/bin/python bench/credentials.py [--certificates 200] [--rounds 3]
+    .venv/bin/python bench/credentials.py [--certificates 200] [--rounds 3]
 
 Builds a throw-away instance (SQLite and a signing key in a temporary folder) with one course and N certificates,
 then times each operation call by call and prints the median and 90th percentile per call, and what that means

@@ -10,7 +10,7 @@ SQL, and prints in one run:
   3. module completions/s with 8 concurrent writer processes on their own learners, then on shared learners
      (two tabs, and the same form submitted twice), with errors and lost writes counted against the database.
 
-    /work/venv/bin/python bench/learning_scale.py [--database-url URL] [--keep] [--scale 1.0] [--explain]
+    .venv/bin/python bench/learning_scale.py [--database-url URL] [--keep] [--scale 1.0] [--explain]
 
 The database named in the URL is created when missing; its schema is dropped and recreated (db.drop_all(),
 db.create_all()), and at the end the database is dropped (when this run created it) or its schema (otherwise),

@@ -1,24 +1,23 @@
 """Certificates written straight into the database for the tests of their files (PDF, badge, links).
 
-Issuing belongs to services/certificates.py (another engineer's); these builders fill the same frozen fields as
-issuing does, so the file tests do not depend on it.
+Issuing belongs to services/certificates.py; these builders fill the same frozen fields as issuing does, with a
+fixed clock and chosen details, so the file tests can assert exact text.
 """
-import itertools
 import secrets
 from datetime import datetime, timezone
 
 from courseware.extensions import db
 from courseware.models import Certificate, FirmCertificate
+from courseware.services.certificate_codes import new_code
 
 from .learning_factory import load
 
-CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ISSUED_AT = datetime(2026, 12, 3, 14, 30, tzinfo=timezone.utc)  # a fixed clock: 3 Dec 2026, 15:30 in Oslo
-_status_index = itertools.count(1)
 
 
-def new_code() -> str:
-    return "".join(secrets.choice(CROCKFORD) for _ in range(10))
+def next_status_index() -> int:
+    """The next free place on the revocation list, as issuing would take it."""
+    return (db.session.execute(db.select(db.func.max(Certificate.status_index))).scalar() or 0) + 1
 
 
 def make_certificate(user, course, **fields) -> Certificate:
@@ -31,7 +30,7 @@ def make_certificate(user, course, **fields) -> Certificate:
         course_title=version.title, stage=version.stage, version_number=version.number,
         provider_slug="test-naeringshage", provider_name="Test Næringshage", signer_name="Kari Løvås",
         signer_title="Daglig leder", minutes=180, language="en", issued_at=ISSUED_AT,
-        recipient_salt=secrets.token_hex(8), recipient_hash="sha256$" + "0" * 64, status_index=next(_status_index),
+        recipient_salt=secrets.token_hex(8), recipient_hash="sha256$" + "0" * 64, status_index=next_status_index(),
     )
     values.update(fields)
     cert = Certificate(**values)

@@ -19,7 +19,7 @@ def test_the_credential_carries_what_the_certificate_froze(app):
     credential = badges.credential_for(cert)
     assert credential["@context"] == ["https://www.w3.org/ns/credentials/v2",
                                       "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
-    assert credential["id"] == "http://localhost/verify/7K3MQ9XA2B4C"
+    assert credential["id"] == "http://localhost/verify/7K3M-Q9XA-G"
     assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert credential["issuer"] == {"id": "http://localhost/issuers/test-naeringshage", "type": ["Profile"],
                                     "name": "Test Naeringshage"}
@@ -38,7 +38,7 @@ def test_the_credential_carries_what_the_certificate_froze(app):
     assert achievement["achievementType"] == "CertificateOfCompletion"
     assert (achievement["name"], achievement["inLanguage"], achievement["version"]) == (
         "Digital drift – Trinn 1", "nb", "1")
-    assert "90 minutes" in achievement["description"] and achievement["criteria"]["narrative"]
+    assert "90 minutter" in achievement["description"] and achievement["criteria"]["narrative"]
     assert credential["credentialSchema"] == [{
         "id": "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json",
         "type": "JsonSchema"}]

@@ -119,14 +119,14 @@ def test_an_unknown_list_is_not_found(client, app, path):
 
 def test_the_credential_downloads_as_a_file(client, app):
     cert = make_certificate()
-    response = client.get("/verify/7K3MQ9XA2B4C.json")
+    response = client.get("/verify/7K3MQ9XAG.json")
     assert response.status_code == 200 and response.mimetype == "application/vc+ld+json"
-    assert response.headers["Content-Disposition"] == 'attachment; filename="7K3MQ9XA2B4C.json"'
+    assert response.headers["Content-Disposition"] == 'attachment; filename="7K3MQ9XAG.json"'
     assert json.loads(response.get_data(as_text=True)) == badges.credential_for(cert)
-    assert client.get("/verify/7k3m-q9xa-2b4c.json").status_code == 200  # as people type codes
+    assert client.get("/verify/7k3m-q9xa-g.json").status_code == 200  # as people type codes
 
 
-@pytest.mark.parametrize("code", ["NOPE0000", "x" * 200, "7K3MQ9XA2B4", "ÆØÅ", "7K3MQ9XA2B4C%00"])
+@pytest.mark.parametrize("code", ["NOPE0000", "x" * 200, "7K3MQ9XAH", "ÆØÅ", "7K3MQ9XAG%00"])
 def test_an_unknown_code_is_not_found(client, app, code):
     make_certificate()
     assert client.get(f"/verify/{code}.json").status_code in (404, 400)
@@ -146,21 +146,21 @@ def test_the_verification_page_hook_answers_in_the_type_asked_for(app):
     from courseware.blueprints.badges import credential_response
 
     cert = make_certificate()
-    with app.test_request_context("/verify/7K3MQ9XA2B4C", headers={"Accept": "application/ld+json"}):
+    with app.test_request_context("/verify/7K3MQ9XAG", headers={"Accept": "application/ld+json"}):
         response = credential_response(cert, "application/ld+json")
     assert response.mimetype == "application/ld+json" and "Accept" in response.headers["Vary"]
     assert "Content-Disposition" not in response.headers
-    assert json.loads(response.get_data(as_text=True))["id"] == "http://localhost/verify/7K3MQ9XA2B4C"
+    assert json.loads(response.get_data(as_text=True))["id"] == "http://localhost/verify/7K3M-Q9XA-G"
 
 
 def test_credential_ids_follow_the_verification_endpoint_when_it_exists(app):
     cert = make_certificate()
-    assert badges.certificate_url(cert.code) == "http://localhost/verify/7K3MQ9XA2B4C"
+    assert badges.certificate_url(cert.code) == "http://localhost/verify/7K3M-Q9XA-G"
     other = Flask("other")
     other.config.update(BASE_URL="https://kurs.example.no/app", SERVER_NAME=None)
     other.add_url_rule("/bevis/<code>", "verify.certificate", lambda code: code)
     with other.app_context():
-        assert badges.certificate_url("ABC") == "https://kurs.example.no/app/bevis/ABC"
+        assert badges.certificate_url("7K3MQ9XAG") == "https://kurs.example.no/app/bevis/7K3M-Q9XA-G"
 
 
 # --- The independent verifier ------------------------------------------------------------------------------------

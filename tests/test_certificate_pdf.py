@@ -13,7 +13,7 @@ from flask_babel import force_locale, gettext
 from pypdf import PdfReader
 
 from courseware.services import certificate_pdf
-from courseware.services.certificate_links import format_code, verification_url
+from courseware.services.certificate_codes import format_code, verify_url
 from courseware.services.certificate_pdf import (RefusedURL, StaticFilesOnly, hours_text, render_certificate_pdf,
                                                  render_firm_certificate_pdf)
 
@@ -58,9 +58,9 @@ def test_certificate_is_one_a4_landscape_page_with_name_title_code_and_url(learn
     assert_one_a4_landscape_page(pdf)
     text = pdf_text(pdf)
     for expected in (NORWEGIAN_NAME, NORWEGIAN_TITLE, "Stage 2", "Test Næringshage", "Kari Løvås", "Daglig leder",
-                     "3 hours", "Dec 3, 2026", format_code(cert.code), verification_url(cert.code)):
+                     "3 hours", "Dec 3, 2026", format_code(cert.code), verify_url(cert.code)):
         assert expected in text, expected
-    assert verification_url(cert.code) == f"http://localhost/verify/{format_code(cert.code)}"
+    assert verify_url(cert.code) == f"http://localhost/verify/{format_code(cert.code)}"
     assert "REVOKED" not in text
 
 
@@ -121,7 +121,7 @@ def test_firm_certificate_says_which_firm_completed_which_course(course):
     text = " ".join(pdf_text(pdf).split())
     assert (f"Bjørnæs Gårdsdrift AS has completed the course {NORWEGIAN_TITLE} (Stage 3) with Test Næringshage"
             in text)
-    assert "986 399 445" in text and format_code(fc.code) in text and verification_url(fc.code) in text
+    assert "986 399 445" in text and format_code(fc.code) in text and verify_url(fc.code) in text
     assert "KURSTILBYDER" in pdf_text(render_firm_certificate_pdf(fc, "nb"))
 
 
@@ -137,7 +137,7 @@ def test_hours_round_to_the_nearest_half_hour(app, minutes, text):
         assert hours_text(minutes) == text
 
 
-def test_qr_code_decodes_to_the_verification_url(learner, course, tmp_path):
+def test_qr_code_decodes_to_the_verify_url(learner, course, tmp_path):
     """A real decoder (zbarimg) reads the QR code off the rendered page (pdftoppm), as a phone would off paper."""
     assert shutil.which("pdftoppm") and shutil.which("zbarimg"), "apt-get install poppler-utils zbar-tools"
     cert = make_certificate(learner, course)
@@ -145,7 +145,7 @@ def test_qr_code_decodes_to_the_verification_url(learner, course, tmp_path):
     subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", tmp_path / "c.pdf", tmp_path / "c"], check=True)
     decoded = subprocess.run(["zbarimg", "-q", "--raw", tmp_path / "c.png"], capture_output=True, text=True,
                              check=True).stdout.strip()
-    assert decoded == verification_url(cert.code)
+    assert decoded == verify_url(cert.code)
 
 
 # --- The renderer fetches nothing but the app's static files ---------------------------------------------------------

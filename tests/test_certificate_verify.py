@@ -206,26 +206,23 @@ def test_account_deletion_withdraws_and_anonymises_the_certificate(client, make_
 
 # --- The Open Badges hook -----------------------------------------------------------------------------------------
 
-def test_a_client_asking_for_the_credential_gets_406_until_badges_exist(client, cert, monkeypatch):
-    from courseware.blueprints.verify import credential
-
-    monkeypatch.setattr(credential, "_badges", lambda: None)
-    response = client.get(_url(cert), headers={"Accept": "application/vc+ld+json"})
-    assert response.status_code == 406
-    assert client.get(_url(cert), headers={"Accept": "text/html,*/*;q=0.8"}).status_code == 200
-    assert client.get(_url(cert), headers={"Accept": "*/*"}).status_code == 200
-
-
-def test_the_credential_comes_from_services_badges(client, cert, monkeypatch):
-    from types import SimpleNamespace
-
-    from courseware.blueprints.verify import credential
-
-    badges = SimpleNamespace(credential_document=lambda certificate: {"id": certificate.code, "type": ["X"]})
-    monkeypatch.setattr(credential, "_badges", lambda: badges)
+def test_a_client_asking_for_the_credential_gets_the_signed_credential(client, cert):
     response = client.get(_url(cert), headers={"Accept": "application/vc+ld+json"})
     assert response.status_code == 200 and response.mimetype == "application/vc+ld+json"
-    assert response.json == {"id": cert.code, "type": ["X"]}
+    credential = response.json
+    assert "OpenBadgeCredential" in credential["type"] and credential["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert credential["id"] == "http://localhost" + _url(cert)
+    # A browser, and a client that takes anything, get the page.
+    assert client.get(_url(cert), headers={"Accept": "text/html,*/*;q=0.8"}).mimetype == "text/html"
+    assert client.get(_url(cert), headers={"Accept": "*/*"}).mimetype == "text/html"
+
+
+def test_a_firm_certificate_has_no_credential(client, make_user):
+    firm, course = verified_firm(), certified_course("kurs-2")
+    graduate(make_user, course, firm_id=firm.id)
+    path = _url(firm_certificate(firm, course))
+    assert client.get(path, headers={"Accept": "application/vc+ld+json"}).status_code == 406
+    assert client.get(path).status_code == 200
 
 
 @pytest.mark.parametrize("body", ["00000010", "00000011", "00000012", "00000013", "00000014"])

@@ -9,25 +9,18 @@ pages never say whose a code is. A member of the firm who is not its contact per
 import re
 from dataclasses import dataclass
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..errors import Conflict, NotFound, PermissionDenied
+from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import Certificate, FirmCertificate
 from . import badge_image
-from .certificate_links import canonical_code, format_code
+from .badges import credential_for as signed_credential
+from .certificate_admin import can_manage_certificate
+from .certificate_codes import format_code, parse_code
 from .certificate_pdf import certificate_language, render_certificate_pdf, render_firm_certificate_pdf
-
-try:  # the badges engineer's module: the signed Open Badges 3.0 credential of a certificate
-    from .badges import credential_for as signed_credential
-except ImportError:  # pragma: no cover - until it is merged the badge is not offered (see credential_source)
-    signed_credential = None
-
-# Tests (and a deployment that signs elsewhere) may put a function cert -> credential here on the app.
-CREDENTIAL_SOURCE = "courseware.credential_for"
 
 
 @dataclass(frozen=True)
@@ -42,23 +35,18 @@ class Download:
 # --- Who may have which certificate ----------------------------------------------------------------------------------
 
 def _find(model, code: str):
-    canonical = canonical_code(code)
-    if canonical is None:
+    try:
+        canonical = parse_code(code)
+    except InvalidInput:  # not a code, or mistyped: nothing to download
         return None
     return db.session.execute(select(model).where(model.code == canonical)).scalar_one_or_none()
-
-
-def is_certificate_staff(actor, cert: Certificate) -> bool:
-    """Admins, and the staff (authors) of the provider that issued the certificate."""
-    return bool(actor.is_admin or (
-        actor.role == "author" and actor.provider_id is not None and actor.provider_id == cert.provider_id))
 
 
 def get_certificate_for(actor, code: str, *, as_staff: bool = False) -> Certificate:
     """The certificate with this code if it is `actor`'s own (or, as_staff, one of their provider's), else NotFound."""
     cert = _find(Certificate, code)
     allowed = cert is not None and (
-        is_certificate_staff(actor, cert) if as_staff else cert.user_id is not None and cert.user_id == actor.id)
+        can_manage_certificate(actor, cert) if as_staff else cert.user_id is not None and cert.user_id == actor.id)
     if not allowed:
         raise NotFound(_("We could not find that certificate."))
     return cert
@@ -106,25 +94,12 @@ def firm_certificate_pdf(actor, code: str, language: str | None = None) -> Downl
     return Download(render_firm_certificate_pdf(fc, language), "application/pdf", name)
 
 
-def credential_source():
-    """The function that gives a certificate's signed credential, or None while badges are not available."""
-    return current_app.extensions.get(CREDENTIAL_SOURCE) or signed_credential
-
-
-def badges_available() -> bool:
-    """Whether the baked badge can be offered (the signing service is there)."""
-    return credential_source() is not None
-
-
 def certificate_badge(actor, code: str) -> Download:
     """The learner's own badge picture with the signed credential baked in; not for a revoked certificate."""
     cert = get_certificate_for(actor, code)
-    source = credential_source()
-    if source is None:
-        raise NotFound(_("Badges are not available yet."))
     if cert.revoked_at is not None:
         raise Conflict(_("This certificate has been revoked, so it has no badge."))
     with force_locale(certificate_language(cert.language)):
         # Translators: the start of a badge's file name, lower case without spaces ("merke").
         name = _file_name(_("badge"), cert.course_slug, format_code(cert.code), extension="png")
-    return Download(badge_image.baked_badge(cert, source(cert)), "image/png", name)
+    return Download(badge_image.baked_badge(cert, signed_credential(cert)), "image/png", name)

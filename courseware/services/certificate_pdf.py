@@ -18,7 +18,7 @@ from markupsafe import Markup
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from .certificate_links import format_code, verification_url
+from .certificate_codes import format_code, verify_url
 
 log = logging.getLogger("courseware.certificates")
 
@@ -85,7 +85,7 @@ def certificate_language(language: str | None) -> str:
 def certificate_html(cert) -> str:
     """A learner's certificate as HTML, in the language it was issued in (also the benchmark's baseline)."""
     with force_locale(certificate_language(cert.language)):
-        url = verification_url(cert.code)
+        url = verify_url(cert.code)
         return render_template("certificates/certificate.html", cert=cert, code=format_code(cert.code),
                                verify_url=url, qr=qr_svg(url), hours=hours_text(cert.minutes),
                                revoked=cert.revoked_at is not None)
@@ -94,7 +94,7 @@ def certificate_html(cert) -> str:
 def firm_certificate_html(fc, language: str | None = None) -> str:
     """A firm's certificate as HTML; it has no language of its own, so the reader's (or the default) is used."""
     with force_locale(certificate_language(language)):
-        url = verification_url(fc.code)
+        url = verify_url(fc.code)
         return render_template("certificates/firm_certificate.html", cert=fc, code=format_code(fc.code),
                                verify_url=url, qr=qr_svg(url), revoked=fc.revoked_at is not None)
 

@@ -6,7 +6,7 @@ templates/certificates/_links.html.
 from flask_login import current_user, login_required
 
 from ...services import certificate_downloads
-from ...services.certificate_links import format_code, linkedin_add_url, verification_url
+from ...services.certificate_links import linkedin_add_url
 from ...web.downloads import send_download
 from . import bp
 
@@ -15,10 +15,7 @@ from . import bp
 def _template_helpers(state) -> None:
     # The links macro (templates/certificates/_links.html) is used on learner, course, firm and studio pages.
     app = state.app
-    app.add_template_global(format_code, "certificate_code")
     app.add_template_global(linkedin_add_url)
-    app.add_template_global(verification_url)
-    app.add_template_global(certificate_downloads.badges_available)
 
 
 @bp.route("/certificates/<code>.pdf")

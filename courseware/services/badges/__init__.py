@@ -6,14 +6,13 @@
 - `issuer_profile`, `status_list_credential`: the documents a verifier dereferences (blueprints/badges).
 - Keys: `keyring()`, `rotate_key`, `read_keys` (keys.py). URLs: urls.py.
 """
-import re
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from ...errors import NotFound
+from ...errors import InvalidInput, NotFound
 from ...extensions import db
 from ...models import Certificate
 from .credentials import MEDIA_TYPE, credential_for, credential_json, unsigned_credential
@@ -48,15 +47,15 @@ def credential_media_type(accept_header: str | None) -> str:
     return accept.best_match(CREDENTIAL_TYPES + ("application/json",), default=MEDIA_TYPE)
 
 
-_CROCKFORD = str.maketrans({"I": "1", "L": "1", "O": "0"})
-
-
 def get_certificate_by_code(code: str) -> Certificate:
     """The personal certificate with this code as people type it (any case, dashes); NotFound for none."""
-    normal = re.sub(r"[\s-]", "", str(code or "")).upper().translate(_CROCKFORD)
-    cert = None
-    if re.fullmatch(r"[0-9A-Z]{1,16}", normal):
-        cert = db.session.execute(select(Certificate).filter_by(code=normal)).scalar_one_or_none()
+    from ..certificate_codes import parse_code
+
+    try:
+        normal = parse_code(code)
+    except InvalidInput:
+        normal = None
+    cert = db.session.execute(select(Certificate).filter_by(code=normal)).scalar_one_or_none() if normal else None
     if cert is None:
         raise NotFound(_("There is no certificate with this code."))
     return cert

@@ -5,11 +5,10 @@ from ..mail import absolute_url
 
 
 def certificate_url(code: str) -> str:
-    """The certificate's public verification page, BASE_URL/verify/<code>: also the credential's `id`."""
-    if "verify.certificate" in current_app.view_functions:
-        return absolute_url("verify.certificate", code=code)
-    # Until the verification page exists on this branch: the same URL, built by hand.
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/verify/{code}"
+    """The certificate's public verification page, BASE_URL/verify/K7QM-4XPT-9: also the credential's `id`."""
+    from ..certificate_codes import verify_url
+
+    return verify_url(code)
 
 
 def issuer_url(provider_slug: str) -> str:
