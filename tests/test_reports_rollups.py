@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, text
 
 from courseware.extensions import db
-from courseware.models import ReportCube, ReportRollup
+from courseware.models import ReportCube, ReportFirm, ReportRollup
 from courseware.services import enrolment, privacy, rollups
 
 from .conftest import TEST_PASSWORD
@@ -19,6 +19,9 @@ ORGNRS = ["817920632", "986399445", "942110464", "974760673"]
 
 def snapshot(model) -> dict:
     """The table's non-zero rows as {key: measures}."""
+    if model is ReportFirm:
+        return {f.firm_id: (f.municipality_code, f.firm_status, f.months)
+                for f in db.session.execute(select(ReportFirm)).scalars() if f.months}
     key = ("course_id", "firm_id", "month") if model is ReportRollup else rollups.CUBE_KEY
     rows = {}
     for row in db.session.execute(select(model)).scalars():
@@ -84,12 +87,21 @@ def test_rollups_equal_the_raw_rows_after_random_events(app, make_user, seed):
     assert summed("course_id", "completed_minutes") == {k: 30 * v for k, v in raw_sql(
         "SELECT course_id, COUNT(*) FROM completions GROUP BY course_id").items()}
     # ... per course, firm and month, and the cubes, against a rebuild from the raw rows.
-    rows, cube = snapshot(ReportRollup), snapshot(ReportCube)
+    # report_firms: a firm's months are the months of its enrolments (even if withdrawn), completions, certificates
+    active = {}
+    for sql in ("SELECT firm_id, enrolled_at FROM enrolments", "SELECT firm_id, completed_at FROM completions",
+                "SELECT firm_id, issued_at FROM certificates"):
+        for firm_id, moment in db.session.execute(text(sql)):
+            if firm_id:
+                month = moment if isinstance(moment, str) else moment.strftime("%Y-%m")
+                active[firm_id] = active.get(firm_id, 0) | rollups.month_bit(month[:7])
+    assert {k: v[2] for k, v in snapshot(ReportFirm).items()} == active
+    rows, cube, firms = snapshot(ReportRollup), snapshot(ReportCube), snapshot(ReportFirm)
     assert rows == {k: tuple(v[m] for m in rollups.MEASURES) for k, v in rollups.raw_counts().items()
                     if any(v.values())}
     rollups.rebuild()
     db.session.commit()
-    assert snapshot(ReportRollup) == rows and snapshot(ReportCube) == cube
+    assert snapshot(ReportRollup) == rows and snapshot(ReportCube) == cube and snapshot(ReportFirm) == firms
     rollups.rebuild()  # idempotent
     assert snapshot(ReportCube) == cube
     # every grouping of the cube adds up to the same totals

@@ -11,10 +11,14 @@ Two tables, both kept in the same transaction as the event they count:
   band are kept; the others hold "*"). A dashboard reads the smallest grouping that answers it, so its cost grows
   with the number of courses, months and places, not with the number of learners.
 
+- `report_firms`: one row per firm with anything counted, and a bit per month with activity (bit 0 is
+  MONTH_EPOCH; months outside the 63-month window count in its first or last bit). Distinct firms in a period are
+  then counted over firms, not over everything they did.
+
 A month is "YYYY-MM" in UTC: an enrolment counts in the month it was made, a completion and its certificate in the
 month of the completion.
 """
-from sqlalchemy import Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -23,6 +27,7 @@ from ..extensions import db
 FIRM_STATUSES = ("verified", "unverified", "none")
 ALL = "*"  # a dimension summed over in a report_cubes grouping
 UNKNOWN = ""  # a firm without a municipality (industry, size band), or no firm
+MONTH_EPOCH = "2024-01"  # bit 0 of ReportFirm.months; the window reaches 2029-03
 
 
 class ReportRollup(db.Model):
@@ -71,3 +76,14 @@ class ReportCube(db.Model):
     completions: Mapped[int] = mapped_column(Integer, default=0)
     certificates: Mapped[int] = mapped_column(Integer, default=0)
     completed_minutes: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportFirm(db.Model):
+    __tablename__ = "report_firms"
+
+    firm_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    municipality_code: Mapped[str] = mapped_column(String(4), default=UNKNOWN)
+    industry_section: Mapped[str] = mapped_column(String(1), default=UNKNOWN)
+    size_band: Mapped[str] = mapped_column(String(8), default=UNKNOWN)
+    firm_status: Mapped[str] = mapped_column(String(10), default="unverified")
+    months: Mapped[int] = mapped_column(BigInteger, default=0)  # bit n: activity in MONTH_EPOCH + n months

@@ -173,7 +173,6 @@ def build_dashboard(scope, filters, courses, sums: dict, firms: dict) -> Dashboa
         for key, value in (("municipality", municipality), ("industry", industry), ("size", size),
                            ("status", status)):
             firm_counts[key][value] += n
-    course_firms = {by_id[cid].slug: n for cid, n in firms.get("course", []) if cid in by_id}
 
     unknown = _("Unknown")
     names = {
@@ -193,8 +192,7 @@ def build_dashboard(scope, filters, courses, sums: dict, firms: dict) -> Dashboa
                chart="line", order=_months(grouped["month"])),
         _table("provider", _("By provider"), _("Provider"), grouped["provider"], names["provider"], total, None,
                total_firms),
-        _table("course", _("By course"), _("Course"), grouped["course"], names["course"], total, course_firms,
-               total_firms),
+        _table("course", _("By course"), _("Course"), grouped["course"], names["course"], total, None, total_firms),
         _table("stage", _("By stage"), _("Stage"), grouped["stage"], names["stage"], total, None, total_firms,
                order=sorted(grouped["stage"], key=int)),
         _table("municipality", _("By municipality"), _("Municipality"), grouped["municipality"],
@@ -210,7 +208,7 @@ def build_dashboard(scope, filters, courses, sums: dict, firms: dict) -> Dashboa
                note=_("Unverified firms were typed in by hand and not found in Brønnøysund's register.")),
     ]
     _same_totals(tables)
-    totals = Row("", _("Total"), dict(tables[2].total.cells))
+    totals = Row("", _("Total"), {"firms": firm_cell(total_firms), **tables[2].total.cells})
     return Dashboard(scope, filters, totals, tables, courses, empty=not total.values["enrolments"]
                      and not total.values["completions"] and not total.values["certificates"])
 

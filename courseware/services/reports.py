@@ -13,14 +13,15 @@ import re
 from dataclasses import dataclass, fields
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 
 from ..errors import InvalidInput, PermissionDenied
 from ..extensions import db
 from ..models import Course, CourseVersion, Provider
-from ..models.reports import ReportCube, ReportRollup
+from ..models.reports import ReportCube, ReportFirm, ReportRollup
 from .orgs import list_industry_sections, list_municipalities
 from .report_tables import Counts, Dashboard, build_dashboard
+from .rollups import ACTIVITY, period_mask
 from .reports_access import is_funder
 from .studio import is_staff
 
@@ -174,19 +175,32 @@ def _cube(filters, course_ids, extra: str, *columns) -> list:
     return list(db.session.execute(query))
 
 
-def _firms(filters, course_ids, *columns) -> list:
-    """Distinct firms with something counted in scope, grouped by `columns` of report_rollups."""
-    active = or_(ReportRollup.enrolments > 0, ReportRollup.completions > 0, ReportRollup.certificates > 0)
-    query = (select(*columns, func.count(ReportRollup.firm_id.distinct()))
-             .where(and_(ReportRollup.firm_id != 0, active), *_where(ReportRollup, filters, course_ids))
-             .group_by(*columns))
+def _firms(filters, course_ids) -> list:
+    """Distinct firms with something counted in scope, per (municipality, industry, size band, status).
+
+    Without a course filter from report_firms (one row per firm, a bit per active month); with one, from the
+    courses' report_rollups rows (found through the course_id index)."""
+    F, R = ReportFirm, ReportRollup
+    if course_ids is None:
+        profile = (F.municipality_code, F.industry_section, F.size_band, F.firm_status)
+        conditions = [F.months.op("&")(period_mask(filters.start, filters.end)) != 0]
+        if filters.municipality:
+            conditions.append(F.municipality_code == filters.municipality)
+        if filters.industry:
+            conditions.append(F.industry_section == filters.industry)
+        query = select(*profile, func.count()).where(*conditions).group_by(*profile)
+    else:
+        profile = (R.municipality_code, R.industry_section, R.size_band, R.firm_status)
+        active = or_(*[getattr(R, m) > 0 for m in ACTIVITY])
+        query = (select(*profile, func.count(R.firm_id.distinct()))
+                 .where(R.firm_id != 0, active, *_where(R, filters, course_ids)).group_by(*profile))
     return list(db.session.execute(query))
 
 
 def dashboard(scope: ReportScope, filters: ReportFilters) -> Dashboard:
     """The dashboard for `scope` and `filters`: totals and one table per breakdown, small counts protected.
 
-    Seven queries, whatever the amount of data: the courses, four sums from report_cubes and two counts of firms."""
+    Six queries, whatever the amount of data: the courses, four sums from report_cubes and the count of firms."""
     courses = list_report_courses(scope)
     chosen = _chosen_courses(courses, filters)
     narrowed = scope.provider_id is not None or bool(filters.provider or filters.course or filters.stage)
@@ -200,12 +214,7 @@ def dashboard(scope: ReportScope, filters: ReportFilters) -> Dashboard:
         "industry": _cube(filters, course_ids, "i", C.industry_section),
         "size": _cube(filters, course_ids, "s", C.size_band),
     }
-    R = ReportRollup
-    firms = {
-        "profile": _firms(filters, course_ids, R.municipality_code, R.industry_section, R.size_band, R.firm_status),
-        "course": _firms(filters, course_ids, R.course_id),
-    }
-    return build_dashboard(scope, filters, courses, sums, firms)
+    return build_dashboard(scope, filters, courses, sums, {"profile": _firms(filters, course_ids)})
 
 
 @dataclass

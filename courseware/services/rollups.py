@@ -17,11 +17,11 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from itertools import combinations
 
-from sqlalchemy import case, delete, func, literal_column, select, text
+from sqlalchemy import String, case, delete, func, insert, literal, literal_column, or_, select, text, update
 
 from ..extensions import db
 from ..models import Certificate, Completion, Course, CourseVersion, Enrolment, Firm
-from ..models.reports import ALL, UNKNOWN, ReportCube, ReportRollup
+from ..models.reports import ALL, MONTH_EPOCH, UNKNOWN, ReportCube, ReportFirm, ReportRollup
 from .upsert import conflict_insert
 
 MEASURES = ("enrolments", "withdrawn", "completions", "certificates", "completed_minutes")
@@ -35,6 +35,25 @@ def month_of(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc).strftime("%Y-%m")
+
+
+def _month_index(month: str) -> int:
+    return int(month[:4]) * 12 + int(month[5:7]) - 1
+
+
+def month_bit(month: str) -> int:
+    """The bit of `month` in ReportFirm.months (clamped to the 63-month window from MONTH_EPOCH)."""
+    return 1 << min(62, max(0, _month_index(month) - _month_index(MONTH_EPOCH)))
+
+
+def period_mask(start: str | None, end: str | None) -> int:
+    """The ReportFirm.months bits of the months from `start` to `end` (either open)."""
+    low = month_bit(start).bit_length() - 1 if start else 0
+    high = month_bit(end).bit_length() - 1 if end else 62
+    return sum(1 << n for n in range(low, high + 1))
+
+
+ACTIVITY = ("enrolments", "completions", "certificates")  # a firm with any of these counts as a firm in the reports
 
 
 def firm_profile(firm) -> dict:
@@ -78,6 +97,25 @@ def bump(course_id: int, firm_id: int | None, moment: datetime, **deltas: int) -
                             **measures}], ("course_id", "firm_id", "month"))
     _upsert(ReportCube, [{**key, "course_id": course_id, "month": month, **measures} for key in _cube_keys(profile)],
             CUBE_KEY)
+    if firm is None:
+        return
+    if any(measures[m] < 0 for m in ACTIVITY):
+        _refresh_firm(firm.id)
+    elif any(measures[m] > 0 for m in ACTIVITY):
+        statement = conflict_insert(ReportFirm).values(firm_id=firm.id, months=month_bit(month), **profile)
+        db.session.execute(statement.on_conflict_do_update(
+            index_elements=["firm_id"], set_={"months": ReportFirm.__table__.c.months.op("|")(statement.excluded.months)}))
+
+
+def _refresh_firm(firm_id: int) -> None:
+    """Recompute a firm's months from its rollups, after counts went down (a deleted account's enrolments)."""
+    active = or_(*[getattr(ReportRollup, m) > 0 for m in ACTIVITY])
+    months = db.session.execute(select(ReportRollup.month).distinct().where(
+        ReportRollup.firm_id == firm_id, active)).scalars()
+    mask = 0
+    for month in months:
+        mask |= month_bit(month)
+    db.session.execute(update(ReportFirm).where(ReportFirm.firm_id == firm_id).values(months=mask))
 
 
 CUBE_KEY = ("grouping", "course_id", "month", "municipality_code", "industry_section", "size_band", "firm_status")
@@ -167,29 +205,41 @@ def rebuild(session=None) -> int:
     defaults to the app's; the migration passes one on its own connection."""
     session = session or db.session
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("LOCK TABLE report_rollups, report_cubes IN EXCLUSIVE MODE"))
+        session.execute(text("LOCK TABLE report_rollups, report_cubes, report_firms IN EXCLUSIVE MODE"))
     counts = raw_counts(session)
     firm_ids = {firm_id for (_, firm_id, _) in counts if firm_id}
     firms = {f.id: f for f in session.execute(select(Firm.id, Firm.municipality_code, Firm.industry_section,
                                                      Firm.size_band, Firm.source)) if f.id in firm_ids}
-    session.execute(delete(ReportCube))
-    session.execute(delete(ReportRollup))
-    rollups, cube = [], defaultdict(lambda: dict.fromkeys(MEASURES, 0))
+    for model in (ReportCube, ReportRollup, ReportFirm):
+        session.execute(delete(model))
+    rollups, months = [], defaultdict(int)
     for (course_id, firm_id, month), measures in sorted(counts.items()):
-        profile = firm_profile(firms.get(firm_id))
-        rollups.append({"course_id": course_id, "firm_id": firm_id, "month": month, **profile, **measures})
-        for key in _cube_keys(profile):
-            cell = cube[(course_id, month, *(key[k] for k in CUBE_KEY if k not in ("course_id", "month")))]
-            for m in MEASURES:
-                cell[m] += measures[m]
+        rollups.append({"course_id": course_id, "firm_id": firm_id, "month": month,
+                        **firm_profile(firms.get(firm_id)), **measures})
+        if firm_id in firms and any(measures[m] > 0 for m in ACTIVITY):
+            months[firm_id] |= month_bit(month)
     _insert_many(session, ReportRollup, rollups)
-    names = [k for k in CUBE_KEY if k not in ("course_id", "month")]
-    _insert_many(session, ReportCube, [{"course_id": k[0], "month": k[1], **dict(zip(names, k[2:])), **v}
-                                       for k, v in cube.items()])
+    _insert_many(session, ReportFirm, [{"firm_id": firm_id, "months": mask, **firm_profile(firms[firm_id])}
+                                       for firm_id, mask in sorted(months.items())])
+    for grouping in GROUPINGS:
+        session.execute(insert(ReportCube).from_select(CUBE_KEY + MEASURES, _cube_select(grouping)))
     session.flush()
     return len(rollups)
 
 
+def _cube_select(grouping: str):
+    """The report_cubes rows of one grouping, summed from report_rollups."""
+    R = ReportRollup
+    kept = [R.course_id, R.month] + [getattr(R, column) for letter, column in DIMENSIONS if letter in grouping]
+    dims = [getattr(R, column) if letter in grouping else literal(ALL, String).label(column)
+            for letter, column in DIMENSIONS]
+    return (select(literal(grouping, String).label("grouping"), R.course_id, R.month, *dims, R.firm_status,
+                   *[func.sum(getattr(R, m)).label(m) for m in MEASURES])
+            .group_by(*kept, R.firm_status))
+
+
 def _insert_many(session, model, rows: list[dict], batch: int = 5000) -> None:
+    """Core executemany on the session's connection (the ORM's bulk path compiles far slower)."""
+    connection = session.connection()
     for start in range(0, len(rows), batch):
-        session.execute(model.__table__.insert(), rows[start:start + batch])
+        connection.execute(model.__table__.insert(), rows[start:start + batch])

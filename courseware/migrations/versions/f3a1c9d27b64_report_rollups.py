@@ -1,5 +1,5 @@
-"""Reports: enrolments.firm_id (the learner's firm when enrolling) and the maintained counts report_rollups and
-report_cubes, filled from the existing rows (branch wp-dash)
+"""Reports: enrolments.firm_id (the learner's firm when enrolling) and the maintained counts report_rollups,
+report_cubes and report_firms, filled from the existing rows (branch wp-dash)
 
 Existing enrolments get the learner's current firm. The fill is the same code as `courseware reports rebuild`
 (services/rollups.py), run on the migration's connection.
@@ -69,6 +69,16 @@ def upgrade():
     op.create_index('ix_report_cubes_municipality', 'report_cubes',
                     ['grouping', 'municipality_code', 'industry_section'], unique=False)
     op.create_index('ix_report_cubes_industry', 'report_cubes', ['grouping', 'industry_section'], unique=False)
+    op.create_table(
+        'report_firms',
+        sa.Column('firm_id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('municipality_code', sa.String(length=4), nullable=False),
+        sa.Column('industry_section', sa.String(length=1), nullable=False),
+        sa.Column('size_band', sa.String(length=8), nullable=False),
+        sa.Column('firm_status', sa.String(length=10), nullable=False),
+        sa.Column('months', sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint('firm_id', name=op.f('pk_report_firms')),
+    )
 
     from courseware.services.rollups import rebuild
 
@@ -78,6 +88,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table('report_firms')
     op.drop_index('ix_report_cubes_industry', table_name='report_cubes')
     op.drop_index('ix_report_cubes_municipality', table_name='report_cubes')
     op.drop_table('report_cubes')
