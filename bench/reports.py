@@ -172,7 +172,8 @@ def report(runs: dict, args) -> None:
         print(f"  {table:<20}{tenth[0]['sizes'][table]:>11,}{full[0]['sizes'][table]:>12,}")
     print(f"  {'generate (s)':<20}{tenth[0]['generated']:>11.1f}{full[0]['generated']:>12.1f}")
     print(f"  {'rebuild counts (s)':<20}{tenth[0]['rebuilt']:>11.1f}{full[0]['rebuilt']:>12.1f}")
-    print(f"\nGET /reports/ as a funder, {args.requests} requests each: median (p95)          target: < 150 ms, ratio <= 1.5")
+    print(f"\nGET /reports/ as a funder, {args.requests} requests each: median (p95)"
+          "          target: < 150 ms, ratio <= 1.5")
     print(f"  {'view':<22}{'tenth':>20}{'full':>20}{'ratio':>8}   enrolments shown (tenth / full)")
     for name, _ in VIEWS:
         a, b = tenth[1][name], full[1][name]

@@ -127,7 +127,8 @@ def test_access(programme, client, login_as, role, path, status):
 def page_table(html: str, key: str) -> list[list[str]]:
     """The rows (header, body, total) of one report table as text, as a person reads them."""
     body = re.search(rf'<table[^>]*id="table-{key}".*?</table>', html, re.S).group(0)
-    return [[unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, re.S)]
+    cells = r"<t[hd][^>]*>(.*?)</t[hd]>"
+    return [[unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(cells, tr, re.S)]
             for tr in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
 
 
@@ -147,7 +148,8 @@ def test_export_equals_page(programme, client, login_as, key):
 def test_page_marks_tables_for_the_charts(programme, client, login_as):
     login_as("funder")
     html = client.get("/reports/").get_data(as_text=True)
-    assert re.search(r'<table class="data report-table" id="table-month" data-chart="line" data-chart-title="[^"]+"', html)
+    assert re.search(r'<table class="data report-table" id="table-month" data-chart="line" data-chart-title="[^"]+"',
+                     html)
     assert 'id="table-municipality" data-chart="bar"' in html and 'id="table-industry" data-chart="bar"' in html
     assert '<th scope="row">2026-01</th>' in html and '<td class="num" data-value="3">3</td>' in html
 
@@ -183,3 +185,15 @@ def test_query_count_does_not_grow_with_the_data(app, make_user, count_queries, 
         board = board_for(**args)
     assert figures(board.totals)[2] == (17 if "municipality" in args else 11)
     assert small.count == large.count == 6, large
+
+
+@pytest.mark.parametrize("app_config", [{"REPORTS_MIN_COUNT": 5}])
+def test_as_json_shows_what_the_page_shows(programme):
+    data = board_for(start="2026-01").as_json()
+    assert data["filters"] == {"start": "2026-01"} and data["minimum_count"] == 5
+    assert data["totals"]["enrolments"] == 7 and data["totals"]["completions"] == "<5"
+    assert data["totals"]["firms"] == 3
+    month = data["tables"]["month"]
+    assert [row["key"] for row in month["rows"]] == ["2026-01", "2026-02", "2026-03"]
+    assert month["total"]["enrolments"] == 7 and set(data["tables"]) == {
+        "month", "provider", "course", "stage", "municipality", "industry", "size", "status"}

@@ -134,10 +134,11 @@ def test_the_migration_fills_the_counts_from_existing_rows(tmp_path):
         directory = app.extensions["migrate"].directory
         upgrade(directory=directory, revision="d81e5b3c7a40_wp_certs")
         rows = [
-            "INSERT INTO providers (id, slug, name, kind, created_at) VALUES (1, 'p', 'P', 'other', '2026-01-01 00:00:00')",
+            "INSERT INTO providers (id, slug, name, kind, created_at)"
+            " VALUES (1, 'p', 'P', 'other', '2026-01-01 00:00:00')",
             "INSERT INTO courses (id, slug, provider_id, created_at) VALUES (1, 'k', 1, '2026-01-01 00:00:00')",
-            "INSERT INTO course_versions (id, course_id, number, source_hash, title, summary, stage, language, audience,"
-            " pass_mark, show_answers, attempts_per_day, requires, certificate, partners, outline, imported_at) VALUES"
+            "INSERT INTO course_versions (id, course_id, number, source_hash, title, summary, stage, language,"
+            " audience, pass_mark, show_answers, attempts_per_day, requires, certificate, partners, outline, imported_at) VALUES"
             " (1, 1, 1, 'h', 'K', '', 1, 'nb', 'firms', 0.8, 'after-pass', 0, '[]', '{}', '[]',"
             " '[{\"key\": \"a\", \"minutes\": 20}, {\"key\": \"b\", \"minutes\": 25}]', '2026-01-01 00:00:00')",
             "UPDATE courses SET current_version_id = 1",

@@ -25,7 +25,7 @@ from .rollups import ACTIVITY, period_mask
 from .reports_access import is_funder
 from .studio import is_staff
 
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
@@ -55,17 +55,18 @@ class ReportFilters:
         if start and end and start > end:
             raise InvalidInput(_("The period ends before it starts."), field="end")
         provider, course = value("provider"), value("course")
-        for name, slug in (("provider", provider), ("course", course)):
-            if slug is not None and not SLUG.match(slug):
-                raise InvalidInput(_("There is no such %(what)s.", what=name), field=name)
+        if provider is not None and not SLUG.match(provider):
+            raise InvalidInput(_("There is no such provider."), field="provider")
+        if course is not None and not SLUG.match(course):
+            raise InvalidInput(_("There is no such course."), field="course")
         stage = value("stage")
         if stage is not None:
-            if not stage.isdigit() or not 1 <= int(stage) <= 9:
+            if not re.fullmatch(r"[1-9]", stage):
                 raise InvalidInput(_("A stage is a number from 1 to 9."), field="stage")
             stage = int(stage)
         municipality = value("municipality")
         if municipality is not None and municipality not in {m.number for m in list_municipalities()}:
-            if not re.fullmatch(r"\d{4}", municipality):
+            if not re.fullmatch(r"[0-9]{4}", municipality):
                 raise InvalidInput(_("A municipality number has 4 digits, for example 5001 or 0301."),
                                    field="municipality")
         industry = value("industry")

@@ -26,6 +26,7 @@ from .upsert import conflict_insert
 
 MEASURES = ("enrolments", "withdrawn", "completions", "certificates", "completed_minutes")
 DIMENSIONS = (("m", "municipality_code"), ("i", "industry_section"), ("s", "size_band"))
+CUBE_KEY = ("grouping", "course_id", "month", "municipality_code", "industry_section", "size_band", "firm_status")
 # Every subset of the firm dimensions, smallest first: "", "m", "i", "s", "mi", "ms", "is", "mis".
 GROUPINGS = tuple("".join(c) for n in range(4) for c in combinations("mis", n))
 
@@ -61,8 +62,9 @@ def firm_profile(firm) -> dict:
     if firm is None:
         return {"municipality_code": UNKNOWN, "industry_section": UNKNOWN, "size_band": UNKNOWN,
                 "firm_status": "none"}
-    return {"municipality_code": firm.municipality_code or UNKNOWN, "industry_section": firm.industry_section or UNKNOWN,
-            "size_band": firm.size_band or UNKNOWN, "firm_status": "verified" if firm.source == "brreg" else "unverified"}
+    return {"municipality_code": firm.municipality_code or UNKNOWN,
+            "industry_section": firm.industry_section or UNKNOWN, "size_band": firm.size_band or UNKNOWN,
+            "firm_status": "verified" if firm.source == "brreg" else "unverified"}
 
 
 def _cube_keys(profile: dict) -> list[dict]:
@@ -103,8 +105,8 @@ def bump(course_id: int, firm_id: int | None, moment: datetime, **deltas: int) -
         _refresh_firm(firm.id)
     elif any(measures[m] > 0 for m in ACTIVITY):
         statement = conflict_insert(ReportFirm).values(firm_id=firm.id, months=month_bit(month), **profile)
-        db.session.execute(statement.on_conflict_do_update(
-            index_elements=["firm_id"], set_={"months": ReportFirm.__table__.c.months.op("|")(statement.excluded.months)}))
+        months = ReportFirm.__table__.c.months.op("|")(statement.excluded.months)
+        db.session.execute(statement.on_conflict_do_update(index_elements=["firm_id"], set_={"months": months}))
 
 
 def _refresh_firm(firm_id: int) -> None:
@@ -116,9 +118,6 @@ def _refresh_firm(firm_id: int) -> None:
     for month in months:
         mask |= month_bit(month)
     db.session.execute(update(ReportFirm).where(ReportFirm.firm_id == firm_id).values(months=mask))
-
-
-CUBE_KEY = ("grouping", "course_id", "month", "municipality_code", "industry_section", "size_band", "firm_status")
 
 
 # --- The events ----------------------------------------------------------------------------------------------------
@@ -165,7 +164,8 @@ NONE = literal_column("0")  # a literal, not a parameter, so the same expression
 def _month_expr(session, column):
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(func.timezone(literal_column("'UTC'"), column), literal_column("'YYYY-MM'"))
-    return func.substr(column, literal_column("1"), literal_column("7"))  # SQLite keeps UTC timestamps as "YYYY-MM-DD HH:MM:SS"
+    # SQLite keeps UTC timestamps as text, "YYYY-MM-DD HH:MM:SS".
+    return func.substr(column, literal_column("1"), literal_column("7"))
 
 
 def raw_counts(session=None) -> dict[tuple[int, int, str], dict[str, int]]:

@@ -1,8 +1,9 @@
 """Small numbers in reports: a count of people below REPORTS_MIN_COUNT is shown as "<5", never as the number.
 
 Every funder and provider view, export and API answer builds its counts of people through `people_cell`, so one
-setting decides the threshold everywhere. Counts of firms are not people and are shown as they are (`firm_cell`). In a table whose rows add up to a total,
-`protect_column` also suppresses a second cell where one suppressed cell could be worked out by subtraction.
+setting decides the threshold everywhere. Counts of firms are not people and are shown as they are (`firm_cell`).
+In a table whose rows add up to a total, `protect_column` also suppresses a second cell where one suppressed cell
+could be worked out by subtraction.
 """
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass

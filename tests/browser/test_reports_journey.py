@@ -19,8 +19,9 @@ def _people(app, suffix):
 
     with app.app_context():
         course = catalogue.get_course(SLUG)
+        places = (("974760673", "5001"), ("912660680", "5006"))
         firms = [Firm(orgnr=orgnr, name=f"Firma {orgnr} {suffix}", municipality_code=code, industry_section="A",
-                      size_band="0-9", source="brreg") for orgnr, code in (("974760673", "5001"), ("912660680", "5006"))]
+                      size_band="0-9", source="brreg") for orgnr, code in places]
         db.session.add_all(firms)
         db.session.flush()
         for n in range(6):
