@@ -35,7 +35,7 @@ PERSONA_BY_ENDPOINT = {
 }
 PERSONA_BY_BLUEPRINT = {
     "auth": "anonymous", "admin": "admin", "studio": "author", "firm": "contact", "learner": "learner",
-    "public": "learner", "badges": "anonymous", "verify": "anonymous", "api": "anonymous",
+    "public": "learner", "badges": "anonymous", "verify": "anonymous", "api": "anonymous", "reports": "funder",
 }
 PERSONAS = ("anonymous", "learner", "newcomer", "contact", "author", "funder", "admin")
 # Not fresh accounts each time: the one person whose request to join `World.withdraw_request_id` is, and the one
@@ -61,6 +61,7 @@ ARGUMENTS = {
     "certificate_id": lambda w: w.certificate_id,
     "firm_certificate_id": lambda w: w.firm_certificate_id,
     "code": lambda w: w.certificate_code,  # the graduate's certificate (its provider is the author's)
+    "table": lambda w: "municipality",  # a report table (/reports/export/<table>.csv)
 }
 ARGUMENTS_BY_ENDPOINT = {
     ("auth.reset_password", "token"): lambda w: w.tokens["reset"],

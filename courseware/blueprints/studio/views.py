@@ -12,8 +12,10 @@ from flask_wtf.file import FileField, FileRequired
 from ...errors import InvalidInput
 from ...extensions import db
 from ...services import bulk, certificate_downloads, studio
+from ...services import reports as report_services
 from ...web.downloads import send_download
 from ...web.inputs import page_number
+from ...web.report_pages import export_table, render_dashboard
 from . import bp
 
 
@@ -92,3 +94,15 @@ def bulk_confirm(slug, upload_id):
 def certificate_pdf(code):
     """A certificate of one of the provider's courses, for its staff (services/certificate_downloads.py)."""
     return send_download(certificate_downloads.certificate_pdf(current_user, code, as_staff=True))
+
+
+@bp.route("/reports")
+def reports():
+    """The provider's dashboard: their own courses (an admin's: every course)."""
+    return render_dashboard(report_services.provider_scope(current_user), "studio.reports", "studio.report_export",
+                            _("Reports for your courses"))
+
+
+@bp.route("/reports/export/<table>.csv")
+def report_export(table):
+    return export_table(report_services.provider_scope(current_user), table)
