@@ -3,7 +3,7 @@ from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from ..errors import DomainError
 
@@ -52,6 +52,8 @@ def init_app(app: Flask) -> None:
         if error.code == 413:
             return render_error(413, _("A file can be at most 1 MB. Split a larger file into smaller ones, "
                                        "or shorten what you wrote."))
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:  # RFC 9110: a 405 says what is allowed
+            return (*render_error(405), {"Allow": ", ".join(error.valid_methods)})
         return render_error(error.code or 500)
 
     @app.errorhandler(Exception)

@@ -30,7 +30,7 @@ from .validation import search_term
 
 # "NO 123 456 789 MVA" (the VAT form on invoices) is an orgnr too.
 _VAT_FORM = re.compile(r"^\s*NO(?=[\s\d])|MVA\s*$", re.IGNORECASE)
-_MUNICIPALITY = re.compile(r"^\d{4}$")
+_MUNICIPALITY = re.compile(r"[0-9]{4}")
 MAX_PER_PAGE = 200
 
 
@@ -52,13 +52,16 @@ class RegisterFilters:
     @classmethod
     def from_args(cls, args: Mapping) -> "RegisterFilters":
         """Filters from a query string (q, municipality, industry, course); InvalidInput for a malformed one."""
-        municipality = (args.get("municipality") or "").strip()
-        if municipality and not _MUNICIPALITY.match(municipality):
+        # Values from the page's selects, or a program: exact (ASCII digits, one ASCII letter), never guessed at.
+        municipality = args.get("municipality") or ""
+        if municipality and not _MUNICIPALITY.fullmatch(municipality):
             raise InvalidInput(_("A municipality number has 4 digits, for example 5001."), field="municipality")
-        industry = (args.get("industry") or "").strip().upper()
-        if industry and industry not in {s.letter for s in list_industry_sections()}:
+        industry = args.get("industry") or ""
+        if industry and not (re.fullmatch(r"[A-Za-z]", industry)
+                             and industry.upper() in {s.letter for s in list_industry_sections()}):
             raise InvalidInput(_("Choose the industry from the list."), field="industry")
-        course = (args.get("course") or "").strip()[:64]
+        industry = industry.upper()
+        course = args.get("course") or ""  # a slug; one that no course has selects nothing
         return cls(search=search_term(args.get("q")), municipality=municipality, industry=industry, course=course)
 
     def as_args(self) -> dict:

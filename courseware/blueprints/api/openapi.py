@@ -135,15 +135,20 @@ SCHEMAS = {
     },
 }
 
+# Text in the address: anything but a NUL character, which every Courseware address refuses (web/inputs.py).
+TEXT = {"type": "string", "pattern": "^[^\\u0000]*$"}
+
 FILTERS = [
-    {"name": "q", "in": "query", "description": "Part of the firm's name, or the start of its orgnr.",
-     "schema": {"type": "string", "maxLength": 100}},
-    {"name": "municipality", "in": "query", "description": "Municipality number, e.g. 5001.",
-     "schema": {"type": "string", "pattern": "^[0-9]{4}$"}},
-    {"name": "industry", "in": "query", "description": "SN2007 section letter, A to U.",
-     "schema": {"type": "string", "pattern": "^[A-Ua-u]$"}},
-    {"name": "course", "in": "query", "description": "A course's slug: only what its completions count.",
-     "schema": {"type": "string", "maxLength": 64}},
+    {"name": "q", "in": "query", "description": "Part of the firm's name, or the start of its orgnr (the first "
+                                               "100 characters count).",
+     "schema": TEXT},
+    {"name": "municipality", "in": "query", "description": "Municipality number, e.g. 5001 (empty: all).",
+     "schema": {"type": "string", "pattern": "^([0-9]{4})?$"}},
+    {"name": "industry", "in": "query", "description": "SN2007 section letter, A to U (empty: all).",
+     "schema": {"type": "string", "pattern": "^([A-Ua-u])?$"}},
+    {"name": "course", "in": "query", "description": "A course's slug: only its completions count (an unknown "
+                                                    "slug selects nothing).",
+     "schema": TEXT},
 ]
 
 PATHS = {
@@ -152,7 +157,7 @@ PATHS = {
             "operationId": "getCertificate",
             "summary": "Verify a certificate by its code (public, rate-limited)",
             "security": PUBLIC,
-            "parameters": [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"},
+            "parameters": [{"name": "code", "in": "path", "required": True, "schema": TEXT,
                             "description": "The code as printed, e.g. K7QM-4XPT-9 (any case, dashes optional)."}],
             "responses": {
                 "200": _json(_ref("Certificate"), "What the verification page shows."),
@@ -186,7 +191,7 @@ PATHS = {
             "operationId": "getRegisterFirm",
             "summary": "One firm's completions, by organisation number",
             "security": BEARER,
-            "parameters": [{"name": "orgnr", "in": "path", "required": True, "schema": {"type": "string"},
+            "parameters": [{"name": "orgnr", "in": "path", "required": True, "schema": TEXT,
                             "description": "9 digits; spaces and the VAT form NO 942110464 MVA are accepted."}],
             "responses": {
                 "200": _json(_ref("RegisterFirm"), "The firm and what its people completed."),
