@@ -22,7 +22,8 @@ from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import Completion, Course, CourseVersion, Firm, FirmCertificate, Provider
 from .certificate_codes import format_code
-from .orgs import SIZE_BAND_LABELS, industry_section_name, list_industry_sections, municipality_name, validate_orgnr
+from .orgs import (SIZE_BAND_LABELS, format_orgnr, industry_section_name, list_industry_sections, municipality_name,
+                   validate_orgnr)
 from .reports_access import require_funder
 from .spreadsheet import csv_for_excel
 from .suppression import Cell, people_cell
@@ -112,7 +113,7 @@ class FirmEntry:
 
     @property
     def orgnr_display(self) -> str:
-        return f"{self.orgnr[:3]} {self.orgnr[3:6]} {self.orgnr[6:]}"
+        return format_orgnr(self.orgnr)
 
     @property
     def municipality(self) -> str:
@@ -271,7 +272,7 @@ def look_up_firm(actor, orgnr: str | None) -> FirmEntry:
     firm = db.session.execute(select(Firm).where(Firm.orgnr == number)).scalar_one_or_none()
     if firm is None:
         raise NotFound(_("No firm with organisation number %(orgnr)s takes part in the programme.",
-                         orgnr=f"{number[:3]} {number[3:6]} {number[6:]}"), reason="unknown_firm")
+                         orgnr=format_orgnr(number)), reason="unknown_firm")
     entries = _entries(_firm_rows(RegisterFilters(), firm_id=firm.id), RegisterFilters())
     if entries:
         return entries[0]
