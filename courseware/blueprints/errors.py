@@ -10,7 +10,7 @@ from ..errors import DomainError
 # Lazy, so the titles are extracted for translation and shown in the language of the page that fails.
 TITLES = {
     400: _l("Something was wrong with the request"),
-    401: _l("Authentication is needed"),
+    401: _l("You do not have access to this page"),  # the API without a valid token (the message says why)
     403: _l("You do not have access to this page"),
     404: _l("We could not find the page"),
     405: _l("That is not possible here"),
