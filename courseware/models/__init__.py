@@ -1,4 +1,5 @@
 """All models, importable from one place."""
+from .api_tokens import ApiToken
 from .base import set_loaded, utcnow
 from .certificates import REVOCATION_REASONS, Certificate, CertificateEvent, FirmCertificate
 from .courses import Asset, Course, CourseVersion, Module
@@ -9,7 +10,7 @@ from .progress import BulkUpload, Completion, Enrolment, ModuleProgress, QuizAtt
 from .users import ROLES, SetupToken, User, UserLogin
 
 __all__ = [
-    "Asset", "BulkUpload", "Certificate", "CertificateEvent", "Completion", "Course", "CourseVersion", "Enrolment", "Firm", "FirmCertificate", "FirmInvitation",
+    "ApiToken", "Asset", "BulkUpload", "Certificate", "CertificateEvent", "Completion", "Course", "CourseVersion", "Enrolment", "Firm", "FirmCertificate", "FirmInvitation",
     "FirmJoinRequest", "JOIN_REQUEST_STATUSES", "Module", "ModuleProgress", "PROVIDER_KINDS", "Provider",
     "QuizAttempt", "REVOCATION_REASONS", "ROLES", "FIRM_STATUSES", "ReportCube", "ReportFirm", "ReportRollup", "RegistryEntry", "SIZE_BANDS", "SetupToken", "TaskCheck", "User", "UserLogin", "VERIFIED_VIA",
     "set_loaded", "utcnow",
