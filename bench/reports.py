@@ -6,7 +6,7 @@ enrolments, 1.5 million progress rows at --scale 1) twice in one run, first at a
 client (the server's whole work: filters, queries, suppression, the template) for the unfiltered view and three
 filtered ones. Prints the median and p95 of each view at both sizes and their ratio.
 
-    /work/venv/bin/python bench/reports.py [--database-url URL] [--scale 1.0] [--requests 30] [--keep]
+    .venv/bin/python bench/reports.py [--database-url URL] [--scale 1.0] [--requests 30] [--keep]
 
 Targets (issue 10): each view under 150 ms, and the full data within 1.5x of the tenth.
 The database named in the URL is created when missing and its schema dropped and recreated (the name must contain

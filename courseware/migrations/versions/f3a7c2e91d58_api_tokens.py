@@ -1,7 +1,7 @@
 """api_tokens: bearer tokens for the reports API (branch wp-api), stored as SHA-256 hashes
 
 Revision ID: f3a7c2e91d58
-Revises: d81e5b3c7a40_wp_certs
+Revises: f3a1c9d27b64
 Create Date: 2026-12-03 19:30:00
 
 """
@@ -13,7 +13,7 @@ import courseware.models.base
 
 # revision identifiers, used by Alembic.
 revision = 'f3a7c2e91d58'
-down_revision = 'd81e5b3c7a40_wp_certs'
+down_revision = 'f3a1c9d27b64'
 branch_labels = None
 depends_on = None
 
