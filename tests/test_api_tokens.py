@@ -235,3 +235,17 @@ class TestAdminPagesWithCsrf:
                                                           "expires_on": "2001-01-01", "csrf_token": self._csrf(page)})
         assert response.status_code == 400 and "must be in the future" in response.get_data(as_text=True)
         assert db.session.execute(select(ApiToken)).scalar_one_or_none() is None
+
+
+def test_report_summary_is_the_dashboard_as_json(app, client, token):
+    api_token_header = _bearer(token)
+    from courseware.services import reports
+
+    response = client.get("/api/v1/reports/summary", headers=api_token_header)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "private, no-store"
+    expected = reports.dashboard(reports.ReportScope(), reports.ReportFilters.from_args({})).as_json()
+    assert response.json == expected
+    assert set(response.json["tables"]) >= {"month", "municipality", "industry", "size", "status"}
+    assert client.get("/api/v1/reports/summary").status_code == 401
+    bad = client.get("/api/v1/reports/summary", query_string={"start": "mars"}, headers=api_token_header)
+    assert bad.status_code == 400 and bad.is_json

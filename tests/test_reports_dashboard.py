@@ -1,12 +1,15 @@
 """The funder dashboard's figures equal a small hand-computed programme (tests/reports_support.py), at any filter;
 the provider sees only their own courses; the page, the CSV export and the query count."""
+import io
 import re
 from html import unescape
 
+import openpyxl
 import pytest
 
 from courseware.services import reports
 from courseware.services.reports import ReportFilters, ReportScope
+from courseware.services.spreadsheet import XLSX_MIMETYPE
 
 from .reports_support import build_programme
 
@@ -143,6 +146,10 @@ def test_export_equals_page(programme, client, login_as, key):
     rows = [line.split(";") for line in response.get_data(as_text=True).lstrip("\ufeff").strip().split("\r\n")]
     assert rows == page_table(html, key)
     assert any("<5" in row for row in rows)
+    xlsx = client.get(f"/reports/export/{key}.xlsx", query_string=args)
+    assert xlsx.status_code == 200 and xlsx.mimetype == XLSX_MIMETYPE
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data), read_only=True).active
+    assert [["" if cell is None else str(cell) for cell in row] for row in sheet.iter_rows(values_only=True)] == rows
 
 
 def test_page_marks_tables_for_the_charts(programme, client, login_as):

@@ -61,7 +61,8 @@ ARGUMENTS = {
     "certificate_id": lambda w: w.certificate_id,
     "firm_certificate_id": lambda w: w.firm_certificate_id,
     "code": lambda w: w.certificate_code,  # the graduate's certificate (its provider is the author's)
-    "table": lambda w: "municipality",  # a report table (/reports/export/<table>.csv)
+    "table": lambda w: "municipality",  # a report table (/reports/export/<table>.<kind>)
+    "kind": lambda w: "xlsx",
     "token_id": lambda w: w.api_token_id,
 }
 ARGUMENTS_BY_ENDPOINT = {

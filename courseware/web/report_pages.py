@@ -1,11 +1,11 @@
-"""The dashboard page and its CSV exports, shared by /reports/ (funders) and /studio/reports (providers): the scope
+"""The dashboard page and its CSV and XLSX exports, shared by /reports/ (funders) and /studio/reports (providers): the scope
 decides what they see, everything else is the same."""
 from flask import Response, render_template, request
 from flask_babel import gettext as _
 
 from ..errors import InvalidInput, NotFound
 from ..services import reports
-from ..services.spreadsheet import csv_for_excel
+from .downloads import csv_download, xlsx_download
 
 
 def render_dashboard(scope, endpoint: str, export_endpoint: str, title: str):
@@ -23,16 +23,14 @@ def render_dashboard(scope, endpoint: str, export_endpoint: str, title: str):
                            export_endpoint=export_endpoint)
 
 
-def export_table(scope, table: str) -> Response:
-    """One of the dashboard's tables as CSV for Excel, with exactly the figures the page shows."""
+def export_table(scope, table: str, kind: str = "csv") -> Response:
+    """One of the dashboard's tables as CSV for Excel or as XLSX, with exactly the figures the page shows."""
     filters = reports.ReportFilters.from_args(request.args)
     board = reports.dashboard(scope, filters)
     found = next((t for t in board.tables if t.key == table), None)
     if found is None:
         raise NotFound(_("There is no such table."))
     header, rows = found.csv()
-    return Response(csv_for_excel(header, rows), headers={
-        "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="report-{found.key}.csv"',
-        "Cache-Control": "no-store",
-    })
+    if kind == "xlsx":
+        return xlsx_download(header, rows, filename=f"report-{found.key}.xlsx", sheet_title=str(found.title))
+    return csv_download(header, rows, filename=f"report-{found.key}.csv")

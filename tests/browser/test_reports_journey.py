@@ -1,7 +1,10 @@
 """Browser journey (issue 10): a funder opens the dashboard on a phone, filters by municipality with the form (the
-filter lands in the URL), sees the tables with small counts hidden, downloads a table as CSV; a provider's author
+filter lands in the URL), sees each chart draw exactly its table's numbers (small counts hidden), downloads a table as XLSX; a provider's author
 sees the studio's reports of their own courses. axe-core checks the pages."""
+import io
 import uuid
+
+import openpyxl
 
 from .test_foundation_journey import VIEWPORTS, assert_accessible
 
@@ -41,6 +44,17 @@ def _people(app, suffix):
     return emails
 
 
+CHARTS_AND_TABLES = """() => Array.from(document.querySelectorAll("figure.report-chart")).map(figure => {
+  const table = Array.from(document.querySelectorAll("table.report-table"))
+    .find(t => figure.compareDocumentPosition(t) & Node.DOCUMENT_POSITION_FOLLOWING);
+  const chart = Chart.getChart(figure.querySelector("canvas"));
+  const rows = Array.from(table.querySelectorAll("tbody tr"));
+  const value = row => { const v = row.querySelector("td[data-value]").dataset.value; return v === "" ? null : Number(v); };
+  return {table: table.id, labels: chart.data.labels.map(String), data: chart.data.datasets[0].data,
+          rowLabels: rows.map(r => r.querySelector("th").textContent.trim()), rowValues: rows.map(value)};
+})"""
+
+
 def _log_in(page, base, email):
     page.goto(base + "/auth/login")
     page.fill("#email", email)
@@ -65,9 +79,17 @@ def test_funder_filters_by_municipality_and_downloads(browser, live_server):
     enrolled = funder.locator('.report-totals dd[data-key="enrolments"]').inner_text()
     assert enrolled == "<5"  # three people in Trondheim: hidden
     assert_accessible(funder, "reports filtered, phone")
+    charts = funder.evaluate(CHARTS_AND_TABLES)
+    assert {chart["table"] for chart in charts} >= {"table-municipality", "table-industry"}
+    for chart in charts:  # each chart draws exactly its table's numbers (a hidden "<5" as no bar: null)
+        assert chart["labels"] == chart["rowLabels"] and chart["data"] == chart["rowValues"], chart
     with funder.expect_download() as download:
         funder.locator("#t-month ~ .export a, .report-section:has(#t-month) .export a").first.click()
-    assert download.value.suggested_filename == "report-month.csv"
+    assert download.value.suggested_filename == "report-month.xlsx"
+    sheet = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes()), read_only=True).active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    month_rows = funder.locator("#table-month tbody tr th").all_inner_texts()
+    assert [str(row[0]) for row in rows[1:len(month_rows) + 1]] == [label.strip() for label in month_rows]
 
     author = browser.new_context(viewport=VIEWPORTS["desktop"], locale="nb-NO").new_page()
     _log_in(author, base, emails["author"])

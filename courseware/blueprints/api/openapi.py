@@ -49,7 +49,24 @@ NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
 PEOPLE = {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^<[0-9]+$"}],
           "description": "A count of people; below the threshold (5) it is the string \"<5\"."}
 
+_REPORT_VALUE = {"oneOf": [{"type": "number"}, {"type": "string"}]}  # a count, or "<5" when hidden
+_REPORT_ROW = {"type": "object", "required": ["key", "label"],
+               "properties": {"key": {"type": ["string", "integer"]}, "label": {"type": "string"}},
+               "additionalProperties": _REPORT_VALUE}
+
 SCHEMAS = {
+    "ReportSummary": {
+        "type": "object", "required": ["filters", "minimum_count", "totals", "tables"],
+        "properties": {
+            "filters": {"type": "object", "additionalProperties": {"type": "string"}},
+            "minimum_count": {"type": "integer"},
+            "totals": _REPORT_ROW,
+            "tables": {"type": "object", "additionalProperties": {
+                "type": "object", "required": ["title", "rows", "total"],
+                "properties": {"title": {"type": "string"}, "rows": {"type": "array", "items": _REPORT_ROW},
+                               "total": _REPORT_ROW}}},
+        },
+    },
     "Error": {
         "type": "object",
         "required": ["error", "message"],
@@ -199,6 +216,23 @@ PATHS = {
                 "401": _error("Unauthorized"),
                 "403": _error("Forbidden"),
                 "404": _error("NotFound"),
+            },
+        },
+    },
+    "/reports/summary": {
+        "get": {
+            "operationId": "getReportSummary",
+            "summary": "The funder dashboard: totals and every breakdown, for the filters given",
+            "security": BEARER,
+            "parameters": [{"name": name, "in": "query", "schema": TEXT, "description": text} for name, text in (
+                ("start", "First month, YYYY-MM."), ("end", "Last month, YYYY-MM."),
+                ("provider", "A provider's slug."), ("course", "A course's slug."), ("stage", "A stage number."),
+                ("municipality", "A municipality number (4 digits)."), ("industry", "An SN2007 section letter."))],
+            "responses": {
+                "200": _json(_ref("ReportSummary"), "Counts of people below the minimum are \"<5\"."),
+                "400": _error("BadRequest"),
+                "401": _error("Unauthorized"),
+                "403": _error("Forbidden"),
             },
         },
     },

@@ -1,6 +1,6 @@
 """/api/v1/reports/...: the funders' reports as JSON, for programs holding an API token (scope reports:read).
 
-To add an endpoint (for example /reports/summary over services/reports.py): a view here with
+To add an endpoint: a view here with
 `@token_required(READ)` that passes `g.api_principal` to the service as the actor, and its path and response
 schema in openapi.py (tests/test_api_openapi.py then validates the document and fuzzes the new operation).
 """
@@ -8,7 +8,7 @@ from flask import g, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from ...errors import InvalidInput
-from ...services import register
+from ...services import register, reports
 from ...web.inputs import MAX_PAGE
 from . import bp
 from .auth import token_required
@@ -55,3 +55,11 @@ def register_list():
 @token_required(READ)
 def register_firm(orgnr):
     return _private(jsonify(register.look_up_firm(g.api_principal, orgnr).as_json()))
+
+
+@bp.route("/reports/summary")
+@token_required(READ)
+def summary():
+    """The funder dashboard (/reports/) as JSON, for the same filters: the whole programme, small counts hidden."""
+    filters = reports.ReportFilters.from_args(request.args)
+    return _private(jsonify(reports.dashboard(reports.ReportScope(), filters).as_json()))

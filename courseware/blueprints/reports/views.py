@@ -13,7 +13,7 @@ def index():
     return render_dashboard(funder_scope(current_user), "reports.index", "reports.export", _("Reports"))
 
 
-@bp.route("/export/<table>.csv")
+@bp.route("/export/<table>.<any(csv, xlsx):kind>")
 @login_required
-def export(table):
-    return export_table(funder_scope(current_user), table)
+def export(table, kind):
+    return export_table(funder_scope(current_user), table, kind)

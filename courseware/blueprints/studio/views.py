@@ -99,6 +99,6 @@ def reports():
                             _("Reports for your courses"))
 
 
-@bp.route("/reports/export/<table>.csv")
-def report_export(table):
-    return export_table(report_services.provider_scope(current_user), table)
+@bp.route("/reports/export/<table>.<any(csv, xlsx):kind>")
+def report_export(table, kind):
+    return export_table(report_services.provider_scope(current_user), table, kind)
