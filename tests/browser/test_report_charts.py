@@ -63,7 +63,10 @@ def chart_server(database_url, tmp_path_factory):
 
     @app.route("/test-only/charts")
     def chart_page():
-        return render_template_string(PAGE, months=MONTHS, places=PLACES, custom="custom" in request.args)
+        from flask_babel import force_locale
+
+        with force_locale("en"):  # the texts below are asserted in English (their translations are the catalogues')
+            return render_template_string(PAGE, months=MONTHS, places=PLACES, custom="custom" in request.args)
 
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     threading.Thread(target=server.run, daemon=True).start()
