@@ -35,6 +35,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(purge_command)
     app.cli.add_command(keys_group)
     app.cli.add_command(certificates_group)
+    app.cli.add_command(reports_group)
 
 
 @click.command("purge")
@@ -276,6 +277,23 @@ def backfill_command():
     db.session.commit()
     _deliver_mail()
     _print_backfill(counts, always=True)
+
+
+@click.group("reports")
+def reports_group():
+    """The reports' maintained counts."""
+
+
+@reports_group.command("rebuild")
+@with_appcontext
+def reports_rebuild_command():
+    """Recompute the reports' counts (report_rollups, report_cubes) from enrolments, completions and certificates;
+    idempotent, safe while the site runs (PostgreSQL locks the two tables for the moment it takes)."""
+    from .services.rollups import rebuild
+
+    rows = rebuild()
+    db.session.commit()
+    click.echo(f"Reports: {rows} course/firm/month row(s) rebuilt")
 
 
 def _print_backfill(counts, always: bool = False) -> None:

@@ -16,6 +16,12 @@ class NotFound(DomainError):
     status = 404
 
 
+class Unauthorized(DomainError):
+    """No (valid) credentials: the API's bearer token is missing, unknown, revoked or expired."""
+
+    status = 401
+
+
 class PermissionDenied(DomainError):
     status = 403
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from courseware.extensions import db
 from courseware.models import BulkUpload, FirmInvitation, utcnow
-from courseware.services import (accounts, certificates, enrolment, invitations, learning, membership, quiz,
-                                 verification)
+from courseware.services import (accounts, api_tokens, certificates, enrolment, invitations, learning, membership,
+                                 quiz, verification)
 
 from .learning_factory import VALID_ORGNRS, answers_for, get_module, load, make_course, make_firm
 
@@ -35,7 +35,7 @@ PERSONA_BY_ENDPOINT = {
 }
 PERSONA_BY_BLUEPRINT = {
     "auth": "anonymous", "admin": "admin", "studio": "author", "firm": "contact", "learner": "learner",
-    "public": "learner", "badges": "anonymous", "verify": "anonymous", "api": "anonymous",
+    "public": "learner", "badges": "anonymous", "verify": "anonymous", "api": "anonymous", "reports": "funder",
 }
 PERSONAS = ("anonymous", "learner", "newcomer", "contact", "author", "funder", "admin")
 # Not fresh accounts each time: the one person whose request to join `World.withdraw_request_id` is, and the one
@@ -61,6 +61,9 @@ ARGUMENTS = {
     "certificate_id": lambda w: w.certificate_id,
     "firm_certificate_id": lambda w: w.firm_certificate_id,
     "code": lambda w: w.certificate_code,  # the graduate's certificate (its provider is the author's)
+    "table": lambda w: "municipality",  # a report table (/reports/export/<table>.<kind>)
+    "kind": lambda w: "xlsx",
+    "token_id": lambda w: w.api_token_id,
 }
 ARGUMENTS_BY_ENDPOINT = {
     ("auth.reset_password", "token"): lambda w: w.tokens["reset"],
@@ -75,6 +78,7 @@ ARGUMENTS_BY_ENDPOINT = {
 FORM_DATA_BY_ENDPOINT = {
     "learner.firm_enrol": lambda w: {"course": w.course_slug},
     "learner.submit_quiz": lambda w: {"token": quiz.new_token()},
+    "admin.create_api_token": lambda w: {"name": "Ruteprøven", "scopes": "reports:read"},
 }
 
 
@@ -92,6 +96,7 @@ class World:
     certificate_code: str = ""  # their codes as stored (without dashes)
     firm_certificate_code: str = ""
     provider_slug: str = ""  # the course's provider (its issuer profile and status lists)
+    api_token_id: int = 0  # an API token (the admin's token pages)
     users: dict = field(default_factory=dict)
     tokens: dict = field(default_factory=dict)
     make_user: object = None
@@ -175,11 +180,13 @@ def build_world(make_user) -> World:
     world.certificate_id, world.firm_certificate_id = certificate.id, firm_certificate.id
     world.certificate_code, world.firm_certificate_code = certificate.code, firm_certificate.code
     world.provider_slug = certificate.provider_slug
+    api_token, _secret = api_tokens.create_token(world.users["admin"], name="Ruteprøven", scopes=["reports:read"])
     world.tokens = {"invitation": token, "reset": accounts.make_reset_token(world.users["newcomer"]),
                     "setup": accounts.create_setup_token(),
                     "confirm": verification.make_confirm_token(world.users["newcomer"])}
     db.session.commit()
     world.upload_id = upload.id
+    world.api_token_id = api_token.id
     assert load(course).current_version is not None
     return world
 

@@ -3,13 +3,14 @@ from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from ..errors import DomainError
 
 # Lazy, so the titles are extracted for translation and shown in the language of the page that fails.
 TITLES = {
     400: _l("Something was wrong with the request"),
+    401: _l("You do not have access to this page"),  # the API without a valid token (the message says why)
     403: _l("You do not have access to this page"),
     404: _l("We could not find the page"),
     405: _l("That is not possible here"),
@@ -51,6 +52,8 @@ def init_app(app: Flask) -> None:
         if error.code == 413:
             return render_error(413, _("A file can be at most 1 MB. Split a larger file into smaller ones, "
                                        "or shorten what you wrote."))
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:  # RFC 9110: a 405 says what is allowed
+            return (*render_error(405), {"Allow": ", ".join(error.valid_methods)})
         return render_error(error.code or 500)
 
     @app.errorhandler(Exception)

@@ -1,15 +1,17 @@
 """All models, importable from one place."""
+from .api_tokens import ApiToken
 from .base import set_loaded, utcnow
 from .certificates import REVOCATION_REASONS, Certificate, CertificateEvent, FirmCertificate
 from .courses import Asset, Course, CourseVersion, Module
 from .orgs import (JOIN_REQUEST_STATUSES, PROVIDER_KINDS, SIZE_BANDS, VERIFIED_VIA, Firm, FirmInvitation,
                    FirmJoinRequest, Provider, RegistryEntry)
+from .reports import FIRM_STATUSES, ReportCube, ReportFirm, ReportRollup
 from .progress import BulkUpload, Completion, Enrolment, ModuleProgress, QuizAttempt, TaskCheck
 from .users import ROLES, SetupToken, User, UserLogin
 
 __all__ = [
-    "Asset", "BulkUpload", "Certificate", "CertificateEvent", "Completion", "Course", "CourseVersion", "Enrolment", "Firm", "FirmCertificate", "FirmInvitation",
+    "ApiToken", "Asset", "BulkUpload", "Certificate", "CertificateEvent", "Completion", "Course", "CourseVersion", "Enrolment", "Firm", "FirmCertificate", "FirmInvitation",
     "FirmJoinRequest", "JOIN_REQUEST_STATUSES", "Module", "ModuleProgress", "PROVIDER_KINDS", "Provider",
-    "QuizAttempt", "REVOCATION_REASONS", "ROLES", "RegistryEntry", "SIZE_BANDS", "SetupToken", "TaskCheck", "User", "UserLogin", "VERIFIED_VIA",
+    "QuizAttempt", "REVOCATION_REASONS", "ROLES", "FIRM_STATUSES", "ReportCube", "ReportFirm", "ReportRollup", "RegistryEntry", "SIZE_BANDS", "SetupToken", "TaskCheck", "User", "UserLogin", "VERIFIED_VIA",
     "set_loaded", "utcnow",
 ]

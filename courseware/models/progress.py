@@ -18,6 +18,8 @@ class Enrolment(db.Model):
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     enrolled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    # The learner's firm when they enrolled: the reports count the enrolment for that firm (services/rollups.py).
+    firm_id: Mapped[int | None] = mapped_column(ForeignKey("firms.id", ondelete="SET NULL"), index=True)
     last_module_key: Mapped[str | None] = mapped_column(String(64))
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -28,7 +28,7 @@ from sqlalchemy.orm import aliased
 from ..errors import Conflict
 from ..extensions import db
 from ..models import Certificate, Completion, Course, CourseVersion, Firm, FirmCertificate, Provider, User
-from . import outbox
+from . import outbox, rollups
 from .accounts import normalise_email
 from .certificate_codes import format_code, new_code, verify_url
 from .mail import absolute_url, send_mail
@@ -144,10 +144,13 @@ def issue_certificate(completion: Completion, user: User, version: CourseVersion
         valid_until=_years_later(issued_at, valid_years) if valid_years else None,
         recipient_salt=salt, recipient_hash=recipient_hash(user.email, salt),
     )
-    return _insert_unique(
+    issued = _insert_unique(
         lambda: Certificate(code=_fresh_code(), status_index=secrets.randbelow(length), **frozen),
         lambda: find_certificate_for_completion(completion.id),
     )
+    if issued is not None:
+        rollups.record_certificate(issued)
+    return issued
 
 
 def issue_firm_certificate(personal: Certificate) -> FirmCertificate | None:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import contains_eager
 from ..errors import InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import Completion, Course, CourseVersion, Enrolment, Firm, Provider, User, utcnow
-from . import outbox
+from . import outbox, rollups
 from .accounts import require_verified_email
 from .firms import may_see_member, visible_members_clause
 from .mail import absolute_url, send_mail
@@ -87,9 +87,11 @@ def enrol(user, course, *, enrolled_by=None, check_requires: bool = True, now: d
     if enrolment is None:
         try:
             with db.session.begin_nested():
-                enrolment = Enrolment(user_id=user.id, course_id=course.id, enrolled_at=now, enrolled_by_id=by_id)
+                enrolment = Enrolment(user_id=user.id, course_id=course.id, enrolled_at=now, enrolled_by_id=by_id,
+                                      firm_id=user.firm_id)
                 db.session.add(enrolment)
             change = "created"
+            rollups.record_enrolment(enrolment)
         except IntegrityError:  # enrolled by a simultaneous request
             enrolment = find_enrolment(user, course)
     elif enrolment.withdrawn_at is not None:
@@ -100,6 +102,8 @@ def enrol(user, course, *, enrolled_by=None, check_requires: bool = True, now: d
             .values(withdrawn_at=None, enrolled_by_id=by_id)
         ).rowcount
         change = "resumed" if resumed else None
+        if resumed:
+            rollups.record_withdrawal(enrolment, undo=True)
     if change:
         outbox.queue(send_enrolment_mail, user.id, course.id, by_id)
     return EnrolResult(enrolment, change)
@@ -112,6 +116,8 @@ def withdraw(user, course, now: datetime | None = None) -> bool:
         .where(Enrolment.user_id == user.id, Enrolment.course_id == course.id, Enrolment.withdrawn_at.is_(None))
         .values(withdrawn_at=now or utcnow())
     ).rowcount
+    if left:
+        rollups.record_withdrawal(find_enrolment(user, course))
     return bool(left)
 
 

@@ -36,7 +36,7 @@ from ..models import (
     UserLogin,
     utcnow,
 )
-from . import csvfile
+from . import csvfile, rollups
 from .accounts import normalise_email
 from .certificate_admin import mark_revoked
 from .certificate_codes import format_code, verify_url
@@ -248,6 +248,7 @@ def delete_account(user: User, password: str) -> None:
     uid, email = user.id, normalise_email(user.email)
     quiet = {"synchronize_session": False}
     _withdraw_certificates(uid)
+    rollups.forget_enrolments(uid)
     db.session.execute(
         update(Completion).where(Completion.user_id == uid).values(user_id=None), execution_options=quiet
     )

@@ -2,7 +2,10 @@
 
 Every funder and provider view, export and API answer builds its counts of people through `people_cell`, so one
 setting decides the threshold everywhere. Counts of firms are not people and are shown as they are (`firm_cell`).
+In a table whose rows add up to a total, `protect_column` also suppresses a second cell where one suppressed cell
+could be worked out by subtraction.
 """
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from flask import current_app
@@ -39,3 +42,25 @@ def people_cell(count: int, *, minimum: int | None = None) -> Cell:
 def firm_cell(count: int) -> Cell:
     """A count of firms (not people): always shown."""
     return Cell(count, threshold())
+
+
+def protect_column(counts: Sequence[int], total: int, *, minimum: int | None = None,
+                   hidden: Collection[int] = ()) -> tuple[list[Cell], Cell]:
+    """A table's column of people counts and its total, with small counts suppressed so none can be worked out.
+
+    Primary: a count below the threshold (or a row in `hidden`, suppressed by another rule) shows as "<5".
+    Secondary: the rows add up to the total, so when exactly one cell of the column (a row or the total) is
+    suppressed, its number would follow by subtraction; then the next smallest shown non-zero row is suppressed
+    too (or, when there is none, the total). A zero is never chosen: hiding it would hide nothing.
+    """
+    minimum = threshold() if minimum is None else minimum
+    small = [0 < c < minimum or i in hidden for i, c in enumerate(counts)]
+    total_small = 0 < total < minimum
+    if sum(small) + total_small == 1:
+        shown = [(c, i) for i, c in enumerate(counts) if not small[i] and c > 0]
+        if shown:
+            small[min(shown)[1]] = True
+        else:
+            total_small = True
+    cells = [Cell(None if s else c, minimum) for c, s in zip(counts, small)]
+    return cells, Cell(None if total_small else total, minimum)

@@ -1,9 +1,10 @@
 """The forms of the admin pages."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, SubmitField
+from wtforms import DateField, HiddenField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...models import PROVIDER_KINDS, ROLES
 from ...services.orgs import PROVIDER_KIND_LABELS
@@ -14,6 +15,13 @@ ROLE_LABELS = {"learner": _l("Learner"), "author": _l("Author"), "funder": _l("F
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 class ProviderForm(FlaskForm):
@@ -38,3 +46,30 @@ class RoleForm(FlaskForm):
 class AppointForm(FlaskForm):
     user_id = HiddenField(validators=[DataRequired()])
     submit = SubmitField(_l("Make contact person"))
+
+
+class ApiTokenForm(FlaskForm):
+    """A new API token: what it is for, what it may do, and optionally when it stops working."""
+
+    name = StringField(_l("What the token is for"), validators=[DataRequired(_l("Enter a name.")), Length(max=200),
+                                                               valid_name], filters=[_strip])
+    scopes = MultiCheckboxField(_l("Permissions"), validators=[DataRequired(_l("Choose at least one permission."))])
+    expires_on = DateField(_l("Expires (optional)"), validators=[Optional()])
+    submit = SubmitField(_l("Create token"))
+
+    def __init__(self, *args, **kwargs):
+        from ...services.api_tokens import SCOPES
+
+        super().__init__(*args, **kwargs)
+        self.scopes.choices = [SelectChoice(scope, label) for scope, label in SCOPES.items()]
+
+    def errors_from(self, error) -> None:
+        """Show a service's InvalidInput next to its field."""
+        field = {"scopes": self.scopes, "expires_on": self.expires_on}.get(error.details.get("field"), self.name)
+        field.errors = [*field.errors, error.message]
+
+
+class ConfirmForm(FlaskForm):
+    """A form with only its CSRF token, for a confirmed action."""
+
+    submit = SubmitField(_l("Confirm"))

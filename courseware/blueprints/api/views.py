@@ -14,7 +14,8 @@ def certificate(code):
 
 @bp.after_request
 def _public_and_fresh(response):
-    """Public facts any site may read from a browser; a revocation shows at once (no cache keeps an old answer)."""
+    """Public facts any site may read from a browser; a revocation shows at once (no cache keeps an old answer).
+    Token-protected answers set their own stricter Cache-Control (private, no-store), which is kept."""
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cache-Control"] = "no-cache"
+    response.headers.setdefault("Cache-Control", "no-cache")
     return response

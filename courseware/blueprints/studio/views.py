@@ -2,7 +2,7 @@
 
 Who may see which course is decided in services/studio.py; these views only ask and render.
 """
-from flask import Response, current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -12,8 +12,10 @@ from flask_wtf.file import FileField, FileRequired
 from ...errors import InvalidInput
 from ...extensions import db
 from ...services import bulk, certificate_downloads, studio
-from ...web.downloads import send_download
+from ...services import reports as report_services
+from ...web.downloads import CSV_MIMETYPE, download_response, send_download
 from ...web.inputs import page_number
+from ...web.report_pages import export_table, render_dashboard
 from . import bp
 
 
@@ -46,11 +48,7 @@ def course(slug):
 def export(slug):
     course = studio.get_course_for(current_user, slug)
     body = studio.export_learners_csv(current_user, course)
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="{course.slug}-learners.csv"',
-        "Cache-Control": "no-store",
-    })
+    return download_response(body, filename=f"{course.slug}-learners.csv", mimetype=CSV_MIMETYPE)
 
 
 @bp.route("/courses/<slug>/bulk", methods=["POST"])
@@ -92,3 +90,15 @@ def bulk_confirm(slug, upload_id):
 def certificate_pdf(code):
     """A certificate of one of the provider's courses, for its staff (services/certificate_downloads.py)."""
     return send_download(certificate_downloads.certificate_pdf(current_user, code, as_staff=True))
+
+
+@bp.route("/reports")
+def reports():
+    """The provider's dashboard: their own courses (an admin's: every course)."""
+    return render_dashboard(report_services.provider_scope(current_user), "studio.reports", "studio.report_export",
+                            _("Reports for your courses"))
+
+
+@bp.route("/reports/export/<table>.<any(csv, xlsx):kind>")
+def report_export(table, kind):
+    return export_table(report_services.provider_scope(current_user), table, kind)
