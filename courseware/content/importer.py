@@ -50,8 +50,10 @@ class ImportReport:
     refused: list[ImportItem] = field(default_factory=list)
 
 
-def import_packages(paths: list[Path] | None = None) -> ImportReport:
-    """Import the given package folders (None: every package in COURSES_DIR); flushes, the caller commits."""
+def import_packages(paths: list[Path] | None = None, published_by_id: int | None = None) -> ImportReport:
+    """Import the given package folders (None: every package in COURSES_DIR); flushes, the caller commits.
+
+    `published_by_id`: the studio user who published (recorded on each new version)."""
     if paths is None:
         paths = discover_packages(Path(current_app.config["COURSES_DIR"]))
     paths = package_paths(paths)
@@ -67,7 +69,7 @@ def import_packages(paths: list[Path] | None = None) -> ImportReport:
     for path in paths:
         course, version = existing.get(path.name, (None, None))
         try:
-            _import_one(path, course, version, context, report)
+            _import_one(path, course, version, context, report, published_by_id)
         except Exception as error:  # noqa: BLE001 (whatever one package does must not stop the others)
             reporter = Reporter(path)
             unexpected(reporter, None, error, path)
@@ -112,7 +114,8 @@ def store_asset(source: Path, sha256: str) -> Path:
     return target
 
 
-def _import_one(path: Path, course, version, context: RequiresContext, report: ImportReport) -> None:
+def _import_one(path: Path, course, version, context: RequiresContext, report: ImportReport,
+                published_by_id: int | None = None) -> None:
     slug = printable(path.name)
     try:
         limit = int(config("MAX_ASSET_MB", 20) * 1024 * 1024) + 1  # a file past the cap is refused: hash no more
@@ -136,7 +139,7 @@ def _import_one(path: Path, course, version, context: RequiresContext, report: I
         return
     try:
         with db.session.begin_nested():
-            number = _write(data, source_hash, course)
+            number = _write(data, source_hash, course, published_by_id)
     except Exception as error:  # one broken package must not stop the others
         log.exception("Importing %s failed", path)
         problems.append(Problem(Reporter(path).root, 1, "E190", _(
@@ -187,7 +190,7 @@ def _provider_conflict(course: Course | None, data: PackageData) -> str | None:
     return owner if owner != data.provider else None
 
 
-def _write(data: PackageData, source_hash: str, course: Course | None) -> int:
+def _write(data: PackageData, source_hash: str, course: Course | None, published_by_id: int | None = None) -> int:
     """Store provider, course, a new version, its modules and assets; point the course at the new version."""
     provider = db.session.execute(select(Provider).where(Provider.slug == data.provider)).scalar_one_or_none()
     if provider is None:
@@ -207,6 +210,7 @@ def _write(data: PackageData, source_hash: str, course: Course | None) -> int:
         audience=data.audience, estimated_minutes=data.estimated_minutes, pass_mark=data.pass_mark,
         show_answers=data.show_answers, attempts_per_day=data.attempts_per_day,
         requires=data.requires, certificate=data.certificate, partners=data.partners, outline=data.outline,
+        manifest_source=read_manifest(data.path), published_by_id=published_by_id,
     )
     db.session.add(version)
     db.session.flush()
@@ -214,7 +218,7 @@ def _write(data: PackageData, source_hash: str, course: Course | None) -> int:
         Module(
             version_id=version.id, key=m.key, position=m.position, filename=m.filename, title=m.title,
             minutes=m.minutes, objectives=m.objectives, tasks=m.tasks, quiz=m.quiz, html=m.rendered.html,
-            toc=m.rendered.toc, render_hash=m.render_hash,
+            toc=m.rendered.toc, render_hash=m.render_hash, source=m.source,
         )
         for m in data.modules
     )

@@ -7,10 +7,11 @@ from .orgs import (JOIN_REQUEST_STATUSES, PROVIDER_KINDS, SIZE_BANDS, VERIFIED_V
                    FirmJoinRequest, Provider, RegistryEntry)
 from .reports import FIRM_STATUSES, ReportCube, ReportFirm, ReportRollup
 from .progress import BulkUpload, Completion, Enrolment, ModuleProgress, QuizAttempt, TaskCheck
+from .studio import DRAFT_FILE_KINDS, CourseDraft, DraftFile, StaffInvitation, StudioEvent
 from .users import ROLES, SetupToken, User, UserLogin
 
 __all__ = [
-    "ApiToken", "Asset", "BulkUpload", "Certificate", "CertificateEvent", "Completion", "Course", "CourseVersion", "Enrolment", "Firm", "FirmCertificate", "FirmInvitation",
+    "ApiToken", "Asset", "CourseDraft", "DRAFT_FILE_KINDS", "DraftFile", "StaffInvitation", "StudioEvent", "BulkUpload", "Certificate", "CertificateEvent", "Completion", "Course", "CourseVersion", "Enrolment", "Firm", "FirmCertificate", "FirmInvitation",
     "FirmJoinRequest", "JOIN_REQUEST_STATUSES", "Module", "ModuleProgress", "PROVIDER_KINDS", "Provider",
     "QuizAttempt", "REVOCATION_REASONS", "ROLES", "FIRM_STATUSES", "ReportCube", "ReportFirm", "ReportRollup", "RegistryEntry", "SIZE_BANDS", "SetupToken", "TaskCheck", "User", "UserLogin", "VERIFIED_VIA",
     "set_loaded", "utcnow",

@@ -20,6 +20,9 @@ class Course(db.Model):
         ForeignKey("course_versions.id", use_alter=True, ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A retired course is gone from the catalogue and takes no new enrolments; enrolled learners keep their
+    # progress and certificates.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     provider = relationship("Provider", back_populates="courses", lazy="raise")
     current_version = relationship("CourseVersion", foreign_keys=[current_version_id], lazy="raise", post_update=True)
@@ -54,6 +57,11 @@ class CourseVersion(db.Model):
     # modules or compute progress need no extra query.
     outline: Mapped[list] = mapped_column(JSON, default=list)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The course.toml as imported, so any version can be exported as a package again (None: imported before
+    # sources were kept).
+    manifest_source: Mapped[str | None] = mapped_column(Text)
+    # Who published it from the studio (None: imported from the command line).
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     course = relationship("Course", foreign_keys=[course_id], lazy="raise")
     modules = relationship(
@@ -81,6 +89,8 @@ class Module(db.Model):
     # (draw: every question). Rows imported before the policy existed lack those keys, which means the same.
     quiz: Mapped[dict] = mapped_column(JSON, default=dict)
     html: Mapped[str] = mapped_column(Text)
+    # The module file as imported (front matter and Markdown), for export, comparing versions and restoring.
+    source: Mapped[str | None] = mapped_column(Text)
     toc: Mapped[list] = mapped_column(JSON, default=list)
     # Hash of everything the HTML depends on, so an unchanged module is never rendered twice.
     render_hash: Mapped[str] = mapped_column(String(64), index=True)

@@ -24,6 +24,10 @@ class Provider(db.Model):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20), default="business_park")
+    municipality_code: Mapped[str | None] = mapped_column(String(4))
+    # The logo's bytes live in the media store under this sha256 (png, jpg or webp).
+    logo_sha256: Mapped[str | None] = mapped_column(String(64))
+    logo_content_type: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     courses = relationship("Course", back_populates="provider", lazy="raise")
