@@ -46,7 +46,8 @@ class ProviderForm(FlaskForm):
                        description=_l("Lower-case letters a-z, digits and hyphens, like trondheim-naeringshage. "
                                       "Course packages name the provider by it, so it cannot change once the "
                                       "provider has courses."))
-    kind = SelectField(_l("Kind"), choices=[SelectChoice(k, PROVIDER_KIND_LABELS[k]) for k in PROVIDER_KINDS])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k, PROVIDER_KIND_LABELS[k]) for k in PROVIDER_KINDS],
+                       validate_choice=False)
     municipality = SelectField(_l("Municipality"), validate_choice=False)
     logo = FileField(_l("Logo (optional)"),
                      description=_l("A PNG, JPEG or WebP image of at most 2 MB. It is shown beside the provider's "
