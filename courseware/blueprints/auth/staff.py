@@ -54,6 +54,7 @@ def staff_invitation(token):
 def _new_account(token, invitation):
     form = StaffAccountForm(data=None if request.method == "POST" else {"name": invitation.name})
     if form.validate_on_submit():
+        provider_name = invitation.provider.name  # the commit expires the invitation and its provider
         try:
             user = staff_invitations.accept_with_new_account(token, name=form.name.data, password=form.password.data)
             db.session.commit()
@@ -68,7 +69,7 @@ def _new_account(token, invitation):
         else:
             log_in(user)
             flash(_("Welcome, %(name)s. Your account is ready: you are an author for %(provider)s.",
-                    name=user.name, provider=invitation.provider.name), "success")
+                    name=user.name, provider=provider_name), "success")
             return redirect(url_for("studio.index"))
     return _page(invitation, "new_account", form=form, status=400 if form.errors or form.form_errors else 200)
 
