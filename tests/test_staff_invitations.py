@@ -114,7 +114,7 @@ def test_a_bad_invitation_is_shown_next_to_the_field_and_nothing_is_sent(client,
                                                                           smtp_server, data, field):
     login(admin)
     response = client.post("/admin/providers/orkdal/invite", data=data)
-    assert response.status_code == 400 and f'id="{field}-error"' in response.get_data(as_text=True)
+    assert response.status_code == 200 and f'id="{field}-error"' in response.get_data(as_text=True)
     assert invitations() == [] and smtp_server.messages == []
 
 
@@ -122,7 +122,7 @@ def test_an_author_of_the_provider_is_not_invited_again(client, login, admin, pr
     make_user("author", email="nina@example.no", provider_id=provider.id)
     login(admin)
     response = client.post("/admin/providers/orkdal/invite", data={"name": "Nina", "email": "nina@example.no"})
-    assert response.status_code == 400 and "already an author" in response.get_data(as_text=True)
+    assert response.status_code == 200 and "already an author" in response.get_data(as_text=True)
     assert invitations() == [] and smtp_server.messages == []
 
 
@@ -159,7 +159,7 @@ def test_the_password_rules_of_registration_apply(client, invite, data):
     link = invite()
     users = user_count()
     response = client.post(link, data=data)
-    assert response.status_code == 400 and 'class="error"' in response.get_data(as_text=True)
+    assert response.status_code == 200 and 'class="error"' in response.get_data(as_text=True)
     assert user_count() == users and invitations()[0].accepted_at is None and logged_in_user_id(client) is None
 
 

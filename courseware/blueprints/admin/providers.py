@@ -34,7 +34,7 @@ def new_provider():
             db.session.commit()
             flash(_("%(name)s is created. Now invite its staff.", name=provider.name), "success")
             return redirect(url_for(".provider", slug=provider.slug))
-    return render_template("admin/provider_new.html", form=form), 400 if form.errors else 200
+    return render_template("admin/provider_new.html", form=form)
 
 
 @bp.route("/providers/<slug>", methods=["GET", "POST"])
@@ -119,11 +119,10 @@ def _provider_page(provider, *, form=None, invite_form=None):
     """The provider's page: its details form, logo, authors and pending invitations, and the invitation form."""
     form = form or ProviderForm(data=_form_data(provider))
     invite_form = invite_form or StaffInviteForm(formdata=None)
-    status = 400 if form.errors or invite_form.errors else 200
     return render_template(
         "admin/provider.html", provider=provider, form=form, invite_form=invite_form,
         slug_locked=service.has_content(provider), courses=service.count_courses(provider),
         authors=service.list_authors(current_user, provider),
         invitations=staff_invitations.list_pending(current_user, provider),
         expires_at=staff_invitations.expires_at, is_expired=staff_invitations.is_expired,
-    ), status
+    )

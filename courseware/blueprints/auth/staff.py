@@ -71,7 +71,7 @@ def _new_account(token, invitation):
             flash(_("Welcome, %(name)s. Your account is ready: you are an author for %(provider)s.",
                     name=user.name, provider=provider_name), "success")
             return redirect(url_for("studio.index"))
-    return _page(invitation, "new_account", form=form, status=400 if form.errors or form.form_errors else 200)
+    return _page(invitation, "new_account", form=form)
 
 
 def _accept(token, invitation):
