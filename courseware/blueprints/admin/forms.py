@@ -49,7 +49,7 @@ class ProviderForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k, PROVIDER_KIND_LABELS[k]) for k in PROVIDER_KINDS],
                        validate_choice=False)
     municipality = SelectField(_l("Municipality"), validate_choice=False)
-    logo = FileField(_l("Logo (optional)"),
+    logo = FileField(_l("Logo (optional)"), render_kw={"accept": "image/png,image/jpeg,image/webp"},
                      description=_l("A PNG, JPEG or WebP image of at most 2 MB. It is shown beside the provider's "
                                     "courses."))
     remove_logo = BooleanField(_l("Remove the logo"))
