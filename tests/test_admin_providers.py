@@ -429,3 +429,19 @@ class TestCsrf:
             assert counts[url] == html.count('name="csrf_token"'), url
         # The layout's own forms (language, log out), and on the provider's page: details, invite, remove, revoke.
         assert counts["/admin/providers/hage"] == counts["/admin/providers"] + 4
+
+
+def test_the_provider_page_runs_a_fixed_number_of_queries(client, admin, make_user, count_queries):
+    provider = make_provider("hage", "Hage")
+    make_user("author", provider_id=provider.id)
+    staff_invitations.invite_staff(admin, provider, name="A", email="a@example.no")
+    db.session.commit()
+    with count_queries() as few:
+        assert client.get("/admin/providers/hage").status_code == 200
+    for n in range(6):
+        make_user("author", provider_id=provider.id)
+        staff_invitations.invite_staff(admin, provider, name=f"B{n}", email=f"b{n}@example.no")
+    db.session.commit()
+    with count_queries() as many:
+        client.get("/admin/providers/hage")
+    assert many.count == few.count, many
