@@ -176,6 +176,8 @@ def create_user_command(email, name, role, provider_slug, password):
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         provider = get_provider_by_slug(provider_slug) if provider_slug else None
+        if role == "author" and provider is None:
+            raise click.ClickException("An author works for a provider: give its slug with --provider.")
         # The operator vouches for the address: the account needs no confirmation link.
         user = create_user(email=email, name=name or email, password=password, role=role, provider=provider,
                            verified=True)

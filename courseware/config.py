@@ -59,6 +59,8 @@ class DefaultConfig:
     # Password reset and invitation links expire after this many seconds.
     RESET_TOKEN_MAX_AGE = 3600
     INVITATION_MAX_AGE = 14 * 24 * 3600
+    # An invitation for a provider's staff (to become an author in the studio) expires after this many days.
+    STAFF_INVITATION_DAYS = 14
     # Rate limiting (Flask-Limiter): memory per process by default; redis://... when several servers run.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True

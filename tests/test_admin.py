@@ -3,7 +3,7 @@ import pytest
 
 from courseware.errors import Conflict, InvalidInput, PermissionDenied
 from courseware.extensions import db
-from courseware.services import firms, membership, orgs, roles
+from courseware.services import firms, membership, providers, roles
 
 from .firms_support import ORGNR_A, ORGNR_B, ORGNR_C, make_firm, make_provider
 
@@ -23,7 +23,7 @@ def test_admin_renames_a_provider_and_sets_its_kind(client, admin):
     provider = make_provider("folkebibliotek", "trondheim folkebibl.")
     assert "trondheim folkebibl." in client.get("/admin/providers").get_data(as_text=True)
     data = {"name": " Trondheim folkebibliotek ", "kind": "library"}
-    page = client.post(f"/admin/providers/{provider.id}", data=data)
+    page = client.post(f"/admin/providers/{provider.slug}", data={**data, "slug": provider.slug})
     assert page.status_code == 302
     db.session.refresh(provider)
     assert (provider.name, provider.kind, provider.slug) == ("Trondheim folkebibliotek", "library", "folkebibliotek")
@@ -31,18 +31,18 @@ def test_admin_renames_a_provider_and_sets_its_kind(client, admin):
 
 def test_unknown_provider_kind_is_refused(client, admin):
     provider = make_provider()
-    client.post(f"/admin/providers/{provider.id}", data={"name": "X", "kind": "castle"})
+    client.post(f"/admin/providers/{provider.slug}", data={"name": "X", "kind": "castle", "slug": provider.slug})
     db.session.refresh(provider)
     assert provider.kind == "business_park" and provider.name != "X"
     with pytest.raises(InvalidInput):
-        orgs.update_provider(admin, provider, name="X", kind="castle")
+        providers.update_provider(admin, provider, name="X", kind="castle")
 
 
 def test_services_refuse_non_admins(app, make_user):
     author, provider = make_user("author"), make_provider()
     firm = make_firm(ORGNR_A, "A AS", contact=make_user())
     with pytest.raises(PermissionDenied):
-        orgs.update_provider(author, provider, name="X", kind="library")
+        providers.update_provider(author, provider, name="X", kind="library")
     with pytest.raises(PermissionDenied):
         roles.change_role(author, author, "admin")
     with pytest.raises(PermissionDenied):
@@ -174,7 +174,7 @@ class TestCsrf:
         user = make_user()
         firm = make_firm(ORGNR_A, "A AS", user)
         for url, data in [
-            (f"/admin/providers/{provider.id}", {"name": "Hacked", "kind": "library"}),
+            (f"/admin/providers/{provider.slug}", {"name": "Hacked", "kind": "library", "slug": provider.slug}),
             (f"/admin/users/{user.id}/role", {"role": "admin"}),
             (f"/admin/firms/{firm.id}/contact", {"user_id": str(user.id)}),
             (f"/admin/firms/{firm.id}/verify", {}),

@@ -127,8 +127,10 @@ def cli(app):
 
 
 def test_create_user_with_password_option(cli):
+    db.session.add(Provider(slug="ntnu-hage", name="Næringshagen"))
+    db.session.commit()
     result = cli("--email", "Forfatter@Example.no", "--role", "author", "--name", "Frida Forfatter",
-                 "--password", "Et-langt-passord-123")
+                 "--provider", "ntnu-hage", "--password", "Et-langt-passord-123")
     assert result.exit_code == 0, result.output
     assert "Created author forfatter@example.no" in result.output
     user = accounts.find_user_by_email("forfatter@example.no")
@@ -143,6 +145,12 @@ def test_create_user_prompts_for_password(cli):
     assert "Password" in result.output and "Et-langt-passord-123" not in result.output
     assert accounts.find_user_by_email("admin@example.no").email_verified_at is not None
     assert accounts.authenticate("admin@example.no", "Et-langt-passord-123").role == "admin"
+
+
+def test_create_user_refuses_an_author_without_provider(cli):
+    result = cli("--email", "a@example.no", "--role", "author", "--password", "x" * 12)
+    assert result.exit_code != 0 and "--provider" in result.output
+    assert accounts.find_user_by_email("a@example.no") is None
 
 
 def test_create_user_with_provider(cli):

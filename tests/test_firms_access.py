@@ -32,7 +32,7 @@ MATRIX = [
     ("POST", "/firm/leave", {}, (LOGIN, 404, 302, 302, 302, 404, 404, 404)),
     ("GET", "/admin/", None, (LOGIN, 403, 403, 403, 403, 403, 403, 200)),
     ("GET", "/admin/providers", None, (LOGIN, 403, 403, 403, 403, 403, 403, 200)),
-    ("POST", "/admin/providers/{provider}", {"name": "Ny", "kind": "library"},
+    ("POST", "/admin/providers/{provider}", {"name": "Ny", "kind": "library", "slug": "{provider}"},
      (LOGIN, 403, 403, 403, 403, 403, 403, 302)),
     ("GET", "/admin/users", None, (LOGIN, 403, 403, 403, 403, 403, 403, 200)),
     ("POST", "/admin/users/{member}/role", {"role": "funder"}, (LOGIN, 403, 403, 403, 403, 403, 403, 302)),
@@ -100,7 +100,7 @@ def world(make_user):
     request = FirmJoinRequest(firm_id=firm_a.id, user_id=users["no_firm"].id)
     db.session.add(request)
     db.session.commit()
-    ids = {"firm_a": firm_a.id, "provider": make_provider().id, "member": users["member"].id, "request": request.id}
+    ids = {"firm_a": firm_a.id, "provider": make_provider().slug, "member": users["member"].id, "request": request.id}
     return users, ids
 
 

@@ -10,7 +10,7 @@ what to add to ARGUMENTS, so every new route is covered from the day it exists.
 from dataclasses import dataclass, field
 
 from courseware.extensions import db
-from courseware.models import BulkUpload, FirmInvitation, utcnow
+from courseware.models import BulkUpload, FirmInvitation, StaffInvitation, utcnow
 from courseware.services import (accounts, api_tokens, certificates, enrolment, invitations, learning, membership,
                                  quiz, verification)
 
@@ -64,6 +64,7 @@ ARGUMENTS = {
     "table": lambda w: "municipality",  # a report table (/reports/export/<table>.<kind>)
     "kind": lambda w: "xlsx",
     "token_id": lambda w: w.api_token_id,
+    "invitation_id": lambda w: w.staff_invitation_id,
 }
 ARGUMENTS_BY_ENDPOINT = {
     ("auth.reset_password", "token"): lambda w: w.tokens["reset"],
@@ -73,6 +74,13 @@ ARGUMENTS_BY_ENDPOINT = {
     ("firm.withdraw", "request_id"): lambda w: w.withdraw_request_id,
     ("firm.remove", "user_id"): lambda w: w.new_user("learner").id,  # a member still there to remove, every time
     ("firm.certificate_pdf", "code"): lambda w: w.firm_certificate_code,
+    ("auth.staff_invitation", "token"): lambda w: w.tokens["staff_invitation"],
+    ("admin.provider", "slug"): lambda w: w.provider_slug,
+    ("admin.invite_staff", "slug"): lambda w: w.provider_slug,
+    ("admin.revoke_staff_invitation", "slug"): lambda w: w.provider_slug,
+    ("admin.remove_author", "slug"): lambda w: w.provider_slug,
+    ("admin.remove_author", "user_id"): lambda w: w.new_user("author").id,
+    ("public.provider_logo", "slug"): lambda w: w.provider_slug,
 }
 # Form fields without which a route answers before doing anything (a 404 for no course, a 400 for no quiz token).
 FORM_DATA_BY_ENDPOINT = {
@@ -97,6 +105,7 @@ class World:
     firm_certificate_code: str = ""
     provider_slug: str = ""  # the course's provider (its issuer profile and status lists)
     api_token_id: int = 0  # an API token (the admin's token pages)
+    staff_invitation_id: int = 0  # an invitation to be an author for the course's provider
     users: dict = field(default_factory=dict)
     tokens: dict = field(default_factory=dict)
     make_user: object = None
@@ -181,12 +190,18 @@ def build_world(make_user) -> World:
     world.certificate_code, world.firm_certificate_code = certificate.code, firm_certificate.code
     world.provider_slug = certificate.provider_slug
     api_token, _secret = api_tokens.create_token(world.users["admin"], name="Ruteprøven", scopes=["reports:read"])
-    world.tokens = {"invitation": token, "reset": accounts.make_reset_token(world.users["newcomer"]),
+    staff_token = "staff-invitation-token-for-the-route-tests"
+    staff_invitation = StaffInvitation(provider_id=course.provider_id, email="ny.forfatter@example.no",
+                                       token_hash=invitations.token_hash(staff_token))
+    db.session.add(staff_invitation)
+    world.tokens = {"invitation": token, "staff_invitation": staff_token,
+                    "reset": accounts.make_reset_token(world.users["newcomer"]),
                     "setup": accounts.create_setup_token(),
                     "confirm": verification.make_confirm_token(world.users["newcomer"])}
     db.session.commit()
     world.upload_id = upload.id
     world.api_token_id = api_token.id
+    world.staff_invitation_id = staff_invitation.id
     assert load(course).current_version is not None
     return world
 

@@ -7,10 +7,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..data import load
-from ..errors import InvalidInput, NotFound, PermissionDenied
+from ..errors import InvalidInput, NotFound
 from ..extensions import db
-from ..models import PROVIDER_KINDS, SIZE_BANDS, Provider
-from .validation import validate_name
+from ..models import SIZE_BANDS, Provider
 
 ORGNR_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
 _ORGNR_SEPARATORS = re.compile(r"[\s.\-]")
@@ -202,7 +201,7 @@ def validate_size_band(band: str | None) -> str:
     return band
 
 
-# --- Providers --------------------------------------------------------------------------------------------------
+# --- Providers (creating and editing them: services/providers.py) ----------------------------------------------
 
 def find_provider_by_slug(slug: str) -> Provider | None:
     return db.session.execute(select(Provider).filter_by(slug=slug)).scalar_one_or_none()
@@ -226,16 +225,3 @@ def get_provider(provider_id: int) -> Provider:
 def list_providers() -> list[Provider]:
     """Every provider by name (there are a few dozen at most)."""
     return list(db.session.execute(select(Provider).order_by(Provider.name)).scalars())
-
-
-def update_provider(actor, provider: Provider, *, name: str, kind: str) -> Provider:
-    """Rename a provider and set its kind (business park, incubator, library); admins only."""
-    if not actor.is_admin:
-        raise PermissionDenied(_("Only an administrator can change providers."))
-    name = validate_name(name)
-    if kind not in PROVIDER_KINDS:
-        raise InvalidInput(_("Choose a kind of provider."), field="kind")
-    provider.name = name
-    provider.kind = kind
-    db.session.flush()
-    return provider

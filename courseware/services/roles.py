@@ -43,13 +43,16 @@ def list_users(actor, *, search: str = "", role: str | None = None, page: int = 
 
 
 def change_role(actor, user: User, role: str, *, provider_id: int | None = None) -> User:
-    """Give `user` a role; an author is linked to `provider_id` at the same time (None unlinks). Admins only.
+    """Give `user` a role; an author is linked to `provider_id` at the same time, which an author must have.
+    Admins only.
 
     The last administrator cannot lose the role, so the instance never ends up without one.
     """
     require_admin(actor)
     if role not in ROLES:
         raise InvalidInput(_("Unknown role: %(role)s", role=role), field="role")
+    if role == "author":
+        _provider(provider_id)  # before anything changes
     if user.role == "admin" and role != "admin" and admin_count() <= 1:
         raise Conflict(_("%(name)s is the only administrator and must keep the role.", name=user.name))
     user.role = role
@@ -59,19 +62,21 @@ def change_role(actor, user: User, role: str, *, provider_id: int | None = None)
 
 
 def link_author(actor, user: User, provider_id: int | None) -> User:
-    """Link an author to the provider whose courses they manage (None unlinks); admins only."""
+    """Link an author to the provider whose courses they manage; admins only. An author without a provider is
+    refused: to take someone off a provider, give them another role."""
     require_admin(actor)
     if user.role != "author":
         raise InvalidInput(_("Only authors can be linked to a provider."), field="provider_id")
-    user.provider_id = _provider(provider_id).id if provider_id is not None else None
+    user.provider_id = _provider(provider_id).id
     db.session.flush()
     return user
 
 
-def _provider(provider_id: int) -> Provider:
-    provider = db.session.get(Provider, provider_id)
+def _provider(provider_id: int | None) -> Provider:
+    provider = db.session.get(Provider, provider_id) if provider_id is not None else None
     if provider is None:
-        raise InvalidInput(_("Choose a provider from the list."), field="provider_id")
+        raise InvalidInput(_("An author works for a provider: choose the provider from the list."),
+                           field="provider_id")
     return provider
 
 

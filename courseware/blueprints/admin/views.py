@@ -1,5 +1,5 @@
-"""Admin pages: providers (name, kind), people (role, provider of an author), firms (verification, contact person),
-certificates (search by code; each opens on its studio page)."""
+"""Admin pages: people (role, provider of an author), firms (verification, contact person), certificates (search by
+code; each opens on its studio page). Providers and their staff: providers.py."""
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,7 +11,7 @@ from ...services import accounts, certificate_admin, firms, membership, orgs, ro
 from ...web.inputs import optional_id, page_number
 from ...web.next_url import safe_next_url
 from . import bp
-from .forms import ROLE_LABELS, AppointForm, ProviderForm, RoleForm
+from .forms import ROLE_LABELS, AppointForm, RoleForm
 
 
 @bp.before_request
@@ -41,28 +41,6 @@ def _form_failed(form) -> None:
 @bp.route("/")
 def index():
     return render_template("admin/index.html", counts=roles.overview_counts(current_user))
-
-
-@bp.route("/providers")
-def providers():
-    return render_template("admin/providers.html", providers=orgs.list_providers())
-
-
-@bp.route("/providers/<int:provider_id>", methods=["POST"])
-def update_provider(provider_id):
-    provider = orgs.get_provider(provider_id)
-    form = ProviderForm()
-    if not form.validate_on_submit():
-        _form_failed(form)
-        return redirect(url_for(".providers"))
-    try:
-        orgs.update_provider(current_user, provider, name=form.name.data, kind=form.kind.data)
-    except DomainError as error:
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("%(name)s is saved.", name=provider.name), "success")
-    return redirect(url_for(".providers"))
 
 
 @bp.route("/users")

@@ -80,4 +80,4 @@ def _setup_login(state) -> None:
         login_manager.init_app(state.app)
 
 
-from . import views  # noqa: E402,F401
+from . import staff, views  # noqa: E402,F401
