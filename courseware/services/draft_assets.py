@@ -20,7 +20,7 @@ from ..errors import InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import Course, CourseDraft, CourseVersion, DraftFile
 from . import drafts
-from .packages import IMAGE_EXTENSIONS
+from .packages import IMAGE_EXTENSIONS, image_alts
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 MAX_ALT = 500
@@ -34,6 +34,7 @@ class AssetRow:
     file: DraftFile
     name: str  # its path inside assets/, e.g. "fjos-sensor.png" (or "docs/x.pdf" in an imported package)
     linked_from: list[str]  # module files that link to it
+    alt: str = ""  # the image's alt text: as stored, else as the modules give it (a draft opened from a version)
 
     @property
     def extension(self) -> str:
@@ -47,7 +48,7 @@ class AssetRow:
     def markdown(self) -> str:
         """What to paste into a module (modules/ is beside assets/)."""
         if self.is_image:
-            return f"![{_escape(self.file.alt or '')}](../{ASSETS_DIR}/{self.name})"
+            return f"![{_escape(self.alt)}](../{ASSETS_DIR}/{self.name})"
         return f"[{_escape(self.name)}](../{ASSETS_DIR}/{self.name})"
 
 
@@ -76,13 +77,15 @@ def list_assets(user, draft: CourseDraft) -> AssetsPage:
     _require(user, draft)
     files = drafts.draft_files(draft)
     modules = [f for f in files if f.kind == "module"]
+    alts = image_alts(m.text for m in modules)
     rows = []
     for item in files:
         if item.kind != "asset":
             continue
         name = item.path.split("/", 1)[1]
         pattern = _links(name)
-        rows.append(AssetRow(item, name, [m.path for m in modules if pattern.search(m.text or "")]))
+        rows.append(AssetRow(item, name, [m.path for m in modules if pattern.search(m.text or "")],
+                             item.alt or alts.get(name, "")))
     number = db.session.execute(select(CourseVersion.number).join(
         Course, Course.current_version_id == CourseVersion.id).where(Course.slug == draft.slug)).scalar_one_or_none()
     return AssetsPage(draft, rows, number)

@@ -338,16 +338,24 @@ def _check_owner(slug: str, provider: Provider, draft: CourseDraft | None, cours
 _IMAGE_ALT = re.compile(r"!\[([^\]\n]{1,500})\]\((?:\.\./)?assets/([^)\s]+)")
 
 
+def image_alts(texts) -> dict[str, str]:
+    """The alt text each image in assets/ first has in these module texts, by its path inside assets/."""
+    alts: dict[str, str] = {}
+    for text in texts:
+        for alt, path in _IMAGE_ALT.findall(text or ""):
+            if alt.strip():
+                alts.setdefault(path, alt.strip())
+    return alts
+
+
 def _package_files(root: Path, data: PackageData) -> list[DraftFile]:
     """The checked package as new draft files; asset bytes go to the media store (alt text from the modules)."""
     manifest = read_manifest(root)
     files = [DraftFile(path=MANIFEST, kind="manifest", text=manifest, size=len(manifest.encode()))]
-    alts: dict[str, str] = {}
+    alts = image_alts(module.source for module in data.modules)
     for module in data.modules:
         files.append(DraftFile(path=f"{MODULES_DIR}/{module.filename}", kind="module", text=module.source,
                                size=len(module.source.encode())))
-        for alt, path in _IMAGE_ALT.findall(module.source):
-            alts.setdefault(path, alt.strip())
     for asset in data.assets:
         sha256 = drafts.store_bytes(asset.file.read_bytes())
         is_image = asset.path.rsplit(".", 1)[-1].lower() in IMAGE_EXTENSIONS

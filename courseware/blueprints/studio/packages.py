@@ -149,7 +149,7 @@ def assets(slug):
     if replacing is not None:
         form.replace.data = replacing.name
         if request.method == "GET":
-            form.alt.data = replacing.file.alt
+            form.alt.data = replacing.alt
     return render_template("studio/assets.html", page=page, form=form, replacing=replacing,
                            alt_help=ALT_HELP, max_mb=current_app.config["MAX_ASSET_MB"],
                            types=", ".join(sorted(draft_assets.ASSET_TYPES)))
@@ -195,7 +195,7 @@ def draft_asset(slug, path):
     item = draft_assets.get_draft_asset(current_user, slug, path)
     is_image = item.content_type.startswith("image/")
     response = send_file(asset_file_path(item.sha256), mimetype=item.content_type, conditional=True,
-                         etag=item.sha256, max_age=0)
+                         etag=item.sha256, max_age=0, download_name=path.rsplit("/", 1)[-1])
     response.headers["Cache-Control"] = "private, no-cache"
     response.headers["X-Content-Type-Options"] = "nosniff"
     if not is_image:
