@@ -9,6 +9,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 from sqlalchemy import select
 
+from courseware.content.importer import asset_file_path
 from courseware.extensions import db
 from courseware.models import DraftFile, Provider, StudioEvent
 from courseware.services import draft_assets, drafts
@@ -64,7 +65,7 @@ def test_upload_an_image_with_alt_text(client, setup, app):
     item = _asset(draft, "sensor-i-fjoset.png")
     assert item.alt == "En sensor på veggen" and item.content_type == "image/png"
     assert item.sha256 == hashlib.sha256(PNG + b"ny").hexdigest()
-    assert drafts.asset_file_path(item.sha256).read_bytes() == PNG + b"ny"
+    assert asset_file_path(item.sha256).read_bytes() == PNG + b"ny"
     html = client.get("/studio/courses/minimal/assets").get_data(as_text=True)
     assert "![En sensor på veggen](../assets/sensor-i-fjoset.png)" in html
     assert db.session.execute(select(StudioEvent.action, StudioEvent.path)).all() \
