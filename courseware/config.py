@@ -104,6 +104,10 @@ class DefaultConfig:
     # Largest request body accepted, in bytes (bigger ones get the friendly 413 page): the largest legitimate
     # upload is a 1 MB CSV file for bulk enrolment (services/csvfile.MAX_BYTES) plus the form around it.
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # Zip uploads in the studio (services/packages.py): at most this many entries, and this many MiB unpacked in
+    # all (counted while unpacking, so a zip bomb stops there); the upload itself may be as large.
+    STUDIO_ZIP_MAX_ENTRIES = 2000
+    STUDIO_ZIP_MAX_MB = 200
     # Catalogue page size.
     PAGE_SIZE = 20
     # Funder and provider reports, exports and the reports API show a count of people below this as "<5"

@@ -9,8 +9,10 @@ what to add to ARGUMENTS, so every new route is covered from the day it exists.
 """
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+
 from courseware.extensions import db
-from courseware.models import BulkUpload, FirmInvitation, StaffInvitation, utcnow
+from courseware.models import BulkUpload, FirmInvitation, Module, StaffInvitation, utcnow
 from courseware.services import (accounts, api_tokens, certificates, enrolment, invitations, learning, membership,
                                  quiz, verification)
 
@@ -165,6 +167,7 @@ def build_world(make_user) -> World:
                          certificate={"enabled": True, "signer_name": "Kari", "signer_title": "", "valid_years": 0})
     firm = make_firm(FIRM_ORGNR, "Ruteprøven AS")
     firm.verified_via, firm.verified_at = "admin", utcnow()  # so its contact person may answer requests to join
+    _keep_sources(course)
     world = World(course_slug=course.slug, firm_id=firm.id, provider_id=course.provider_id, make_user=make_user)
     for persona in PERSONAS:
         world.users[persona] = world.new_user(persona)
@@ -204,6 +207,15 @@ def build_world(make_user) -> World:
     world.staff_invitation_id = staff_invitation.id
     assert load(course).current_version is not None
     return world
+
+
+def _keep_sources(course) -> None:
+    """Sources for the course's version, as an import keeps them, so the studio can open a draft of it."""
+    version = load(course).current_version
+    version.manifest_source = f'format = 1\ntitle = "{version.title}"\nprovider = "test-naeringshage"\n'
+    for module in db.session.execute(select(Module).where(Module.version_id == version.id)).scalars():
+        module.source = f"---\ntitle: {module.title}\nkey: {module.key}\n---\n\n# {module.title}\n\nTekst.\n"
+    db.session.commit()
 
 
 def log_in(client, user) -> None:
