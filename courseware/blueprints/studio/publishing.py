@@ -8,6 +8,7 @@ import re
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -51,10 +52,11 @@ def check(slug):
     db.session.commit()
     errors = sum(p.is_error for p in problems)
     if errors:
-        flash(_("The check found %(errors)d errors and %(warnings)d warnings.", errors=errors,
-                warnings=len(problems) - errors), "error")
+        flash(ngettext("The check found %(num)d error. Publishing waits until it is fixed.",
+                       "The check found %(num)d errors. Publishing waits until they are fixed.", errors), "error")
     elif problems:
-        flash(_("No errors. The check found %(warnings)d warnings.", warnings=len(problems)), "warning")
+        flash(ngettext("No errors. The check found %(num)d warning.", "No errors. The check found %(num)d warnings.",
+                       len(problems)), "warning")
     else:
         flash(_("No problems found."), "success")
     return redirect(url_for(".check_result", slug=slug))
@@ -84,11 +86,14 @@ def publish(slug):
                 number=outcome.version.number), "success")
         return redirect(url_for(".versions", slug=slug))
     if outcome.status == "refused":
-        flash(_("Not published: the course has %(errors)d errors. Fix them and publish again.",
-                errors=outcome.errors), "error")
+        flash(ngettext("Not published: the course has %(num)d error. Fix it and publish again.",
+                       "Not published: the course has %(num)d errors. Fix them and publish again.", outcome.errors),
+              "error")
     else:
-        flash(_("The check found %(warnings)d warnings. Read them, then tick “Publish despite the warnings” and "
-                "publish.", warnings=outcome.warnings), "warning")
+        flash(ngettext("Not published yet: the check found %(num)d warning. Read it, tick the box to publish "
+                       "despite it, and publish.",
+                       "Not published yet: the check found %(num)d warnings. Read them, tick the box to publish "
+                       "despite them, and publish.", outcome.warnings), "warning")
     return redirect(url_for(".check_result", slug=slug, _anchor="publish"))
 
 
