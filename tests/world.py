@@ -73,6 +73,7 @@ ARGUMENTS_BY_ENDPOINT = {
     ("firm.withdraw", "request_id"): lambda w: w.withdraw_request_id,
     ("firm.remove", "user_id"): lambda w: w.new_user("learner").id,  # a member still there to remove, every time
     ("firm.certificate_pdf", "code"): lambda w: w.firm_certificate_code,
+    ("studio.restore", "number"): lambda w: 1,  # the course's first (and only) version
 }
 # Form fields without which a route answers before doing anything (a 404 for no course, a 400 for no quiz token).
 FORM_DATA_BY_ENDPOINT = {

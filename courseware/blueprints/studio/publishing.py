@@ -4,6 +4,7 @@ and the preview of a draft module as a learner.
 The rules are in services/publishing.py and services/versions.py; these views read a form, call one service,
 commit and redirect or render; the preview in services/preview.py.
 """
+import functools
 import re
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -15,6 +16,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SubmitField
 from wtforms.validators import DataRequired
 
+from ...errors import InvalidInput
 from ...extensions import db
 from ...services import preview as previews
 from ...services import publishing
@@ -46,7 +48,22 @@ class ReinstateForm(FlaskForm):
     submit = SubmitField(_l("Put the course back in the catalogue"))
 
 
+def _refusals_flashed(view):
+    """InvalidInput from the service (e.g. a course imported before sources were kept, which cannot be opened as a
+    draft) becomes a message on the check page instead of an error page; nothing of the request is kept."""
+    @functools.wraps(view)
+    def wrapped(slug, **values):
+        try:
+            return view(slug, **values)
+        except InvalidInput as refusal:
+            db.session.rollback()
+            flash(refusal.message, "error")
+            return redirect(url_for(".check_result", slug=slug))
+    return wrapped
+
+
 @bp.route("/courses/<slug>/check", methods=["POST"])
+@_refusals_flashed
 def check(slug):
     problems = publishing.run_check(current_user, slug)
     db.session.commit()
@@ -71,6 +88,7 @@ def check_result(slug):
 
 
 @bp.route("/courses/<slug>/publish", methods=["POST"])
+@_refusals_flashed
 def publish(slug):
     form = PublishForm()
     seen = int(form.revision.data) if (form.revision.data or "").isdigit() else None
@@ -136,6 +154,7 @@ def compare(slug):
 
 
 @bp.route("/courses/<slug>/versions/<int:number>/restore", methods=["POST"])
+@_refusals_flashed
 def restore(slug, number):
     version = version_service.restore(current_user, slug, number)
     db.session.commit()
@@ -180,6 +199,7 @@ _ANSWER_FIELD = re.compile(r"^q(\d{1,3})$")
 
 
 @bp.route("/courses/<slug>/preview/<key>", methods=["GET", "POST"])
+@_refusals_flashed
 def preview(slug, key):
     """A draft module as learners will see it; a submitted quiz is graded in memory and nothing is stored."""
     base = url_for(".preview", slug=slug, key="x")[:-1]  # the preview's folder: relative links resolve under it
