@@ -286,3 +286,12 @@ def test_my_courses_runs_a_fixed_number_of_queries(client, login, world, count_q
         counts.append(counter.count)
     assert counts[0] == counts[1], counts
     assert counts[0] <= 8, counts
+
+
+def test_the_checkers_messages_come_in_the_authors_language(client, login, world, make_user):
+    author = login(make_user("author", provider_id=world.course.provider_id, locale="nb"))
+    edit(author, SENSORER, _break_sensorer)
+    client.post(f"/studio/courses/{SLUG}/check")
+    html = client.get(f"/studio/courses/{SLUG}/check").get_data(as_text=True)
+    assert "bildet &#39;finnes-ikke.png&#39; finnes ikke i assets/" in html
+    assert "does not exist in assets/" not in html
