@@ -89,3 +89,12 @@ def test_only_the_providers_staff_and_admins_preview(client, login, world):
         login(world.people[role])
         assert client.get(f"{PREVIEW}/sensorer").status_code == status, role
         assert client.post(f"{PREVIEW}/sensorer", data={"q0": ["x"]}).status_code == status, role
+
+
+def test_the_check_page_links_to_the_preview_of_each_draft_module(client, login, world):
+    login(world.people["author_own"])
+    client.post(f"/studio/courses/{SLUG}/check")
+    html = client.get(f"/studio/courses/{SLUG}/check").get_data(as_text=True)
+    links = re.findall(rf'<a href="{PREVIEW}/([\w-]+)">([^<]+)</a>', html)
+    assert links == [("intro", "Hvorfor digitalisere?"), ("sensorer", "Sensorer i fjøset"),
+                     ("veien-videre", "Veien videre")]

@@ -100,6 +100,7 @@ class CheckReport:
     stale: bool = False  # the draft changed after the check
     revision: int | None = None  # the draft's revision now
     files: list[FileProblems] = field(default_factory=list)
+    modules: list[tuple[str, str]] = field(default_factory=list)  # the draft's modules (key, title), to preview
 
     @property
     def errors(self) -> int:
@@ -122,10 +123,15 @@ def check_report(user, slug: str) -> CheckReport:
     title and the source line each problem concerns; not checked when there is no draft or no check yet."""
     target = get_target(user, slug)
     draft = target.draft
-    if draft is None or draft.checked_at is None:
-        return CheckReport(False, revision=draft.revision if draft is not None else None)
+    if draft is None:
+        return CheckReport(False)
     texts = {path: text for path, text in db.session.execute(
         select(DraftFile.path, DraftFile.text).where(DraftFile.draft_id == draft.id, DraftFile.kind != "asset"))}
+    links = drafts.draft_context(draft, [DraftFile(path=p, kind="module", text=t) for p, t in texts.items()
+                                         if p.startswith("modules/")]).module_links
+    modules = [(key, module_title(texts[f"modules/{name}"]) or key) for name, key in sorted(links.items())]
+    if draft.checked_at is None:
+        return CheckReport(False, revision=draft.revision, modules=modules)
     groups: dict[str, FileProblems] = {}
     for item in draft.check_problems or []:
         path = item.get("path") or ""
@@ -140,10 +146,12 @@ def check_report(user, slug: str) -> CheckReport:
         group.problems.sort(key=lambda p: (p.line, p.code))
     order = {"": 0, MANIFEST: 1}
     files = sorted(groups.values(), key=lambda g: (order.get(g.path, 2 if g.is_module else 3), g.path))
-    return CheckReport(True, draft.checked_at, draft.checked_revision != draft.revision, draft.revision, files)
+    return CheckReport(True, draft.checked_at, draft.checked_revision != draft.revision, draft.revision, files,
+                       modules)
 
 
 def module_title(text: str | None) -> str | None:
+    """A module's title from its front matter (None when it has none or cannot be read)."""
     if not text:
         return None
     try:
@@ -158,8 +166,8 @@ def _source_line(text: str | None, line: int) -> str | None:
     if not text:
         return None
     lines = text.split("\n")
-    if not 1 <= line <= len(lines) or not lines[line - 1].strip():
-        return None
+    if not 1 <= line <= len(lines) or lines[line - 1].strip() in ("", "---", "+++", "..."):
+        return None  # a whole-file problem reported at line 1 says nothing about the front matter's fence
     source = lines[line - 1].rstrip()
     return source if len(source) <= SOURCE_LINE_CHARS else source[:SOURCE_LINE_CHARS - 1] + "…"
 
