@@ -295,3 +295,28 @@ def test_the_checkers_messages_come_in_the_authors_language(client, login, world
     html = client.get(f"/studio/courses/{SLUG}/check").get_data(as_text=True)
     assert "bildet &#39;finnes-ikke.png&#39; finnes ikke i assets/" in html
     assert "does not exist in assets/" not in html
+
+
+def test_a_draft_of_a_new_course_is_published_as_its_first_version(client, login, world):
+    from courseware.models import CourseVersion
+
+    author = login(world.people["author_own"])
+    draft = CourseDraft(slug="nytt-kurs", provider_id=world.course.provider_id, updated_by_id=author.id)
+    db.session.add(draft)
+    db.session.flush()
+    files = drafts.version_files(db.session.get(CourseVersion, world.course.current_version_id))
+    for item in files:
+        if item.path == "course.toml":
+            item.text = item.text.replace("Minimalkurs – Trinn 1", "Et nytt kurs")
+    drafts.replace_files(author, draft, files)
+    db.session.commit()
+    assert 'data-status="draft"' in client.get("/studio/").get_data(as_text=True)
+    assert "The course has not been published yet" in client.get(
+        "/studio/courses/nytt-kurs/versions").get_data(as_text=True)
+    client.post("/studio/courses/nytt-kurs/publish")
+    course = db.session.execute(select(Course).where(Course.slug == "nytt-kurs")).scalar_one()
+    version = db.session.get(CourseVersion, course.current_version_id)
+    assert version.number == 1 and version.title == "Et nytt kurs" and version.published_by_id == author.id
+    html = client.get("/studio/").get_data(as_text=True)
+    assert re.search(r'<tr id="course-nytt-kurs" data-status="published">', html)
+    assert {c.slug for c in catalogue.list_courses(catalogue.CatalogueFilters()).items} == {"nytt-kurs", SLUG}
