@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import contains_eager
 
 from ..content.package import MANIFEST, ParseError, split_front_matter
@@ -109,13 +109,6 @@ class CheckReport:
     @property
     def warnings(self) -> int:
         return sum(not p.is_error for f in self.files for p in f.problems)
-
-
-def check_counts(problems: list[dict] | None) -> tuple[int, int]:
-    """(errors, warnings) of a stored check (CourseDraft.check_problems)."""
-    problems = problems or []
-    errors = sum(1 for p in problems if p.get("severity") == "error")
-    return errors, len(problems) - errors
 
 
 def check_report(user, slug: str) -> CheckReport:
@@ -221,25 +214,28 @@ def _current_version(draft: CourseDraft) -> CourseVersion | None:
 
 def retire(user, slug: str, now: datetime | None = None) -> bool:
     """Take the course out of the catalogue and stop new enrolments; enrolled learners keep the course, their
-    progress and certificates. False when it was retired already."""
-    course = _course_for(user, slug)
-    if course.retired_at is not None:
-        return False
-    course.retired_at = now or utcnow()
-    drafts.record(user, course, "retired")
-    db.session.flush()
-    return True
+    progress and certificates. False when it was retired already (a double click records one history line)."""
+    return _set_retired(user, slug, now or utcnow(), "retired")
 
 
 def reinstate(user, slug: str) -> bool:
     """Put a retired course back in the catalogue; False when it was not retired."""
+    return _set_retired(user, slug, None, "reinstated")
+
+
+def _set_retired(user, slug: str, when: datetime | None, action: str) -> bool:
     course = _course_for(user, slug)
-    if course.retired_at is None:
-        return False
-    course.retired_at = None
-    drafts.record(user, course, "reinstated")
-    db.session.flush()
-    return True
+    # Conditional, so two simultaneous clicks change (and record) it once.
+    changed = db.session.execute(
+        update(Course).where(Course.id == course.id,
+                             Course.retired_at.is_(None) if when is not None else Course.retired_at.is_not(None))
+        .values(retired_at=when).execution_options(synchronize_session=False)
+    ).rowcount
+    if changed:
+        db.session.refresh(course)
+        drafts.record(user, course, action)
+        db.session.flush()
+    return bool(changed)
 
 
 def _course_for(user, slug: str) -> Course:
