@@ -83,6 +83,7 @@ ARGUMENTS_BY_ENDPOINT = {
     ("admin.remove_author", "slug"): lambda w: w.provider_slug,
     ("admin.remove_author", "user_id"): lambda w: w.new_user("author").id,
     ("public.provider_logo", "slug"): lambda w: w.provider_slug,
+    ("studio.restore", "number"): lambda w: 1,  # the course's first (and only) version
 }
 # Form fields without which a route answers before doing anything (a 404 for no course, a 400 for no quiz token).
 FORM_DATA_BY_ENDPOINT = {

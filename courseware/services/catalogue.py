@@ -50,8 +50,8 @@ def _published():
 
 
 def list_courses(filters: CatalogueFilters, page: int = 1, per_page: int = 20):
-    """One page of published courses matching the filters, ordered by stage and title."""
-    stmt = _published()
+    """One page of published courses matching the filters, ordered by stage and title (retired courses left out)."""
+    stmt = _published().where(Course.retired_at.is_(None))
     if filters.provider:
         stmt = stmt.where(Provider.slug == filters.provider)
     if filters.industry:
@@ -66,11 +66,12 @@ def list_courses(filters: CatalogueFilters, page: int = 1, per_page: int = 20):
 
 
 def list_filter_options() -> dict:
-    """Providers, industries and stages that published courses have, for the catalogue's filter menus."""
+    """Providers, industries and stages that published courses (not retired) have, for the catalogue's filters."""
     rows = db.session.execute(
         select(Provider.slug, Provider.name, CourseVersion.industry, CourseVersion.stage)
         .join(Course, Course.provider_id == Provider.id)
         .join(CourseVersion, Course.current_version_id == CourseVersion.id)
+        .where(Course.retired_at.is_(None))
     ).all()
     return {
         "providers": sorted({(r.slug, r.name) for r in rows}, key=lambda p: p[1].lower()),
@@ -80,7 +81,9 @@ def list_filter_options() -> dict:
 
 
 def get_course(slug: str) -> Course:
-    """The published course with its current version and provider loaded; NotFound otherwise."""
+    """The published course with its current version and provider loaded; NotFound otherwise.
+
+    A retired course is found too: its enrolled learners keep opening it (enrolment refuses newcomers)."""
     course = db.session.execute(_published().where(Course.slug == slug)).unique().scalar_one_or_none()
     if course is None:
         raise NotFound(_("We could not find that course."))

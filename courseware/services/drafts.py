@@ -351,7 +351,7 @@ def history(user, draft: CourseDraft, limit: int = 100) -> list[tuple[StudioEven
     return list(db.session.execute(
         select(StudioEvent, User.name).outerjoin(User, User.id == StudioEvent.user_id)
         .where(StudioEvent.slug == draft.slug).order_by(StudioEvent.at.desc(), StudioEvent.id.desc()).limit(limit)
-    ).tuples())
+    ).all())
 
 
 def valid_slug(slug: str) -> bool:

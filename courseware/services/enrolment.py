@@ -51,11 +51,15 @@ def missing_requirements(user, version: CourseVersion) -> list[str]:
 
 def check_can_enrol(user, course, *, check_requires: bool = True) -> None:
     """PermissionDenied with a message the learner can act on when they may not enrol in `course` (also when
-    someone else enrols them): an unconfirmed e-mail address, no firm for a firms' course, missing requirements."""
+    someone else enrols them): a retired course (only learners enrolled before may come back), an unconfirmed e-mail
+    address, no firm for a firms' course, missing requirements."""
     version = course.current_version
     if version is None:
         raise NotFound(_("We could not find that course."))
     require_verified_email(user)
+    if course.retired_at is not None and find_enrolment(user, course) is None:
+        raise PermissionDenied(_("This course is retired and takes no new enrolments. Learners already enrolled "
+                                 "keep it."), reason="retired")
     if version.audience != "public" and not user.firm_id:
         raise PermissionDenied(
             _("This course is for employees of firms. Register your firm (or join it) first, then enrol."),
@@ -136,12 +140,12 @@ def enrol_from_invitation(user, invitation) -> EnrolResult | None:
     """Enrol a person who accepted an invitation that names a course (bulk enrolment by the course's provider).
 
     Call it after the user has joined the invitation's firm. The provider's staff chose these people, so
-    `requires` is not checked; None when the invitation names no course or the course is gone.
+    `requires` is not checked; None when the invitation names no course or the course is gone or retired.
     """
     if not invitation.course_id:
         return None
     course = get_published_course(invitation.course_id)
-    if course is None:
+    if course is None or course.retired_at is not None:  # retired since the invitation: no new enrolments
         return None
     inviter = db.session.get(User, invitation.invited_by_id) if invitation.invited_by_id else None
     return enrol(user, course, enrolled_by=inviter, check_requires=False)

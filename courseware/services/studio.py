@@ -4,6 +4,7 @@ Staff are authors linked to the course's provider (and admins, who see every cou
 takes the acting user and checks this itself, so the web pages and any later API share one rule.
 Bulk enrolment from a CSV file lives in services/bulk.py.
 """
+import tomllib
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -12,7 +13,9 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db
-from ..models import Certificate, Completion, Course, CourseVersion, Enrolment, Firm, FirmCertificate, Provider, User
+from ..content.package import MANIFEST
+from ..models import (Certificate, Completion, Course, CourseDraft, CourseVersion, DraftFile, Enrolment, Firm,
+                      FirmCertificate, Provider, User)
 from .orgs import format_orgnr
 from .progress import Summary, course_progress_rows, evaluate, progress_summaries, summarise
 from .spreadsheet import csv_for_excel
@@ -60,42 +63,102 @@ def get_course_for(user, slug: str) -> Course:
 
 @dataclass
 class CourseFigures:
-    course: Course
-    enrolled: int
-    withdrawn: int
-    completed: int
+    """A row of My courses: a published course and/or its draft, with enrolment figures and the last check."""
+
+    course: Course | None  # None: a draft not published yet
+    enrolled: int = 0
+    withdrawn: int = 0
+    completed: int = 0
+    draft: CourseDraft | None = None
+    draft_title: str | None = None  # a draft-only course's title from its course.toml
+    provider_name: str = ""
+
+    @property
+    def slug(self) -> str:
+        return self.course.slug if self.course is not None else self.draft.slug
+
+    @property
+    def version(self) -> CourseVersion | None:
+        return self.course.current_version if self.course is not None else None
 
     @property
     def title(self) -> str:
-        version = self.course.current_version
-        return version.title if version is not None else self.course.slug
+        version = self.version
+        return version.title if version is not None else (self.draft_title or self.slug)
+
+    @property
+    def status(self) -> str:
+        """"draft" (never published), "retired", "changed" (published, with unpublished changes in the draft) or
+        "published". A draft counts as changed once it was edited after the version was published (or was started
+        from an older version); an opened but untouched draft does not."""
+        if self.version is None:
+            return "draft"
+        if self.course.retired_at is not None:
+            return "retired"
+        draft = self.draft
+        if draft is not None and (draft.base_version_id != self.course.current_version_id or (
+                draft.revision > 1 and draft.updated_at > self.version.imported_at)):
+            return "changed"
+        return "published"
+
+    @property
+    def check(self) -> dict | None:
+        """The draft's last check: errors, warnings, when, and whether the draft changed since; None if never."""
+        draft = self.draft
+        if draft is None or draft.checked_at is None:
+            return None
+        problems = draft.check_problems or []
+        errors = sum(1 for p in problems if p.get("severity") == "error")
+        return {"errors": errors, "warnings": len(problems) - errors, "at": draft.checked_at,
+                "stale": draft.checked_revision != draft.revision}
 
 
 def list_courses(user) -> list[CourseFigures]:
-    """The courses `user` manages (an admin: all), with active enrolments, withdrawals and completions (3 queries)."""
+    """The courses `user` manages (an admin: all) and their drafts not published yet, with active enrolments,
+    withdrawals, completions and the last check (at most 5 queries, whatever the number of courses)."""
     require_staff(user)
     stmt = _courses().order_by(Provider.name, CourseVersion.stage, CourseVersion.title, Course.slug)
+    drafts_stmt = (select(CourseDraft, Provider.name).join(Provider, Provider.id == CourseDraft.provider_id)
+                   .order_by(Provider.name, CourseDraft.slug))
     if not user.is_admin:
         stmt = stmt.where(Course.provider_id == user.provider_id)
+        drafts_stmt = drafts_stmt.where(CourseDraft.provider_id == user.provider_id)
     courses = list(db.session.execute(stmt).unique().scalars())
+    drafts = {draft.slug: (draft, name) for draft, name in db.session.execute(drafts_stmt)}
     ids = [c.id for c in courses]
-    if not ids:
-        return []
-    enrolments = {
-        (course_id, active): n
-        for course_id, active, n in db.session.execute(
-            select(Enrolment.course_id, Enrolment.withdrawn_at.is_(None), func.count())
-            .where(Enrolment.course_id.in_(ids))
-            .group_by(Enrolment.course_id, Enrolment.withdrawn_at.is_(None))
-        )
-    }
-    completions = {course_id: n for course_id, n in db.session.execute(
-        select(Completion.course_id, func.count()).where(Completion.course_id.in_(ids)).group_by(Completion.course_id)
-    )}
-    return [
-        CourseFigures(c, enrolments.get((c.id, True), 0), enrolments.get((c.id, False), 0), completions.get(c.id, 0))
+    enrolments, completions = {}, {}
+    if ids:
+        enrolments = {
+            (course_id, active): n
+            for course_id, active, n in db.session.execute(
+                select(Enrolment.course_id, Enrolment.withdrawn_at.is_(None), func.count())
+                .where(Enrolment.course_id.in_(ids))
+                .group_by(Enrolment.course_id, Enrolment.withdrawn_at.is_(None))
+            )
+        }
+        completions = {course_id: n for course_id, n in db.session.execute(
+            select(Completion.course_id, func.count()).where(Completion.course_id.in_(ids))
+            .group_by(Completion.course_id)
+        )}
+    rows = [
+        CourseFigures(c, enrolments.get((c.id, True), 0), enrolments.get((c.id, False), 0), completions.get(c.id, 0),
+                      drafts.pop(c.slug, (None, ""))[0], provider_name=c.provider.name)
         for c in courses
     ]
+    if drafts:  # drafts of courses not published yet: their titles are in their manifests
+        manifests = dict(db.session.execute(select(DraftFile.draft_id, DraftFile.text).where(
+            DraftFile.draft_id.in_([d.id for d, _name in drafts.values()]), DraftFile.path == MANIFEST)).all())
+        rows += [CourseFigures(None, draft=d, draft_title=_manifest_title(manifests.get(d.id)), provider_name=name)
+                 for d, name in drafts.values()]
+    return rows
+
+
+def _manifest_title(text: str | None) -> str | None:
+    try:
+        title = tomllib.loads(text or "").get("title")
+    except tomllib.TOMLDecodeError:
+        return None
+    return title.strip()[:300] or None if isinstance(title, str) else None
 
 
 @dataclass
