@@ -107,3 +107,27 @@ def test_a_draft_body_renders_like_the_learner_page_with_absolute_links(make_use
     assert 'src="/studio/courses/minimal/preview/assets/fjos-sensor.png"' in html
     assert 'href="/studio/courses/minimal/preview/sensorer"' in html
     assert 'href="https://example.no"' in html and "<script" not in html
+
+
+def test_reimporting_an_unchanged_package_keeps_the_sources_an_older_import_did_not(make_user, course, courses_dir):
+    """Versions imported before sources were kept get them from the next `courseware import` of the same package,
+    without a new version, so the studio can open them."""
+    from courseware.content.importer import import_packages
+
+    version = db.session.get(CourseVersion, course.current_version_id)
+    expected = {m.key: m.source for m in db.session.execute(select(Module).where(Module.version_id == version.id))
+                .scalars()}
+    version.manifest_source = None
+    db.session.execute(Module.__table__.update().where(Module.version_id == version.id).values(source=None))
+    db.session.commit()
+    with pytest.raises(Exception):
+        drafts.open_draft(_author(make_user, course), course.slug)
+    db.session.rollback()
+    report = import_packages([courses_dir / course.slug])
+    db.session.commit()
+    assert [item.slug for item in report.unchanged] == [course.slug]
+    version = db.session.get(CourseVersion, course.current_version_id)
+    assert version.number == 1 and version.manifest_source == (courses_dir / course.slug / "course.toml").read_text()
+    assert {m.key: m.source for m in db.session.execute(select(Module).where(Module.version_id == version.id))
+            .scalars()} == expected
+    assert drafts.open_draft(_author(make_user, course), course.slug).course_id == course.id

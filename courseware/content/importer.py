@@ -22,8 +22,9 @@ from ..extensions import db
 from ..models import Asset, Course, CourseVersion, Module, Provider
 from .checker import RequiresContext, check_package, check_requires, read_requires, requires_context, unexpected
 from .fields import line_of
-from .files import file_sha256, list_files, open_regular, package_hash
-from .package import MANIFEST, SLUG_RE, PackageData, discover_packages, package_paths, read_manifest
+from .files import file_sha256, list_files, open_regular, package_hash, read_capped
+from .package import (MANIFEST, MODULES_DIR, SLUG_RE, PackageData, decode_text, discover_packages, package_paths,
+                      read_manifest)
 from .problems import Problem, Reporter, config, printable
 from .render import RenderedModule
 
@@ -124,6 +125,8 @@ def _import_one(path: Path, course, version, context: RequiresContext, report: I
         source_hash = None
     if version is not None and source_hash == version.source_hash:
         problems = _requires_problems(path, context)
+        if not problems and version.manifest_source is None:
+            _keep_sources(path, version)
         (report.refused if problems else report.unchanged).append(ImportItem(slug, version.number, problems))
         return
     data, problems = check_package(path, context.known, context.graph, reuse=_reuser(course))
@@ -148,6 +151,19 @@ def _import_one(path: Path, course, version, context: RequiresContext, report: I
         report.refused.append(ImportItem(slug, None, problems))
         return
     (report.new if course is None else report.updated).append(ImportItem(slug, number, problems))
+
+
+def _keep_sources(path: Path, version: CourseVersion) -> None:
+    """A version imported before sources were kept gets them from its unchanged package (the same hash: the same
+    files), so the studio can open, compare and export it. Whatever cannot be read leaves the version as it was."""
+    try:
+        with db.session.begin_nested():
+            cap = int(config("MAX_MODULE_KB", 128)) * 1024
+            for module in db.session.execute(select(Module).where(Module.version_id == version.id)).scalars():
+                module.source = decode_text(read_capped(path / MODULES_DIR / module.filename, cap))
+            version.manifest_source = read_manifest(path)
+    except (OSError, ValueError):
+        log.warning("Could not keep the sources of %s version %d", path, version.number)
 
 
 def _requires_problems(path: Path, context: RequiresContext) -> list[Problem]:
