@@ -84,6 +84,9 @@ ARGUMENTS_BY_ENDPOINT = {
     ("admin.remove_author", "user_id"): lambda w: w.new_user("author").id,
     ("public.provider_logo", "slug"): lambda w: w.provider_slug,
     ("studio.restore", "number"): lambda w: 1,  # the course's first (and only) version
+    ("studio.version_module", "number"): lambda w: 1,
+    ("studio.version_zip", "number"): lambda w: 1,
+    ("studio.version_asset", "number"): lambda w: 1,
 }
 # Form fields without which a route answers before doing anything (a 404 for no course, a 400 for no quiz token).
 FORM_DATA_BY_ENDPOINT = {

@@ -147,6 +147,9 @@ def version_asset(slug, number, path):
 @bp.route("/courses/<slug>/compare")
 def compare(slug):
     old, new = request.args.get("from", ""), request.args.get("to", "draft")
+    if not old:  # no version chosen: choose on the versions page (after the access check)
+        publishing.get_target(current_user, slug)
+        return redirect(url_for(".versions", slug=slug))
     if not old.isascii() or not old.isdigit() or not (new == "draft" or (new.isascii() and new.isdigit())):
         abort(404)
     comparison = version_service.compare(current_user, slug, int(old[:9]), new if new == "draft" else int(new[:9]))
