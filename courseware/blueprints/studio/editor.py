@@ -1,2 +1,308 @@
-"""Studio pages: editor (issue 11)."""
-from . import bp  # noqa: F401
+"""Studio pages: the course editor (issue 11). Create a course, edit its settings and module list, edit a module
+with a live preview, and the JSON endpoints the editor's script uses (preview, autosave).
+
+The rules live in services/course_editor.py and services/module_editor.py; forms in editor_forms.py.
+"""
+from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from ...content.package import MANIFEST
+from ...errors import Conflict, InvalidInput
+from ...extensions import db
+from ...services import course_editor, drafts, module_editor
+from ...web.inputs import optional_id
+from . import bp
+from .editor_forms import (MAX_PARTNER_ROWS, MAX_QUESTION_ROWS, ActionForm, AddModuleForm, CourseForm, ModuleForm,
+                           RenameModuleForm, SourceForm)
+
+
+def _revision(form) -> int:
+    revision = optional_id(form.base_revision.data)
+    if revision is None:
+        raise InvalidInput(_("The form had expired. Reload the page and try again."))
+    return revision
+
+
+def _field_error(form, error: InvalidInput) -> None:
+    """Show a service's InvalidInput next to its field (or at the top of the page)."""
+    name = error.details.get("field")
+    if name and name in form:
+        form[name].errors = [*form[name].errors, error.message]
+    else:
+        flash(error.message, "error")
+
+
+# --- a new course -----------------------------------------------------------------------------------------------
+
+@bp.route("/new", methods=["GET", "POST"])
+def new_course():
+    providers = course_editor.list_providers(current_user)
+    form = CourseForm()
+    form.setup(course_editor.requires_choices(), providers if current_user.is_admin else None, new=True)
+    if request.method == "POST" and _add_partner_row(form):
+        return render_template("studio/new_course.html", form=form)
+    if form.validate_on_submit():
+        provider_id = optional_id(form.provider_id.data) if "provider_id" in form else (
+            providers[0].id if providers else None)
+        try:
+            draft = course_editor.create_course(current_user, form.values(), provider_id)
+        except InvalidInput as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The course is created as a draft. Learners see it once it is published."), "success")
+            return redirect(url_for(".edit_course", slug=draft.slug))
+    return render_template("studio/new_course.html", form=form), 400 if form.errors else 200
+
+
+def _add_partner_row(form) -> bool:
+    """"Add a partner" (works without JavaScript): the same form again with one more empty row."""
+    if "add_partner" not in request.form:
+        return False
+    if len(form.partners) < MAX_PARTNER_ROWS:
+        form.partners.append_entry()
+    return True
+
+
+# --- the draft's home: settings and modules ---------------------------------------------------------------------
+
+def _home(slug, form=None, source_form=None, add_form=None, conflict=None, status=200):
+    home = course_editor.course_home(current_user, slug)
+    if form is None and source_form is None:
+        if home.settings is not None:
+            form = CourseForm(formdata=None, data=CourseForm.data_from(home.settings, home.manifest.revision))
+        else:
+            source_form = SourceForm(formdata=None, data={"source": home.manifest.text if home.manifest else "",
+                                                          "base_revision": home.manifest.revision if home.manifest
+                                                          else 0})
+    if form is not None:
+        form.setup(home.requires, new=False)
+    if home.started:
+        db.session.commit()
+    return render_template("studio/edit_course.html", home=home, form=form, source_form=source_form,
+                           add_form=add_form or AddModuleForm(formdata=None), action_form=ActionForm(formdata=None),
+                           conflict=conflict), status
+
+
+@bp.route("/courses/<slug>/edit", methods=["GET", "POST"])
+def edit_course(slug):
+    if request.method == "GET":
+        return _home(slug)
+    if "source" in request.form:
+        return _save_manifest_source(slug)
+    form = CourseForm()
+    form.setup(course_editor.requires_choices(exclude=slug), new=False)
+    if _add_partner_row(form):
+        return _home(slug, form=form)
+    if not form.validate_on_submit():
+        return _home(slug, form=form, status=400)
+    try:
+        course_editor.save_settings(current_user, slug, form.values(), _revision(form))
+    except Conflict as error:
+        db.session.rollback()
+        form.base_revision.data = error.details.get("revision", form.base_revision.data)
+        return _home(slug, form=form, conflict=error.message, status=409)
+    except InvalidInput as error:
+        db.session.rollback()
+        _field_error(form, error)
+        return _home(slug, form=form, status=400)
+    db.session.commit()
+    flash(_("The course settings are saved."), "success")
+    return redirect(url_for(".edit_course", slug=slug))
+
+
+def _save_manifest_source(slug):
+    form = SourceForm()
+    if not form.validate_on_submit():
+        return _home(slug, source_form=form, status=400)
+    try:
+        course_editor.save_manifest_source(current_user, slug, form.source.data or "", _revision(form))
+    except Conflict as error:
+        db.session.rollback()
+        form.base_revision.data = error.details.get("revision", form.base_revision.data)
+        return _home(slug, source_form=form, conflict=error.message, status=409)
+    except InvalidInput as error:
+        db.session.rollback()
+        _field_error(form, error)
+        return _home(slug, source_form=form, status=400)
+    db.session.commit()
+    flash(_("course.toml is saved."), "success")
+    return redirect(url_for(".edit_course", slug=slug))
+
+
+@bp.route("/courses/<slug>/modules", methods=["POST"])
+def add_module(slug):
+    form = AddModuleForm()
+    if not form.validate_on_submit():
+        return _home(slug, add_form=form, status=400)
+    try:
+        item = course_editor.add_module(current_user, slug, form.title.data)
+    except InvalidInput as error:
+        db.session.rollback()
+        _field_error(form, error)
+        return _home(slug, add_form=form, status=400)
+    db.session.commit()
+    flash(_("The module is added."), "success")
+    return redirect(url_for(".edit_module", slug=slug, filename=item.path.split("/", 1)[1]))
+
+
+@bp.route("/courses/<slug>/modules/<filename>/move", methods=["POST"])
+def move_module(slug, filename):
+    form = ActionForm()
+    if form.validate_on_submit():
+        course_editor.move_module(current_user, slug, filename, request.form.get("direction", ""))
+        db.session.commit()
+    return redirect(url_for(".edit_course", slug=slug, _anchor="modules"))
+
+
+@bp.route("/courses/<slug>/modules/<filename>/rename", methods=["GET", "POST"])
+def rename_module(slug, filename):
+    page = module_editor.module_page(current_user, slug, filename)
+    form = RenameModuleForm(data={"title": page.title, "key": page.key})
+    if form.validate_on_submit():
+        try:
+            item = course_editor.rename_module(current_user, slug, filename, form.title.data, form.key.data or "")
+        except InvalidInput as error:
+            db.session.rollback()
+            _field_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The module is renamed."), "success")
+            return redirect(url_for(".edit_course", slug=slug, _anchor=f"module-{item.path.split('/', 1)[1]}"))
+    return render_template("studio/rename_module.html", page=page, form=form), 400 if form.errors else 200
+
+
+@bp.route("/courses/<slug>/modules/<filename>/remove", methods=["GET", "POST"])
+def remove_module(slug, filename):
+    page = module_editor.module_page(current_user, slug, filename)
+    form = ActionForm()
+    if form.validate_on_submit():
+        course_editor.remove_module(current_user, slug, filename)
+        db.session.commit()
+        flash(_("The module “%(title)s” is removed from the draft.", title=page.title), "success")
+        return redirect(url_for(".edit_course", slug=slug, _anchor="modules"))
+    return render_template("studio/remove_module.html", page=page, form=form)
+
+
+# --- the module editor ------------------------------------------------------------------------------------------
+
+def _module(slug, filename, form=None, source_form=None, conflict=None, status=200):
+    page = module_editor.module_page(current_user, slug, filename)
+    advanced = request.args.get("mode") == "source" or page.values is None
+    if source_form is None and form is None:
+        if advanced:
+            source_form = SourceForm(formdata=None, data={"source": page.file.text or "",
+                                                          "base_revision": page.file.revision})
+        else:
+            form = ModuleForm(formdata=None, data=ModuleForm.data_from(page.values, page.file.revision))
+    return render_template("studio/edit_module.html", page=page, form=form, source_form=source_form,
+                           conflict=conflict), status
+
+
+@bp.route("/courses/<slug>/modules/<filename>/edit", methods=["GET", "POST"])
+def edit_module(slug, filename):
+    if request.method == "GET":
+        return _module(slug, filename)
+    source = "source" in request.form
+    form = SourceForm() if source else ModuleForm()
+    if not source and ("add_question" in request.form or "remove_question" in request.form):
+        return _module(slug, filename, form=_question_rows(form))
+    if not form.validate_on_submit():
+        return _module(slug, filename, **{"source_form" if source else "form": form}, status=400)
+    try:
+        module_editor.save_module(current_user, slug, filename, _revision(form),
+                                  **({"source": form.source.data or ""} if source else {"values": form.values()}))
+    except Conflict as error:
+        db.session.rollback()
+        form.base_revision.data = error.details.get("revision", form.base_revision.data)
+        return _module(slug, filename, **{"source_form" if source else "form": form}, conflict=error.message,
+                       status=409)
+    except InvalidInput as error:
+        db.session.rollback()
+        _field_error(form, error)
+        return _module(slug, filename, **{"source_form" if source else "form": form}, status=400)
+    db.session.commit()
+    flash(_("The module is saved."), "success")
+    return redirect(url_for(".edit_module", slug=slug, filename=filename, **(
+        {"mode": "source"} if source else {})))
+
+
+def _question_rows(form: ModuleForm) -> ModuleForm:
+    """"Add a question" and "Remove" (without JavaScript): the same form again with one question more or less."""
+    values = form.values()
+    questions = values["questions"]
+    if "add_question" in request.form and len(questions) < MAX_QUESTION_ROWS:
+        questions.append({"prompt": "", "correct": [], "wrong": [], "explain": ""})
+    remove = optional_id(request.form.get("remove_question"))
+    if remove is not None and 0 < remove <= len(questions):
+        del questions[remove - 1]
+    return ModuleForm(formdata=None, data=ModuleForm.data_from(values, form.base_revision.data))
+
+
+# --- JSON for the editor's script -------------------------------------------------------------------------------
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput(_("The request was not understood."))
+    return body
+
+
+@bp.route("/courses/<slug>/live-preview", methods=["POST"])
+def render_preview(slug):
+    """The live preview: Markdown in, the learners' HTML out. Rendering in a request is otherwise forbidden
+    (STYLE.md §7): this is the one exception, for the provider's staff only, and the renderer's limits still apply."""
+    body = _json_body()
+    text, whole = body.get("body"), body.get("source")
+    if not isinstance(text, str) and not isinstance(whole, str):
+        raise InvalidInput(_("The request was not understood."))
+    try:
+        result = module_editor.preview(current_user, slug, body=text if isinstance(text, str) else None,
+                                       source=whole if isinstance(whole, str) else None, root=request.script_root)
+    except InvalidInput as error:
+        return jsonify(error=error.message), 422
+    return jsonify(result)
+
+
+@bp.route("/courses/<slug>/autosave", methods=["POST"])
+def autosave(slug):
+    """Save the editor's form (or the whole file) as JSON: {path, base_revision, fields: [[name, value], ...] or
+    source}; replies {revision}, 409 on a conflict, 422 with the field errors when a value cannot be saved."""
+    body = _json_body()
+    path, revision, fields, source = (body.get(k) for k in ("path", "base_revision", "fields", "source"))
+    revision = optional_id(revision)
+    if not isinstance(path, str) or revision is None or not (isinstance(source, str) or isinstance(fields, list)):
+        raise InvalidInput(_("The request was not understood."))
+    if not isinstance(source, str):
+        pairs = [(str(p[0]), str(p[1])) for p in fields if isinstance(p, list) and len(p) == 2]
+        form = (CourseForm if path == MANIFEST else ModuleForm)(formdata=MultiDict(pairs), meta={"csrf": False})
+        if path == MANIFEST:
+            form.setup(course_editor.requires_choices(exclude=slug), new=False)
+        if not form.validate():
+            return jsonify(error=_("Not saved: correct the marked fields."), fields=form.errors), 422
+    try:
+        item = _autosave(slug, path, revision, source if isinstance(source, str) else None,
+                         None if isinstance(source, str) else form.values())
+    except Conflict as error:
+        db.session.rollback()
+        return jsonify(error=error.message, revision=error.details.get("revision")), 409
+    except InvalidInput as error:
+        db.session.rollback()
+        return jsonify(error=error.message), 422
+    db.session.commit()
+    return jsonify(revision=item.revision, saved_at=item.updated_at.isoformat())
+
+
+def _autosave(slug, path, revision, source, values):
+    if path == MANIFEST:
+        if source is not None:
+            return course_editor.save_manifest_source(current_user, slug, source, revision)
+        return course_editor.save_settings(current_user, slug, values, revision)
+    if not path.startswith(course_editor.MODULES):
+        drafts.get_draft_for(current_user, slug)  # 403/404 before "not understood"
+        raise InvalidInput(_("Only the course settings and modules are edited here."))
+    return module_editor.save_module(current_user, slug, path[len(course_editor.MODULES):], revision,
+                                     values=values, source=source)
