@@ -160,7 +160,8 @@ def test_module_round_trip_keeps_fields_the_form_does_not_show():
     text = course_text.module_text(values, MODULE)
     assert course_text.module_fields(text) == values
     meta = split_front_matter(text).meta
-    assert meta["extra_setting"] == "beholdes" and meta["quiz"]["draw"] == 1 and meta["quiz"]["show_answers"] == "always"
+    assert meta["extra_setting"] == "beholdes"
+    assert meta["quiz"]["draw"] == 1 and meta["quiz"]["show_answers"] == "always"
     assert meta["quiz"]["questions"][0]["wrong"] == ["Melk", "1990"]
     assert split_front_matter(text).body == split_front_matter(MODULE).body
 
@@ -227,7 +228,7 @@ def test_a_new_course_is_refused_for_a_taken_or_invalid_slug(client, login, auth
     db.session.commit()
     login(author)
     response = client.post("/studio/new", data=_new_course_form(slug=slug))
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert 'id="slug-error"' in response.get_data(as_text=True)
     assert db.session.execute(select(CourseDraft.slug).order_by(CourseDraft.slug)).scalars().all() == ["annen-draft"]
 
@@ -253,8 +254,8 @@ def test_an_admin_chooses_the_provider(client, login, make_user, course):
 
 def test_saving_the_settings_keeps_what_the_form_does_not_show(client, login, author, draft):
     manifest = _file(MINIMAL_SLUG, "course.toml")
-    drafts.save_text(author, draft, "course.toml", manifest.text.replace("format = 1\n", 'format = 1\ndimensions = ["data"]\n'),
-                     manifest.revision)
+    text = manifest.text.replace("format = 1\n", 'format = 1\ndimensions = ["data"]\n')
+    drafts.save_text(author, draft, "course.toml", text, manifest.revision)
     db.session.commit()
     login(author)
     html = client.get("/studio/courses/minimal/edit").get_data(as_text=True)
@@ -298,7 +299,7 @@ def test_add_reorder_rename_and_remove_modules_keep_keys(client, login, author, 
     assert _keys(MINIMAL_SLUG)["02-hvorfor.md"] == "hvorfor"
     assert "02-hvorfor.md" in tomllib.loads(_file(MINIMAL_SLUG, "course.toml").text)["modules"]
     taken = client.post("/studio/courses/minimal/modules/02-hvorfor.md/rename", data={"title": "X", "key": "sensorer"})
-    assert taken.status_code == 400 and "modules/02-hvorfor.md" in _paths(MINIMAL_SLUG)
+    assert 'id="key-error"' in taken.get_data(as_text=True) and "modules/02-hvorfor.md" in _paths(MINIMAL_SLUG)
 
     confirm = client.get("/studio/courses/minimal/modules/04-veien-videre-2.md/remove")
     assert confirm.status_code == 200 and "modules/04-veien-videre-2.md" in _paths(MINIMAL_SLUG)
@@ -398,17 +399,20 @@ def test_a_module_the_form_cannot_show_is_edited_as_a_whole_file(client, login, 
 
 
 def test_the_modules_problems_are_shown_at_their_field_and_line(client, login, author, draft):
-    draft.check_problems = [
-        {"path": "modules/02-sensorer.md", "line": 4, "code": "E129", "message": "minutes is wrong", "severity": "error"},
-        {"path": "modules/02-sensorer.md", "line": 19, "code": "E131", "message": "question two", "severity": "error"},
-        {"path": "modules/02-sensorer.md", "line": 26, "code": "W122", "message": "image alt", "severity": "warning"},
-        {"path": "modules/01-intro.md", "line": 1, "code": "E999", "message": "another module", "severity": "error"}]
+    def problem(path, line, code, message, severity="error"):
+        return {"path": path, "line": line, "code": code, "message": message, "severity": severity}
+
+    draft.check_problems = [problem("modules/02-sensorer.md", 4, "E129", "minutes is wrong"),
+                            problem("modules/02-sensorer.md", 19, "E131", "question two"),
+                            problem("modules/02-sensorer.md", 26, "W122", "image alt", "warning"),
+                            problem("modules/01-intro.md", 1, "E999", "another module")]
     draft.checked_revision = draft.revision
     db.session.commit()
     login(author)
     html = client.get("/studio/courses/minimal/modules/02-sensorer.md/edit").get_data(as_text=True)
     assert 'href="#minutes"' in html and 'href="#questions-1-prompt"' in html
-    assert 'data-go-line="5"' in html  # file line 26 is the body's fifth and "image alt" in html and "another module" not in html
+    assert 'data-go-line="5"' in html  # file line 26 is the body's fifth line
+    assert "image alt" in html and "another module" not in html
 
 
 # --- JSON: autosave and the live preview ------------------------------------------------------------------------
@@ -445,7 +449,8 @@ def test_autosave_saves_and_reports_a_conflict(client, login, author, draft):
                                                                   "source": "x"}).status_code == 422
     assert client.post("/studio/courses/minimal/autosave", json={"path": "modules/nope.md", "base_revision": 1,
                                                                   "source": "x"}).status_code == 404
-    assert client.post("/studio/courses/minimal/autosave", data="not json").status_code == 400
+    assert client.post("/studio/courses/minimal/autosave", data="not json").status_code == 415
+    assert client.post("/studio/courses/minimal/autosave", json=[1]).status_code == 422
 
 
 def test_render_preview_is_sanitised_and_refuses_over_limit_markdown_politely(client, login, author, draft):
@@ -532,7 +537,7 @@ def test_access_matrix(client, login, people, role, method, url, data):
     if role == "anonymous":
         assert status == 302
     elif role in ("author", "admin"):
-        assert status in (200, 302, 400), status  # 400: the deliberately incomplete forms
+        assert status in (200, 302), status
     elif role == "other_author" and url == "/studio/new":
         assert status == 200  # their own new course
     else:

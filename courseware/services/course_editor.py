@@ -23,8 +23,9 @@ from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import Course, CourseDraft, CourseVersion, DraftFile, Provider, StudioEvent, utcnow
 from . import drafts
-from .course_text import (compose_module, manifest_module_list, manifest_settings, manifest_text, module_fields,
-                          module_key, module_text, module_title, normalise, parse_manifest, slugify, split_module, with_module_list)
+from .course_text import (compose_module, manifest_module_list, manifest_settings, manifest_text, module_key,
+                          module_text, module_title, normalise, parse_manifest, slugify, split_module,
+                          with_module_list)
 
 MODULES = "modules/"
 _NUMBER = re.compile(r"^\d+[-_. ]*")

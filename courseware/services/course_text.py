@@ -200,7 +200,7 @@ def with_module_list(text: str, names: list[str]) -> str:
     if len(_MODULES_LIST.findall(text)) == 1:
         candidate = _MODULES_LIST.sub(lambda _m: line, text)
         again = parse_manifest(candidate)
-        if again is not None and again.get("modules") == names and {**again, "modules": None} == {**data, "modules": None}:
+        if again is not None and again.get("modules") == names and {**again, "modules": 0} == {**data, "modules": 0}:
             return candidate
     data["modules"] = names
     return _leading_comments(text) + tomli_w.dumps(data)

@@ -55,7 +55,7 @@ def new_course():
             db.session.commit()
             flash(_("The course is created as a draft. Learners see it once it is published."), "success")
             return redirect(url_for(".edit_course", slug=draft.slug))
-    return render_template("studio/new_course.html", form=form), 400 if form.errors else 200
+    return render_template("studio/new_course.html", form=form)
 
 
 def _add_partner_row(form) -> bool:
@@ -98,7 +98,7 @@ def edit_course(slug):
     if _add_partner_row(form):
         return _home(slug, form=form)
     if not form.validate_on_submit():
-        return _home(slug, form=form, status=400)
+        return _home(slug, form=form)
     try:
         course_editor.save_settings(current_user, slug, form.values(), _revision(form))
     except Conflict as error:
@@ -108,7 +108,7 @@ def edit_course(slug):
     except InvalidInput as error:
         db.session.rollback()
         _field_error(form, error)
-        return _home(slug, form=form, status=400)
+        return _home(slug, form=form)
     db.session.commit()
     flash(_("The course settings are saved."), "success")
     return redirect(url_for(".edit_course", slug=slug))
@@ -117,7 +117,7 @@ def edit_course(slug):
 def _save_manifest_source(slug):
     form = SourceForm()
     if not form.validate_on_submit():
-        return _home(slug, source_form=form, status=400)
+        return _home(slug, source_form=form)
     try:
         course_editor.save_manifest_source(current_user, slug, form.source.data or "", _revision(form))
     except Conflict as error:
@@ -127,7 +127,7 @@ def _save_manifest_source(slug):
     except InvalidInput as error:
         db.session.rollback()
         _field_error(form, error)
-        return _home(slug, source_form=form, status=400)
+        return _home(slug, source_form=form)
     db.session.commit()
     flash(_("course.toml is saved."), "success")
     return redirect(url_for(".edit_course", slug=slug))
@@ -137,13 +137,13 @@ def _save_manifest_source(slug):
 def add_module(slug):
     form = AddModuleForm()
     if not form.validate_on_submit():
-        return _home(slug, add_form=form, status=400)
+        return _home(slug, add_form=form)
     try:
         item = course_editor.add_module(current_user, slug, form.title.data)
     except InvalidInput as error:
         db.session.rollback()
         _field_error(form, error)
-        return _home(slug, add_form=form, status=400)
+        return _home(slug, add_form=form)
     db.session.commit()
     flash(_("The module is added."), "success")
     return redirect(url_for(".edit_module", slug=slug, filename=item.path.split("/", 1)[1]))
@@ -172,7 +172,7 @@ def rename_module(slug, filename):
             db.session.commit()
             flash(_("The module is renamed."), "success")
             return redirect(url_for(".edit_course", slug=slug, _anchor=f"module-{item.path.split('/', 1)[1]}"))
-    return render_template("studio/rename_module.html", page=page, form=form), 400 if form.errors else 200
+    return render_template("studio/rename_module.html", page=page, form=form)
 
 
 @bp.route("/courses/<slug>/modules/<filename>/remove", methods=["GET", "POST"])
@@ -211,7 +211,7 @@ def edit_module(slug, filename):
     if not source and ("add_question" in request.form or "remove_question" in request.form):
         return _module(slug, filename, form=_question_rows(form))
     if not form.validate_on_submit():
-        return _module(slug, filename, **{"source_form" if source else "form": form}, status=400)
+        return _module(slug, filename, **{"source_form" if source else "form": form})
     try:
         module_editor.save_module(current_user, slug, filename, _revision(form),
                                   **({"source": form.source.data or ""} if source else {"values": form.values()}))
@@ -223,7 +223,7 @@ def edit_module(slug, filename):
     except InvalidInput as error:
         db.session.rollback()
         _field_error(form, error)
-        return _module(slug, filename, **{"source_form" if source else "form": form}, status=400)
+        return _module(slug, filename, **{"source_form" if source else "form": form})
     db.session.commit()
     flash(_("The module is saved."), "success")
     return redirect(url_for(".edit_module", slug=slug, filename=filename, **(
@@ -244,21 +244,24 @@ def _question_rows(form: ModuleForm) -> ModuleForm:
 
 # --- JSON for the editor's script -------------------------------------------------------------------------------
 
-def _json_body() -> dict:
+def _json_body():
+    """The request's JSON object, or the reply for a request that is not one (415 not JSON, 422 not an object)."""
     body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput(_("The request was not understood."))
-    return body
+    if isinstance(body, dict):
+        return body, None
+    return None, (jsonify(error=_("The request was not understood.")), 422 if request.is_json else 415)
 
 
 @bp.route("/courses/<slug>/live-preview", methods=["POST"])
 def render_preview(slug):
     """The live preview: Markdown in, the learners' HTML out. Rendering in a request is otherwise forbidden
     (STYLE.md §7): this is the one exception, for the provider's staff only, and the renderer's limits still apply."""
-    body = _json_body()
+    body, refused = _json_body()
+    if refused:
+        return refused
     text, whole = body.get("body"), body.get("source")
     if not isinstance(text, str) and not isinstance(whole, str):
-        raise InvalidInput(_("The request was not understood."))
+        return jsonify(error=_("The request was not understood.")), 422
     try:
         result = module_editor.preview(current_user, slug, body=text if isinstance(text, str) else None,
                                        source=whole if isinstance(whole, str) else None, root=request.script_root)
@@ -271,11 +274,13 @@ def render_preview(slug):
 def autosave(slug):
     """Save the editor's form (or the whole file) as JSON: {path, base_revision, fields: [[name, value], ...] or
     source}; replies {revision}, 409 on a conflict, 422 with the field errors when a value cannot be saved."""
-    body = _json_body()
+    body, refused = _json_body()
+    if refused:
+        return refused
     path, revision, fields, source = (body.get(k) for k in ("path", "base_revision", "fields", "source"))
     revision = optional_id(revision)
     if not isinstance(path, str) or revision is None or not (isinstance(source, str) or isinstance(fields, list)):
-        raise InvalidInput(_("The request was not understood."))
+        return jsonify(error=_("The request was not understood.")), 422
     if not isinstance(source, str):
         pairs = [(str(p[0]), str(p[1])) for p in fields if isinstance(p, list) and len(p) == 2]
         form = (CourseForm if path == MANIFEST else ModuleForm)(formdata=MultiDict(pairs), meta={"csrf": False})

@@ -143,8 +143,8 @@ class SourceForm(FlaskForm):
 
 class QuestionForm(Form):
     prompt = StringField(_l("Question"), validators=[Length(max=1000), _one_line])
-    correct = TextAreaField(_l("Right answers (one per line)"), validators=[Length(max=5000)])
-    wrong = TextAreaField(_l("Wrong answers (one per line)"), validators=[Length(max=5000)])
+    correct = TextAreaField(_l("Right answers (one per line)"), validators=[Length(max=5000)], render_kw={"rows": 3})
+    wrong = TextAreaField(_l("Wrong answers (one per line)"), validators=[Length(max=5000)], render_kw={"rows": 3})
     explain = TextAreaField(_l("Explanation shown after answering (optional)"), validators=[Length(max=5000)])
 
 
@@ -155,8 +155,9 @@ class ModuleForm(FlaskForm):
     key = StringField(_l("Key"), validators=[Optional(), Regexp(KEY_RE, message=_l(
         "A key may only hold lower-case letters a-z, digits and dashes (at most 64)."))])
     minutes = IntegerField(_l("Minutes"), validators=[Optional(), NumberRange(min=0, max=10000)])
-    objectives = TextAreaField(_l("Objectives (one per line)"), validators=[Length(max=20000)])
-    tasks = TextAreaField(_l("Tasks the learner ticks off (one per line)"), validators=[Length(max=20000)])
+    objectives = TextAreaField(_l("Objectives (one per line)"), validators=[Length(max=20000)], render_kw={"rows": 4})
+    tasks = TextAreaField(_l("Tasks the learner ticks off (one per line)"), validators=[Length(max=20000)],
+                          render_kw={"rows": 4})
     pass_mark = FloatField(_l("Quiz pass mark (empty: the course's)"), validators=[Optional(), _fraction])
     questions = FieldList(FormField(QuestionForm), min_entries=0, max_entries=MAX_QUESTION_ROWS)
     body = TextAreaField(_l("Text (Markdown)"))

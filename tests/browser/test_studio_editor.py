@@ -1,0 +1,69 @@
+"""Browser (issue 11, the studio editor): an author opens a module of their course, types in its text, sees the live
+preview follow, waits for the autosave, reloads and finds the text saved; axe-core finds no serious or critical
+violation on the draft's home and the module editor, and no script breaks the Content-Security-Policy."""
+import uuid
+
+from playwright.sync_api import expect
+
+from .test_foundation_journey import VIEWPORTS, assert_accessible
+
+SLUG = "industri-4-0-verksted-trinn-1"
+PASSWORD = "Sterkt-passord-2026"
+
+
+def _author(app, suffix) -> str:
+    """An author of the course's provider; their e-mail address."""
+    from courseware.extensions import db
+    from courseware.services import catalogue
+    from courseware.services.accounts import create_user
+
+    with app.app_context():
+        course = catalogue.get_course(SLUG)
+        email = f"forfatter-{suffix}@example.no"
+        create_user(email=email, name="Frida Forfatter", password=PASSWORD, role="author", provider=course.provider,
+                    verified=True)
+        db.session.commit()
+        db.session.remove()
+    return email
+
+
+def test_an_author_edits_a_module_with_live_preview_and_autosave(browser, live_server):
+    base, app = live_server
+    email = _author(app, uuid.uuid4().hex[:6])
+    context = browser.new_context(viewport=VIEWPORTS["desktop"], locale="nb-NO")
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+
+    page.goto(base + "/auth/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.locator("main form button[type=submit]").last.click()
+    page.wait_for_load_state()
+
+    page.goto(base + f"/studio/courses/{SLUG}/edit")  # starts the draft from the published version
+    assert_accessible(page, "draft home")
+    page.locator(".module-edit-list h3 a").first.click()
+    page.wait_for_url("**/modules/*/edit")
+    body = page.locator("#body")
+    expect(page.locator("#preview h1, #preview h2").first).to_be_visible()  # the first preview, on load
+    assert page.locator(".md-toolbar").is_visible()
+    assert_accessible(page, "module editor")
+
+    sentence = f"Skrevet i nettleseren {uuid.uuid4().hex[:6]}"
+    body.click()
+    page.keyboard.press("Control+End")
+    with page.expect_response(lambda r: "/autosave" in r.url and r.status == 200, timeout=15_000) as saved:
+        page.keyboard.type(f"\n\n## {sentence}\n\nMed **fet** tekst.")
+        expect(page.locator("#preview h2", has_text=sentence)).to_be_visible(timeout=10_000)
+        expect(page.locator("#preview strong", has_text="fet")).to_be_visible()
+    revision = saved.value.json()["revision"]
+    assert page.locator("input[name=base_revision]").input_value() == str(revision)
+
+    page.reload()
+    assert f"## {sentence}" in page.locator("#body").input_value()
+    expect(page.locator("#preview h2", has_text=sentence)).to_be_visible(timeout=10_000)
+    assert not page.locator("#restore-banner").is_visible()  # nothing left unsaved in the browser
+    assert_accessible(page, "module editor after a reload")
+    context.close()
+    assert not [e for e in errors if "Content Security Policy" in e], errors
