@@ -111,6 +111,10 @@ class CourseForm(FlaskForm):
             del self.provider_id
         return self
 
+    def validate_requires(self, field):
+        if any(not SLUG_RE.fullmatch(slug or "") for slug in field.data or []):
+            raise ValidationError(_l("Choose among the courses listed."))
+
     def values(self) -> dict:
         """The settings as services/course_text.py reads them."""
         return {
