@@ -272,10 +272,47 @@ def test_saving_the_settings_keeps_what_the_form_does_not_show(client, login, au
     assert tomllib.loads(_file(MINIMAL_SLUG, "course.toml").text)["title"] == "Endret tittel"
 
 
+def test_a_manifest_the_form_cannot_show_is_edited_as_text(client, login, author, draft):
+    manifest = _file(MINIMAL_SLUG, "course.toml")
+    odd = manifest.text.replace("stage = 1", 'stage = "1"')
+    drafts.save_text(author, draft, "course.toml", odd, manifest.revision)
+    db.session.commit()
+    revision = _file(MINIMAL_SLUG, "course.toml").revision
+    login(author)
+    html = client.get("/studio/courses/minimal/edit").get_data(as_text=True)
+    assert 'name="source"' in html and 'stage = &#34;1&#34;' in html and 'name="summary"' not in html
+    other = odd.replace('provider = "test-naeringshage"', 'provider = "annen-hage"')
+    refused = client.post("/studio/courses/minimal/edit", data={"source": other, "base_revision": str(revision)})
+    assert 'id="source-error"' in refused.get_data(as_text=True)
+    assert _file(MINIMAL_SLUG, "course.toml").text == odd
+    fixed = odd.replace('stage = "1"', "stage = 2")
+    assert client.post("/studio/courses/minimal/edit",
+                       data={"source": fixed, "base_revision": str(revision)}).status_code == 302
+    assert _file(MINIMAL_SLUG, "course.toml").text == fixed
+    assert 'name="summary"' in client.get("/studio/courses/minimal/edit").get_data(as_text=True)
+
+
+def test_the_settings_autosave_too(client, login, author, draft):
+    login(author)
+    manifest = _file(MINIMAL_SLUG, "course.toml")
+    revision = manifest.revision
+    data = _new_course_form(title="Autolagret tittel")
+    del data["slug"]
+    response = client.post("/studio/courses/minimal/autosave", json={
+        "path": "course.toml", "base_revision": revision, "fields": [[k, v] for k, v in data.items()]})
+    assert response.status_code == 200 and response.json["revision"] == revision + 1
+    assert tomllib.loads(_file(MINIMAL_SLUG, "course.toml").text)["title"] == "Autolagret tittel"
+
+
+def test_the_studio_offers_a_new_course(client, login, author):
+    login(author)
+    assert 'href="/studio/new"' in client.get("/studio/").get_data(as_text=True)
+
+
 def test_add_reorder_rename_and_remove_modules_keep_keys(client, login, author, draft):
     login(author)
     before = _keys(MINIMAL_SLUG)
-    assert client.post("/studio/courses/minimal/modules", data={"title": "Veien videre"}).status_code == 302
+    assert client.post("/studio/courses/minimal/modules", data={"new-title": "Veien videre"}).status_code == 302
     assert "modules/04-veien-videre-2.md" in _paths(MINIMAL_SLUG)  # "veien-videre" is taken: a unique key
     manifest = tomllib.loads(_file(MINIMAL_SLUG, "course.toml").text)
     assert manifest["modules"][-1] == "04-veien-videre-2.md"
@@ -324,7 +361,7 @@ def test_draft_home_queries_do_not_grow_with_modules(client, login, author, draf
     with count_queries() as few:
         assert client.get("/studio/courses/minimal/edit").status_code == 200
     for n in range(5):
-        client.post("/studio/courses/minimal/modules", data={"title": f"Modul {n}"})
+        client.post("/studio/courses/minimal/modules", data={"new-title": f"Modul {n}"})
     client.get("/studio/courses/minimal/edit")  # as before the first count: the same state of the session
     with count_queries() as more:
         assert client.get("/studio/courses/minimal/edit").status_code == 200
@@ -493,7 +530,7 @@ ROUTES = [
     ("get", "/studio/new", None),
     ("get", "/studio/courses/minimal/edit", None),
     ("post", "/studio/courses/minimal/edit", {"title": "x"}),
-    ("post", "/studio/courses/minimal/modules", {"title": "Ny modul"}),
+    ("post", "/studio/courses/minimal/modules", {"new-title": "Ny modul"}),
     ("post", "/studio/courses/minimal/modules/01-intro.md/move", {"direction": "down"}),
     ("get", "/studio/courses/minimal/modules/01-intro.md/rename", None),
     ("get", "/studio/courses/minimal/modules/01-intro.md/remove", None),

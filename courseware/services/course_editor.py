@@ -189,13 +189,26 @@ def save_manifest_source(user, slug: str, text: str, base_revision: int) -> Draf
     draft = drafts.get_draft_for(user, slug)
     provider = db.session.get(Provider, draft.provider_id)
     text = _check_text(normalise(text), MAX_MANIFEST_BYTES)
-    data = parse_manifest(text)
-    named = data.get("provider") if data is not None else (re.findall(r'^provider[ \t]*=[ \t]*"([^"]*)"', text, re.M)
-                                                            or [None])[0]
+    named = _named_provider(text)
     if named is not None and named != provider.slug:
         raise InvalidInput(_("provider must stay \"%(slug)s\": a course belongs to the provider that made it.",
                              slug=provider.slug), field="source")
+    try:
+        drafts.get_file(draft, MANIFEST)
+    except NotFound:  # a draft without a manifest (an upload that lacked one): this one becomes it
+        item = drafts.add_text_file(user, draft, MANIFEST, "manifest", text)
+        _record_saved(user, draft, MANIFEST)
+        return item
     return _save(user, draft, MANIFEST, text, base_revision)
+
+
+def _named_provider(text: str) -> str | None:
+    """The provider course.toml names (read as TOML, or from its `provider = "..."` line when it does not parse)."""
+    data = parse_manifest(text)
+    if data is not None:
+        return data.get("provider")
+    found = re.findall(r'^provider[ \t]*=[ \t]*"([^"]*)"', text, re.M)
+    return found[0] if found else None
 
 
 def _save(user, draft: CourseDraft, path: str, text: str, base_revision: int) -> DraftFile:

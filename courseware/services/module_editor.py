@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
-from ..content.package import ParseError, split_front_matter
+from ..content.package import ParseError, default_module_key, split_front_matter
 from ..content.precheck import Refused
 from ..content.render_check import refusal_message
 from ..errors import InvalidInput, NotFound
@@ -53,6 +53,11 @@ class ModulePage:
     values: dict | None
     problems: list[PlacedProblem]
     problems_stale: bool
+
+    @property
+    def default_key(self) -> str:
+        """The key the module has when its front matter names none: from its file name."""
+        return default_module_key(self.filename)
 
 
 def module_page(user, slug: str, filename: str) -> ModulePage:

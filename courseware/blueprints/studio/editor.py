@@ -75,15 +75,15 @@ def _home(slug, form=None, source_form=None, add_form=None, conflict=None, statu
         if home.settings is not None:
             form = CourseForm(formdata=None, data=CourseForm.data_from(home.settings, home.manifest.revision))
         else:
-            source_form = SourceForm(formdata=None, data={"source": home.manifest.text if home.manifest else "",
-                                                          "base_revision": home.manifest.revision if home.manifest
-                                                          else 0})
+            manifest = home.manifest  # None only for a draft that lost its course.toml: typing one makes it
+            source_form = SourceForm(formdata=None, data={"source": manifest.text if manifest else "",
+                                                          "base_revision": manifest.revision if manifest else 1})
     if form is not None:
         form.setup(home.requires, new=False)
     if home.started:
         db.session.commit()
     return render_template("studio/edit_course.html", home=home, form=form, source_form=source_form,
-                           add_form=add_form or AddModuleForm(formdata=None), action_form=ActionForm(formdata=None),
+                           add_form=add_form or AddModuleForm(formdata=None, prefix="new"),
                            conflict=conflict), status
 
 
@@ -135,7 +135,7 @@ def _save_manifest_source(slug):
 
 @bp.route("/courses/<slug>/modules", methods=["POST"])
 def add_module(slug):
-    form = AddModuleForm()
+    form = AddModuleForm(prefix="new")  # the settings form on the same page has a "title" too
     if not form.validate_on_submit():
         return _home(slug, add_form=form)
     try:

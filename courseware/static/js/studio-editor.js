@@ -205,6 +205,9 @@
         var banner = document.getElementById("autosave-conflict");
         if (banner) { banner.hidden = false; }
         say((result.data && result.data.error) || "", true);
+      } else if (result.status === 404) {
+        stopped = true;
+        say(text("gone"), true);
       } else if (result.status === 422 && result.data) {
         dirty = true;
         say((result.data.error || text("invalid")), true);
