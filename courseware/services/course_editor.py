@@ -134,6 +134,12 @@ class DraftHome:
     started: bool = False  # the draft was started from the published version just now
 
     @property
+    def manifest_problems(self) -> list[dict]:
+        """The last check's problems in course.toml (line, code, message, severity), by line."""
+        return sorted((p for p in self.draft.check_problems or [] if p.get("path") == MANIFEST),
+                      key=lambda p: (p.get("line") or 0, p.get("code") or ""))
+
+    @property
     def problems_stale(self) -> bool:
         return self.draft.checked_revision is not None and self.draft.checked_revision != self.draft.revision
 

@@ -187,7 +187,7 @@ def _leading_comments(stored: str | None) -> str:
     return "".join(line + "\n" for line in kept)
 
 
-_MODULES_LIST = re.compile(r"^modules[ \t]*=[ \t]*\[[^\]]*\][ \t]*$", re.M)
+_MODULES_LIST = re.compile(r"^modules[ \t]*=[ \t]*\[[^\]]*\](?=[ \t]*(?:#.*)?$)", re.M)
 
 
 def with_module_list(text: str, names: list[str]) -> str:

@@ -1,6 +1,7 @@
 """Browser (issue 11, the studio editor): an author opens a module of their course, types in its text, sees the live
 preview follow, waits for the autosave, reloads and finds the text saved; axe-core finds no serious or critical
-violation on the draft's home and the module editor, and no script breaks the Content-Security-Policy."""
+violation on the draft's home and the module editor, and no script breaks the Content-Security-Policy. When another
+author saves the module meanwhile, the next autosave is refused with a visible warning and the text stays."""
 import uuid
 
 from playwright.sync_api import expect
@@ -25,6 +26,23 @@ def _author(app, suffix) -> str:
         db.session.commit()
         db.session.remove()
     return email
+
+
+def _save_elsewhere(app, path):
+    """Another author's save of the module (a new revision on the server)."""
+    from courseware.extensions import db
+    from courseware.services import drafts
+    from courseware.services.accounts import create_user
+
+    with app.app_context():
+        draft = db.session.execute(db.select(drafts.CourseDraft).where(drafts.CourseDraft.slug == SLUG)).scalar_one()
+        other = create_user(email=f"annen-{uuid.uuid4().hex[:6]}@example.no", name="Annen Forfatter",
+                            password=PASSWORD, role="author", verified=True)
+        other.provider_id = draft.provider_id
+        item = drafts.get_file(draft, path)
+        drafts.save_text(other, draft, path, item.text + "\nEn annen forfatter skrev dette.\n", item.revision)
+        db.session.commit()
+        db.session.remove()
 
 
 def test_an_author_edits_a_module_with_live_preview_and_autosave(browser, live_server):
@@ -65,5 +83,15 @@ def test_an_author_edits_a_module_with_live_preview_and_autosave(browser, live_s
     expect(page.locator("#preview h2", has_text=sentence)).to_be_visible(timeout=10_000)
     assert not page.locator("#restore-banner").is_visible()  # nothing left unsaved in the browser
     assert_accessible(page, "module editor after a reload")
+
+    # another author saves the module meanwhile: the next autosave is refused, said so, and the text stays
+    path = page.locator("#editor").get_attribute("data-path")
+    _save_elsewhere(app, path)
+    with page.expect_response(lambda r: "/autosave" in r.url and r.status == 409, timeout=15_000):
+        page.locator("#body").click()
+        page.keyboard.press("Control+End")
+        page.keyboard.type("\n\nMin egen endring.")
+    expect(page.locator("#autosave-conflict")).to_be_visible()
+    assert page.locator("#body").input_value().endswith("Min egen endring.")
     context.close()
     assert not [e for e in errors if "Content Security Policy" in e], errors
