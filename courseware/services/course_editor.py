@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..content.checker import MAX_MODULES
 from ..content.package import KEY_RE, MANIFEST, MAX_MANIFEST_BYTES
-from ..errors import InvalidInput, NotFound
+from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
 from ..models import Course, CourseDraft, CourseVersion, DraftFile, Provider, StudioEvent, utcnow
 from . import drafts
@@ -316,12 +316,16 @@ def _rename(user, draft, files, manifest, ordered, renames: dict[str, str]) -> N
     if len(set(after)) != len(after) or any(_module_path(name) in taken for name in after):
         raise InvalidInput(_("Two modules would get the same file name. Give them different keys first."))
     moving = [f for f in ordered if f.path[len(MODULES):] in renames]
-    for item in moving:  # through temporary names: (draft, path) is unique at every step
-        item.path = f"{MODULES}.renaming-{item.id}"
-    db.session.flush()
-    for item in moving:
-        item.path = _module_path(after[ordered.index(item)])
-        item.updated_by_id, item.updated_at = user.id, utcnow()
+    try:
+        with db.session.begin_nested():
+            for item in moving:  # through temporary names: (draft, path) is unique at every step
+                item.path = f"{MODULES}.renaming-{item.id}"
+            db.session.flush()
+            for item in moving:
+                item.path = _module_path(after[ordered.index(item)])
+                item.updated_by_id, item.updated_at = user.id, utcnow()
+    except IntegrityError:  # another author changed the module list at the same moment
+        raise Conflict(_("Someone else changed the modules at the same moment. Reload the page and try again."))
     if renames:
         pattern = re.compile(r"(\]\(\s*<?|^\s*\[[^\]\n]+\]:[ \t]*<?)(\./)?("
                              + "|".join(re.escape(n) for n in sorted(renames, key=len, reverse=True))

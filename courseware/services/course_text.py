@@ -15,7 +15,7 @@ import unicodedata
 import tomli_w
 import yaml
 
-from ..content.fields import AUDIENCES, DEFAULT_PASS_MARK, LANGUAGES, SHOW_ANSWERS
+from ..content.fields import AUDIENCES, DEFAULT_PASS_MARK, INDUSTRIES, LANGUAGES, SHOW_ANSWERS
 from ..content.package import ParseError, default_module_key, parse_toml, split_front_matter
 
 MODULE_FIELDS = ("title", "key", "minutes", "objectives", "tasks", "quiz")
@@ -73,7 +73,7 @@ def manifest_settings(text: str) -> dict | None:
     checks = [
         all(isinstance(data.get(k, ""), str) for k in ("title", "summary", "provider", "provider_name", "slug")),
         data.get("industry", "") == "" or (isinstance(data.get("industry"), str) and len(data["industry"]) == 1
-                                           and data["industry"].isascii() and data["industry"].isalpha()),
+                                           and data["industry"].upper() in INDUSTRIES),
         _whole(data.get("stage", 1)), data.get("language", "nb") in LANGUAGES,
         data.get("audience", "firms") in AUDIENCES,
         data.get("estimated_minutes") is None or _whole(data.get("estimated_minutes")),

@@ -1,7 +1,8 @@
 """Browser (issue 11, the studio editor): an author opens a module of their course, types in its text, sees the live
 preview follow, waits for the autosave, reloads and finds the text saved; axe-core finds no serious or critical
 violation on the draft's home and the module editor, and no script breaks the Content-Security-Policy. When another
-author saves the module meanwhile, the next autosave is refused with a visible warning and the text stays."""
+author saves the module meanwhile, the next autosave is refused with a visible warning and the text stays; a copy
+kept in the browser by a failed save is offered and restored on the next visit."""
 import uuid
 
 from playwright.sync_api import expect
@@ -10,6 +11,20 @@ from .test_foundation_journey import VIEWPORTS, assert_accessible
 
 SLUG = "industri-4-0-verksted-trinn-1"
 PASSWORD = "Sterkt-passord-2026"
+
+
+# What studio-editor.js keeps in localStorage when a save fails: the form's fields, here with `arguments[0]` added
+# to the text.
+KEEP_A_COPY = """(extra) => {
+  const form = document.getElementById('editor');
+  const pairs = [];
+  new FormData(form).forEach((value, name) => {
+    if (name !== 'csrf_token' && name !== 'base_revision') { pairs.push([name, name === 'body' ? value + extra : value]); }
+  });
+  localStorage.setItem(form.dataset.storageKey, JSON.stringify({
+    path: form.dataset.path, base_revision: parseInt(form.querySelector('[name=base_revision]').value, 10),
+    fields: pairs, saved_at: Date.now() + 60000}));
+}"""
 
 
 def _author(app, suffix) -> str:
@@ -83,6 +98,15 @@ def test_an_author_edits_a_module_with_live_preview_and_autosave(browser, live_s
     expect(page.locator("#preview h2", has_text=sentence)).to_be_visible(timeout=10_000)
     assert not page.locator("#restore-banner").is_visible()  # nothing left unsaved in the browser
     assert_accessible(page, "module editor after a reload")
+
+    # a copy kept in the browser (a save that failed before the tab was closed) is offered, and restored
+    page.evaluate(KEEP_A_COPY, "\n\nFra en tidligere økt.")
+    page.reload()
+    expect(page.locator("#restore-banner")).to_be_visible()
+    with page.expect_response(lambda r: "/autosave" in r.url and r.status == 200, timeout=15_000):
+        page.locator("#restore-local").click()
+    assert page.locator("#body").input_value().endswith("Fra en tidligere økt.")
+    assert not page.locator("#restore-banner").is_visible()
 
     # another author saves the module meanwhile: the next autosave is refused, said so, and the text stays
     path = page.locator("#editor").get_attribute("data-path")
