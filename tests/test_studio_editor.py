@@ -430,6 +430,7 @@ def people(make_user, course):
     return {
         "author": make_user("author", provider_id=course.provider_id, locale="en"),
         "other_author": make_user("author", provider_id=other.id, locale="en"),
+        "unlinked_author": make_user("author", locale="en"),  # an author role without a provider
         "learner": make_user("learner", locale="en"),
         "funder": make_user("funder", locale="en"),
         "admin": make_user("admin", locale="en"),
@@ -442,7 +443,8 @@ def _request(client, method, url, data):
     return getattr(client, method)(url, data=data)
 
 
-@pytest.mark.parametrize("role", ["author", "other_author", "learner", "funder", "admin", "anonymous"])
+@pytest.mark.parametrize("role", ["author", "other_author", "unlinked_author", "learner", "funder", "admin",
+                                  "anonymous"])
 @pytest.mark.parametrize("method,url,data", ROUTES, ids=[f"{m} {u}" for m, u, _d in ROUTES])
 def test_access_matrix(client, login, people, role, method, url, data):
     drafts.open_draft(people["author"], MINIMAL_SLUG)

@@ -19,7 +19,9 @@ KEEP_A_COPY = """(extra) => {
   const form = document.getElementById('editor');
   const pairs = [];
   new FormData(form).forEach((value, name) => {
-    if (name !== 'csrf_token' && name !== 'base_revision') { pairs.push([name, name === 'body' ? value + extra : value]); }
+    if (name !== 'csrf_token' && name !== 'base_revision') {
+      pairs.push([name, name === 'body' ? value + extra : value]);
+    }
   });
   localStorage.setItem(form.dataset.storageKey, JSON.stringify({
     path: form.dataset.path, base_revision: parseInt(form.querySelector('[name=base_revision]').value, 10),

@@ -182,6 +182,21 @@
     try { window.localStorage.removeItem(storageKey); } catch (e) { /* storage may be off */ }
   }
 
+  /* The fields the server could not save (their names from the form's errors) are marked invalid. */
+  function markInvalid(errors) {
+    Array.prototype.forEach.call(form.querySelectorAll("[data-autosave-invalid]"), function (element) {
+      element.removeAttribute("aria-invalid");
+      element.removeAttribute("data-autosave-invalid");
+    });
+    Object.keys(errors).forEach(function (name) {
+      var element = form.elements.namedItem(name);
+      if (element && element.setAttribute) {
+        element.setAttribute("aria-invalid", "true");
+        element.setAttribute("data-autosave-invalid", "");
+      }
+    });
+  }
+
   function save(keepalive) {
     if (stopped || !dirty) { return Promise.resolve(); }
     if (inFlight) { return inFlight.then(function () { return save(keepalive); }); }
@@ -198,6 +213,7 @@
     }).then(function (result) {
       if (result.status === 200 && result.data && result.data.revision) {
         revisionInput.value = result.data.revision;
+        markInvalid({});
         if (!dirty) { dropLocalCopy(); say(text("saved")); }
       } else if (result.status === 409 && result.data) {
         stopped = true;
@@ -210,6 +226,7 @@
         say(text("gone"), true);
       } else if (result.status === 422 && result.data) {
         dirty = true;
+        markInvalid(result.data.fields || {});
         say((result.data.error || text("invalid")), true);
       } else {
         dirty = true;
