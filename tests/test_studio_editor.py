@@ -290,8 +290,9 @@ def test_questions_are_added_and_removed_without_javascript(client, login, autho
     login(author)
     item = _file(MINIMAL_SLUG, "modules/02-sensorer.md")
     html = client.post("/studio/courses/minimal/modules/02-sensorer.md/edit",
-                       data={**_module_form(item.text, item.revision), "add_question": "1"}).get_data(as_text=True)
-    assert 'id="questions-2-prompt"' in html
+                       data={**_module_form(item.text, item.revision, minutes="tjue"), "add_question": "1"}
+                       ).get_data(as_text=True)
+    assert 'id="questions-2-prompt"' in html and 'value="tjue"' in html  # kept as typed, to be corrected
     html = client.post("/studio/courses/minimal/modules/02-sensorer.md/edit",
                        data={**_module_form(item.text, item.revision), "remove_question": "1"}).get_data(as_text=True)
     assert 'id="questions-1-prompt"' not in html and "Hvilke av disse er sensorer?" in html

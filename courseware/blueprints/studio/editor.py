@@ -3,6 +3,8 @@ with a live preview, and the JSON endpoints the editor's script uses (preview, a
 
 The rules live in services/course_editor.py and services/module_editor.py; forms in editor_forms.py.
 """
+import re
+
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -207,9 +209,9 @@ def edit_module(slug, filename):
     if request.method == "GET":
         return _module(slug, filename)
     source = "source" in request.form
-    form = SourceForm() if source else ModuleForm()
     if not source and ("add_question" in request.form or "remove_question" in request.form):
-        return _module(slug, filename, form=_question_rows(form))
+        return _module(slug, filename, form=_question_rows())
+    form = SourceForm() if source else ModuleForm()
     if not form.validate_on_submit():
         return _module(slug, filename, **{"source_form" if source else "form": form})
     try:
@@ -230,16 +232,28 @@ def edit_module(slug, filename):
         {"mode": "source"} if source else {})))
 
 
-def _question_rows(form: ModuleForm) -> ModuleForm:
-    """"Add a question" and "Remove" (without JavaScript): the same form again with one question more or less."""
-    values = form.values()
-    questions = values["questions"]
-    if "add_question" in request.form and len(questions) < MAX_QUESTION_ROWS:
-        questions.append({"prompt": "", "correct": [], "wrong": [], "explain": ""})
+_QUESTION_FIELD = re.compile(r"^questions-(\d{1,4})-(\w+)$")
+
+
+def _question_rows() -> ModuleForm:
+    """"Add a question" and "Remove" (without JavaScript): the same form again, exactly as typed, with one question
+    more or less (the questions renumbered)."""
+    rows: dict[int, list] = {}
+    pairs = []
+    for name, value in request.form.items(multi=True):
+        match = _QUESTION_FIELD.match(name)
+        if match:
+            rows.setdefault(int(match.group(1)), []).append((match.group(2), value))
+        elif name not in ("add_question", "remove_question"):
+            pairs.append((name, value))
+    questions = [rows[index] for index in sorted(rows)]
     remove = optional_id(request.form.get("remove_question"))
-    if remove is not None and 0 < remove <= len(questions):
+    if remove is not None and remove <= len(questions):
         del questions[remove - 1]
-    return ModuleForm(formdata=None, data=ModuleForm.data_from(values, form.base_revision.data))
+    if "add_question" in request.form and len(questions) < MAX_QUESTION_ROWS:
+        questions.append([("prompt", "")])
+    pairs += [(f"questions-{i}-{field}", value) for i, row in enumerate(questions) for field, value in row]
+    return ModuleForm(formdata=MultiDict(pairs))
 
 
 # --- JSON for the editor's script -------------------------------------------------------------------------------
