@@ -89,49 +89,49 @@ def _home(slug, form=None, source_form=None, add_form=None, conflict=None, statu
                            conflict=conflict), status
 
 
+def _save(form, save, show):
+    """Save through `save(revision)` and commit; None when saved, else the form shown again by `show` (with the
+    current revision and a conflict message when someone else saved first, or the service's message at its field)."""
+    try:
+        save(_revision(form))
+    except Conflict as error:
+        db.session.rollback()
+        form.base_revision.data = error.details.get("revision", form.base_revision.data)
+        return show(conflict=error.message, status=409)
+    except InvalidInput as error:
+        db.session.rollback()
+        _field_error(form, error)
+        return show()
+    db.session.commit()
+    return None
+
+
 @bp.route("/courses/<slug>/edit", methods=["GET", "POST"])
 def edit_course(slug):
     if request.method == "GET":
         return _home(slug)
-    if "source" in request.form:
-        return _save_manifest_source(slug)
-    form = CourseForm()
-    form.setup(course_editor.requires_choices(exclude=slug), new=False)
-    if _add_partner_row(form):
-        return _home(slug, form=form)
-    if not form.validate_on_submit():
-        return _home(slug, form=form)
-    try:
-        course_editor.save_settings(current_user, slug, form.values(), _revision(form))
-    except Conflict as error:
-        db.session.rollback()
-        form.base_revision.data = error.details.get("revision", form.base_revision.data)
-        return _home(slug, form=form, conflict=error.message, status=409)
-    except InvalidInput as error:
-        db.session.rollback()
-        _field_error(form, error)
-        return _home(slug, form=form)
-    db.session.commit()
-    flash(_("The course settings are saved."), "success")
-    return redirect(url_for(".edit_course", slug=slug))
+    source = "source" in request.form  # the whole course.toml, when the settings form cannot show it
+    form = SourceForm() if source else CourseForm()
+    if not source:
+        form.setup(course_editor.requires_choices(exclude=slug), new=False)
+        if _add_partner_row(form):
+            return _home(slug, form=form)
 
+    def show(**more):
+        return _home(slug, **{"source_form" if source else "form": form}, **more)
 
-def _save_manifest_source(slug):
-    form = SourceForm()
     if not form.validate_on_submit():
-        return _home(slug, source_form=form)
-    try:
-        course_editor.save_manifest_source(current_user, slug, form.source.data or "", _revision(form))
-    except Conflict as error:
-        db.session.rollback()
-        form.base_revision.data = error.details.get("revision", form.base_revision.data)
-        return _home(slug, source_form=form, conflict=error.message, status=409)
-    except InvalidInput as error:
-        db.session.rollback()
-        _field_error(form, error)
-        return _home(slug, source_form=form)
-    db.session.commit()
-    flash(_("course.toml is saved."), "success")
+        return show()
+
+    def save(revision):
+        if source:
+            return course_editor.save_manifest_source(current_user, slug, form.source.data or "", revision)
+        return course_editor.save_settings(current_user, slug, form.values(), revision)
+
+    refused = _save(form, save, show)
+    if refused:
+        return refused
+    flash(_("course.toml is saved.") if source else _("The course settings are saved."), "success")
     return redirect(url_for(".edit_course", slug=slug))
 
 
@@ -208,28 +208,22 @@ def _module(slug, filename, form=None, source_form=None, conflict=None, status=2
 def edit_module(slug, filename):
     if request.method == "GET":
         return _module(slug, filename)
-    source = "source" in request.form
+    source = "source" in request.form  # the whole file (the advanced editor)
     if not source and ("add_question" in request.form or "remove_question" in request.form):
         return _module(slug, filename, form=_question_rows())
     form = SourceForm() if source else ModuleForm()
+
+    def show(**more):
+        return _module(slug, filename, **{"source_form" if source else "form": form}, **more)
+
     if not form.validate_on_submit():
-        return _module(slug, filename, **{"source_form" if source else "form": form})
-    try:
-        module_editor.save_module(current_user, slug, filename, _revision(form),
-                                  **({"source": form.source.data or ""} if source else {"values": form.values()}))
-    except Conflict as error:
-        db.session.rollback()
-        form.base_revision.data = error.details.get("revision", form.base_revision.data)
-        return _module(slug, filename, **{"source_form" if source else "form": form}, conflict=error.message,
-                       status=409)
-    except InvalidInput as error:
-        db.session.rollback()
-        _field_error(form, error)
-        return _module(slug, filename, **{"source_form" if source else "form": form})
-    db.session.commit()
+        return show()
+    content = {"source": form.source.data or ""} if source else {"values": form.values()}
+    refused = _save(form, lambda rev: module_editor.save_module(current_user, slug, filename, rev, **content), show)
+    if refused:
+        return refused
     flash(_("The module is saved."), "success")
-    return redirect(url_for(".edit_module", slug=slug, filename=filename, **(
-        {"mode": "source"} if source else {})))
+    return redirect(url_for(".edit_module", slug=slug, filename=filename, **({"mode": "source"} if source else {})))
 
 
 _QUESTION_FIELD = re.compile(r"^questions-(\d{1,4})-(\w+)$")
