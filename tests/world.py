@@ -73,11 +73,11 @@ ARGUMENTS_BY_ENDPOINT = {
     ("firm.withdraw", "request_id"): lambda w: w.withdraw_request_id,
     ("firm.remove", "user_id"): lambda w: w.new_user("learner").id,  # a member still there to remove, every time
     ("firm.certificate_pdf", "code"): lambda w: w.firm_certificate_code,
-    # the studio editor: a module of the course's draft (removing one removes a fresh one, so the others stay)
+    # the studio editor: a module of the course's draft (removing one removes one of its own, so the others stay)
     ("studio.edit_module", "filename"): lambda w: "01-intro.md",
     ("studio.rename_module", "filename"): lambda w: "01-intro.md",
     ("studio.move_module", "filename"): lambda w: "01-intro.md",
-    ("studio.remove_module", "filename"): lambda w: w.new_draft_module(),
+    ("studio.remove_module", "filename"): lambda w: "09-fjern.md",
 }
 # Form fields without which a route answers before doing anything (a 404 for no course, a 400 for no quiz token).
 FORM_DATA_BY_ENDPOINT = {
@@ -125,16 +125,6 @@ class World:
         """Fields a route needs before it does anything at all (which course; the quiz form's one-time token)."""
         make = FORM_DATA_BY_ENDPOINT.get(endpoint)
         return make(self) if make else {}
-
-    def new_draft_module(self) -> str:
-        """A new module file in the course's draft (committed); its file name."""
-        from courseware.models import CourseDraft, DraftFile
-
-        draft = db.session.execute(db.select(CourseDraft).where(CourseDraft.slug == self.course_slug)).scalar_one()
-        name = f"{90 + db.session.query(DraftFile).filter_by(draft_id=draft.id).count()}-fjern.md"
-        db.session.add(DraftFile(draft_id=draft.id, path=f"modules/{name}", kind="module", text="# Fjern\n"))
-        db.session.commit()
-        return name
 
     def new_user(self, persona: str):
         """A fresh account of this persona (None for anonymous), for a test that may change it."""
@@ -208,7 +198,7 @@ def build_world(make_user) -> World:
 
 
 def _studio_draft(course) -> None:
-    """The course's draft in the studio (the editor's routes work on it): a manifest and one module."""
+    """The course's draft in the studio (the editor's routes work on it): a manifest and two modules (one to remove)."""
     from courseware.models import CourseDraft, DraftFile
 
     draft = CourseDraft(slug=course.slug, provider_id=course.provider_id, course_id=course.id)
@@ -217,7 +207,8 @@ def _studio_draft(course) -> None:
     manifest = 'format = 1\ntitle = "Kurs for alle ruter"\nprovider = "test-naeringshage"\n'
     db.session.add_all([DraftFile(draft_id=draft.id, path="course.toml", kind="manifest", text=manifest),
                         DraftFile(draft_id=draft.id, path="modules/01-intro.md", kind="module",
-                                  text="---\ntitle: Intro\n---\n\n# Intro\n")])
+                                  text="---\ntitle: Intro\n---\n\n# Intro\n"),
+                        DraftFile(draft_id=draft.id, path="modules/09-fjern.md", kind="module", text="# Fjern\n")])
 
 
 def log_in(client, user) -> None:

@@ -375,10 +375,14 @@ def rename_module(user, slug: str, filename: str, title: str, key: str = "") -> 
     return item
 
 
-def remove_module(user, slug: str, filename: str) -> None:
-    """Remove a module from the draft (and from the manifest's list); published versions keep it."""
+def remove_module(user, slug: str, filename: str) -> str | None:
+    """Remove a module from the draft (and from the manifest's list); published versions keep it. Returns its title,
+    or None when it was removed already (a double click)."""
     draft, _files, manifest, _ordered_files = _context(user, slug)
-    item = drafts.get_file(draft, _module_path(filename))
+    try:
+        item = drafts.get_file(draft, _module_path(filename))
+    except NotFound:
+        return None
     title = module_title(filename, item.text or "")
     drafts.remove_file(user, draft, item.path)
     names = manifest_module_list(manifest.text or "") if manifest is not None else None
@@ -386,3 +390,4 @@ def remove_module(user, slug: str, filename: str) -> None:
         _set_text(user, draft, manifest, with_module_list(manifest.text, [n for n in names if n != filename]))
     drafts.record(user, draft, "module_removed", path=item.path, detail=title)
     db.session.flush()
+    return title

@@ -179,13 +179,15 @@ def rename_module(slug, filename):
 
 @bp.route("/courses/<slug>/modules/<filename>/remove", methods=["GET", "POST"])
 def remove_module(slug, filename):
-    page = module_editor.module_page(current_user, slug, filename)
+    """A confirmation page (GET), then the removal (POST); removing it again is no error (a double click)."""
     form = ActionForm()
     if form.validate_on_submit():
-        course_editor.remove_module(current_user, slug, filename)
+        title = course_editor.remove_module(current_user, slug, filename)
         db.session.commit()
-        flash(_("The module “%(title)s” is removed from the draft.", title=page.title), "success")
+        flash(_("The module “%(title)s” is removed from the draft.", title=title) if title is not None
+              else _("The module was removed already."), "success")
         return redirect(url_for(".edit_course", slug=slug, _anchor="modules"))
+    page = module_editor.module_page(current_user, slug, filename)
     return render_template("studio/remove_module.html", page=page, form=form)
 
 
@@ -264,6 +266,7 @@ def _json_body():
 def render_preview(slug):
     """The live preview: Markdown in, the learners' HTML out. Rendering in a request is otherwise forbidden
     (STYLE.md §7): this is the one exception, for the provider's staff only, and the renderer's limits still apply."""
+    drafts.get_draft_for(current_user, slug)  # who may ask comes before what they asked
     body, refused = _json_body()
     if refused:
         return refused
@@ -282,6 +285,7 @@ def render_preview(slug):
 def autosave(slug):
     """Save the editor's form (or the whole file) as JSON: {path, base_revision, fields: [[name, value], ...] or
     source}; replies {revision}, 409 on a conflict, 422 with the field errors when a value cannot be saved."""
+    drafts.get_draft_for(current_user, slug)  # who may ask comes before what they asked
     body, refused = _json_body()
     if refused:
         return refused
@@ -315,7 +319,6 @@ def _autosave(slug, path, revision, source, values):
             return course_editor.save_manifest_source(current_user, slug, source, revision)
         return course_editor.save_settings(current_user, slug, values, revision)
     if not path.startswith(course_editor.MODULES):
-        drafts.get_draft_for(current_user, slug)  # 403/404 before "not understood"
         raise InvalidInput(_("Only the course settings and modules are edited here."))
     return module_editor.save_module(current_user, slug, path[len(course_editor.MODULES):], revision,
                                      values=values, source=source)

@@ -102,7 +102,7 @@ class CourseForm(FlaskForm):
         known = dict(requires)
         for slug in self.requires.data or []:
             known.setdefault(slug, slug)
-        self.requires.choices = [SelectChoice(slug, title) for slug, title in known.items()]
+        self.requires.choices = [SelectChoice(slug, slug) for slug in known]  # other providers' courses: by slug
         if providers is not None:
             self.provider_id.choices = [SelectChoice(str(p.id), p.name) for p in providers]
         if not new and "slug" in self:
