@@ -1,8 +1,9 @@
 """Browser (issue 11, the studio editor): an author opens a module of their course, types in its text, sees the live
 preview follow, waits for the autosave, reloads and finds the text saved; axe-core finds no serious or critical
-violation on the draft's home and the module editor, and no script breaks the Content-Security-Policy. When another
-author saves the module meanwhile, the next autosave is refused with a visible warning and the text stays; a copy
-kept in the browser by a failed save is offered and restored on the next visit."""
+violation on the new-course form, the draft's home and the module editor, and no script breaks the
+Content-Security-Policy. When another author saves the module meanwhile, the next autosave is refused with a
+visible warning and the text stays; a copy kept in the browser by a failed save is offered and restored on the
+next visit."""
 import uuid
 
 from playwright.sync_api import expect
@@ -76,6 +77,8 @@ def test_an_author_edits_a_module_with_live_preview_and_autosave(browser, live_s
     page.locator("main form button[type=submit]").last.click()
     page.wait_for_load_state()
 
+    page.goto(base + "/studio/new")
+    assert_accessible(page, "new course")
     page.goto(base + f"/studio/courses/{SLUG}/edit")  # starts the draft from the published version
     assert_accessible(page, "draft home")
     page.locator(".module-edit-list h3 a").first.click()
