@@ -145,3 +145,8 @@ def test_the_modules_list_alone_is_rewritten_keeping_comments():
     out = course_text.with_module_list(text, ["02-b.md", "01-a.md"])
     assert tomllib.loads(out)["modules"] == ["02-b.md", "01-a.md"] and "# eighty" in out and out.startswith("# top")
     assert course_text.with_module_list('format = 1\n', ["x.md"]) == 'format = 1\n'  # no list: none added
+
+
+def test_empty_settings_are_shown_empty():
+    values = course_text.module_fields("---\ntitle:\nkey:\nminutes:\nobjectives:\n---\nTekst\n")
+    assert values["title"] == "" and values["key"] == "" and values["minutes"] is None and values["objectives"] == []

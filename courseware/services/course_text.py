@@ -249,7 +249,7 @@ def module_fields(text: str) -> dict | None:
     if parts is None:
         return None
     meta, body, _kind = parts
-    title, key, minutes = meta.get("title", ""), meta.get("key", ""), meta.get("minutes")
+    title, key, minutes = meta.get("title") or "", meta.get("key") or "", meta.get("minutes")  # `title:` is null
     if not _line(title) or not isinstance(key, str) or not (minutes is None or _whole(minutes)):
         return None
     lists = {}
