@@ -295,6 +295,9 @@ def test_questions_are_added_and_removed_without_javascript(client, login, autho
                        data={**_module_form(item.text, item.revision, minutes="tjue"), "add_question": "1"}
                        ).get_data(as_text=True)
     assert 'id="questions-2-prompt"' in html and 'value="tjue"' in html  # kept as typed, to be corrected
+    assert 'data-unsaved="true"' in html  # the script saves it (once corrected)
+    page = client.get("/studio/courses/minimal/modules/02-sensorer.md/edit").get_data(as_text=True)
+    assert "data-unsaved" not in page
     html = client.post("/studio/courses/minimal/modules/02-sensorer.md/edit",
                        data={**_module_form(item.text, item.revision), "remove_question": "1"}).get_data(as_text=True)
     assert 'id="questions-1-prompt"' not in html and "Hvilke av disse er sensorer?" in html

@@ -73,6 +73,7 @@ def _add_partner_row(form) -> bool:
 
 def _home(slug, form=None, source_form=None, add_form=None, conflict=None, status=200):
     home = course_editor.course_home(current_user, slug)
+    unsaved = (form is not None or source_form is not None) and not conflict  # a posted form shown again
     if form is None and source_form is None:
         if home.settings is not None:
             form = CourseForm(formdata=None, data=CourseForm.data_from(home.settings, home.manifest.revision))
@@ -86,7 +87,7 @@ def _home(slug, form=None, source_form=None, add_form=None, conflict=None, statu
         db.session.commit()
     return render_template("studio/edit_course.html", home=home, form=form, source_form=source_form,
                            add_form=add_form or AddModuleForm(formdata=None, prefix="new"),
-                           conflict=conflict), status
+                           conflict=conflict, unsaved=unsaved), status
 
 
 def _save(form, save, show):
@@ -196,6 +197,7 @@ def remove_module(slug, filename):
 def _module(slug, filename, form=None, source_form=None, conflict=None, status=200):
     page = module_editor.module_page(current_user, slug, filename)
     advanced = request.args.get("mode") == "source" or page.values is None
+    unsaved = (form is not None or source_form is not None) and not conflict  # a posted form shown again
     if source_form is None and form is None:
         if advanced:
             source_form = SourceForm(formdata=None, data={"source": page.file.text or "",
@@ -203,7 +205,7 @@ def _module(slug, filename, form=None, source_form=None, conflict=None, status=2
         else:
             form = ModuleForm(formdata=None, data=ModuleForm.data_from(page.values, page.file.revision))
     return render_template("studio/edit_module.html", page=page, form=form, source_form=source_form,
-                           conflict=conflict), status
+                           conflict=conflict, unsaved=unsaved), status
 
 
 @bp.route("/courses/<slug>/modules/<filename>/edit", methods=["GET", "POST"])

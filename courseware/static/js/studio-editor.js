@@ -287,6 +287,10 @@
     });
   });
 
+  /* A form shown again by the server without saving it (a question or partner row added, a value to correct):
+     what it holds is not saved yet. */
+  if (form.getAttribute("data-unsaved") === "true") { changed(); }
+
   /* --- a local copy from an earlier visit ------------------------------------------------------------------- */
 
   function readLocalCopy() {
