@@ -87,6 +87,11 @@ ARGUMENTS_BY_ENDPOINT = {
     ("studio.version_module", "number"): lambda w: 1,
     ("studio.version_zip", "number"): lambda w: 1,
     ("studio.version_asset", "number"): lambda w: 1,
+    # the studio editor: a module of the course's draft (removing one removes one of its own, so the others stay)
+    ("studio.edit_module", "filename"): lambda w: "01-intro.md",
+    ("studio.rename_module", "filename"): lambda w: "01-intro.md",
+    ("studio.move_module", "filename"): lambda w: "01-intro.md",
+    ("studio.remove_module", "filename"): lambda w: "09-fjern.md",
 }
 # Form fields without which a route answers before doing anything (a 404 for no course, a 400 for no quiz token).
 FORM_DATA_BY_ENDPOINT = {
@@ -196,6 +201,7 @@ def build_world(make_user) -> World:
     world.certificate_id, world.firm_certificate_id = certificate.id, firm_certificate.id
     world.certificate_code, world.firm_certificate_code = certificate.code, firm_certificate.code
     world.provider_slug = certificate.provider_slug
+    _studio_draft(course)
     api_token, _secret = api_tokens.create_token(world.users["admin"], name="Ruteprøven", scopes=["reports:read"])
     staff_token = "staff-invitation-token-for-the-route-tests"
     staff_invitation = StaffInvitation(provider_id=course.provider_id, email="ny.forfatter@example.no",
@@ -220,6 +226,18 @@ def _keep_sources(course) -> None:
     for module in db.session.execute(select(Module).where(Module.version_id == version.id)).scalars():
         module.source = f"---\ntitle: {module.title}\nkey: {module.key}\n---\n\n# {module.title}\n\nTekst.\n"
     db.session.commit()
+def _studio_draft(course) -> None:
+    """The course's draft in the studio (the editor's routes work on it): a manifest and two modules (one to remove)."""
+    from courseware.models import CourseDraft, DraftFile
+
+    draft = CourseDraft(slug=course.slug, provider_id=course.provider_id, course_id=course.id)
+    db.session.add(draft)
+    db.session.flush()
+    manifest = 'format = 1\ntitle = "Kurs for alle ruter"\nprovider = "test-naeringshage"\n'
+    db.session.add_all([DraftFile(draft_id=draft.id, path="course.toml", kind="manifest", text=manifest),
+                        DraftFile(draft_id=draft.id, path="modules/01-intro.md", kind="module",
+                                  text="---\ntitle: Intro\n---\n\n# Intro\n"),
+                        DraftFile(draft_id=draft.id, path="modules/09-fjern.md", kind="module", text="# Fjern\n")])
 
 
 def log_in(client, user) -> None:
