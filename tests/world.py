@@ -92,6 +92,7 @@ ARGUMENTS_BY_ENDPOINT = {
     ("studio.rename_module", "filename"): lambda w: "01-intro.md",
     ("studio.move_module", "filename"): lambda w: "01-intro.md",
     ("studio.remove_module", "filename"): lambda w: "09-fjern.md",
+    ("studio.preview", "key"): lambda w: "intro",  # a module of the draft (01-intro.md)
 }
 # Form fields without which a route answers before doing anything (a 404 for no course, a 400 for no quiz token).
 FORM_DATA_BY_ENDPOINT = {
