@@ -55,6 +55,10 @@ do not. Codes are stable: authors and tests rely on them. The same table is in c
 | E165 | a quiz with more than 100 questions |
 | E166 | a quiz question with more than 10 answers |
 | E167 | a package with more than 1000 files, more than 512 MiB of assets or more than 100 modules |
+| E170 | a misspelt front matter fence (`--`, `----`, `—`, `---yaml`, ...) on the first line or as the closing fence |
+| E171 | settings (`title:`, `quiz:`, ...) or a `---` line before the first heading of a module that does not start with `---` |
+| E172 | settings after the front matter's closing fence or after the module's text (a quiz anywhere in the text) |
+| E174 | a fenced block (`:::`) that is never closed |
 | E190 | an unexpected error while checking or importing (a bug: please report it) |
 | E191 | a file with more than 50 problems: the rest are not shown (W191 when those are warnings) |
 | W111 | an unknown setting in course.toml (ignored) |
@@ -62,6 +66,8 @@ do not. Codes are stable: authors and tests rely on them. The same table is in c
 | W122 | a module without objectives |
 | W123 | a module longer than LONG_MODULE_WORDS words |
 | W141 | an image without alt text |
+| W170 | a fenced block (`:::`) with a name the platform does not know (shown as a plain callout) |
+| W171 | a `:::` line that closes no fenced block (left out) |
 | W191 | a file with more than 50 problems, the rest of them warnings, which are not shown |
 """
 from __future__ import annotations
@@ -73,6 +79,7 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 
+from . import fences
 from . import render as r
 from .fields import check_manifest, check_module_meta, line_of
 from .files import MAX_PACKAGE_FILES, PackageFile, PackageTooLarge, list_files
@@ -138,7 +145,32 @@ def _parse_problem(report: Reporter, relpath: str, error: ParseError, code: str,
                     limit=MAX_SETTINGS_DEPTH)
     elif error.code == "E162":
         message = _("YAML anchors (&name) and aliases (*name) are not allowed: write each value out in full")
+    elif error.kind is not None:
+        message = fence_message(error.kind, short(error.detail))
     report.error(relpath, error.line, error.code or code, message)
+
+
+def fence_message(kind: str, line: str) -> str:
+    """The message for settings that would be shown as text (E170-E172, see fences.py): what to do about it."""
+    if kind == fences.MISSPELT_OPENING:
+        return _("'%(line)s' is not a front matter fence: start the module with a line of exactly --- (YAML "
+                 "settings) or +++ (TOML settings), and end the settings with the same line", line=line)
+    if kind == fences.MISSPELT_CLOSING:
+        return _("'%(line)s' looks like the end of the front matter, but it is not exactly --- (or +++ for TOML): "
+                 "write the fence exactly, or the settings are shown as text", line=line)
+    if kind == fences.STRAY_FENCE:
+        return _("the module does not start with --- but has a '%(line)s' line before its first heading: if the "
+                 "lines above it are settings, put --- on line 1 too; for a horizontal rule, put it after the heading",
+                 line=line)
+    if kind == fences.AFTER_CLOSING:
+        return _("'%(line)s' is a setting after the front matter's closing fence: move the closing --- below the "
+                 "last setting", line=line)
+    if kind == fences.AFTER_TEXT:
+        return _("'%(line)s' starts settings after the module's text: settings belong at the very top, between --- "
+                 "lines, or learners would see them (quiz answers too) as text", line=line)
+    return _("'%(line)s' looks like a front matter setting, but the module does not start with ---: put a line of "
+             "exactly --- on line 1 and another after the settings, so they are read as settings and never shown "
+             "as text", line=line)
 
 
 def _check(path: Path, report: Reporter, context: RequiresContext, reuse) -> PackageData | None:
