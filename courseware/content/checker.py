@@ -75,26 +75,28 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from . import fences
 from . import render as r
-from .fields import check_manifest, check_module_meta, line_of
+from .fields import LANGUAGES, check_manifest, check_module_meta, line_of
 from .files import MAX_PACKAGE_FILES, PackageFile, PackageTooLarge, list_files
 from .files_check import check_files, content_type, read_text, unexpected
 from .nesting import MAX_SETTINGS_DEPTH
 from .package import (
     ASSETS_DIR, KEY_RE, MANIFEST, MAX_MANIFEST_BYTES, MODULES_DIR, SLUG_RE, AssetData, ModuleData, PackageData,
-    ParseError, default_module_key, package_paths, parse_toml, split_front_matter,
+    ParseError, default_module_key, package_paths, parse_toml, read_manifest, split_front_matter,
 )
 from .problems import Problem, Reporter, config, short
 from .render_check import render_modules
 from .requires import RequiresContext, check_requires, read_requires, requires_context
 
 __all__ = [
-    "Problem", "RequiresContext", "check_package", "check_packages", "check_requires", "read_requires", "requires_context",
+    "COURSE_LANGUAGE", "Problem", "messages_in", "RequiresContext", "check_package", "check_packages", "check_requires", "read_requires", "requires_context",
 ]
 
 log = logging.getLogger(__name__)
@@ -103,14 +105,40 @@ RESERVED_KEYS = frozenset({"assets"})
 MAX_MODULES = 100  # modules in one package: courses have 3-10
 
 
-def check_packages(paths: list[Path]) -> list[Problem]:
-    """Check several packages together (so `requires` can point at each other); returns all problems."""
+def check_packages(paths: list[Path], lang: str | None = None) -> list[Problem]:
+    """Check several packages together (so `requires` can point at each other); returns all problems.
+
+    `lang`: the language of the messages, as `messages_in` takes it (None: the current locale)."""
     paths = package_paths(paths)
     context = requires_context(paths)
     problems: list[Problem] = []
     for path in paths:
-        problems.extend(check_package(path, known_slugs=context.known, requires_graph=context.graph)[1])
+        with messages_in(path, lang):
+            problems.extend(check_package(path, known_slugs=context.known, requires_graph=context.graph)[1])
     return problems
+
+
+COURSE_LANGUAGE = "course"  # for `lang`: each package's own `language`
+
+
+def package_language(path: Path) -> str:
+    """The `language` a package's course.toml sets (nb when it sets none, or cannot be read)."""
+    try:
+        value = parse_toml(read_manifest(path)).get("language")
+    except (OSError, ValueError):  # ParseError and TextError are ValueErrors: the checker reports them
+        return LANGUAGES[0]
+    return value if value in LANGUAGES else LANGUAGES[0]
+
+
+@contextmanager
+def messages_in(path: Path, lang: str | None):
+    """Problems made inside are worded in `lang` (nb, nn, en), in the package's own language for COURSE_LANGUAGE,
+    or in the current locale for None."""
+    if lang is None:
+        yield
+        return
+    with force_locale(package_language(path) if lang == COURSE_LANGUAGE else lang):
+        yield
 
 
 def check_package(
