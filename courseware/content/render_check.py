@@ -28,19 +28,20 @@ def render_modules(modules: list[ModuleData], asset_paths: set[str], language: s
             module.rendered = rendered
             continue
         relpath = f"{MODULES_DIR}/{module.filename}"
-        _report_blocks(module, relpath, report)
         try:
             module.rendered = r.render_module(module.body, module_links=module_links, asset_paths=asset_paths,
                                               language=language, budget=budget)
         except r.Refused as refused:
             code, message = refusal_message(refused.refusal)
             report.error(relpath, module.body_line + refused.refusal.line - 1, code, message)
+            _report_blocks(module, relpath, report)
             continue
         except Exception as error:  # noqa: BLE001 (one module's failure is that module's error)
             log.exception("Rendering %s failed", relpath)
             report.error(relpath, 1, "E190", _("unexpected error while rendering this module (%(error)s); please "
                                                "report it", error=short(f"{type(error).__name__}: {error}", 200)))
             continue
+        _report_blocks(module, relpath, report)
         _report_links(module, relpath, report)
         if module.rendered.word_count > limit:
             report.warning(relpath, 1, "W123", _("the module has %(words)d words; over %(limit)d words is hard to read "
