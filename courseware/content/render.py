@@ -32,7 +32,7 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
 
-from . import blocks, fences, precheck, typography
+from . import blocks, fences, lists, precheck, typography
 from .precheck import RENDER_SECONDS, OverBudget, Refused, cpu_budget
 from .video import video_embed_url
 
@@ -341,7 +341,7 @@ def _markdown(language: str) -> markdown.Markdown:
                 "abbr", "def_list", "footnotes", "tables",
                 "admonition", "toc", "sane_lists", "pymdownx.highlight", "pymdownx.superfences",
                 "pymdownx.details", "pymdownx.tilde", "pymdownx.tasklist", _CoursewareExtension(),
-                blocks.BlocksExtension(language, lambda: _STATE.get().audience), "smarty",
+                blocks.BlocksExtension(language, lambda: _STATE.get().audience), lists.ListCodeExtension(), "smarty",
             ],
             extension_configs={
                 "tables": {"use_align_attribute": True},
