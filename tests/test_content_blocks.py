@@ -131,6 +131,14 @@ def test_instructor_notes_never_reach_learners():
     assert "Instruktørnotat – deltakerne ser ikke dette: Merknad" in staff
 
 
+def test_older_instructor_admonitions_inside_blocks_are_hidden_but_not_in_code():
+    text = ("::: note\nSynlig.\n\n!!! teacher\n    HEMMELIG\n\nOgså synlig.\n:::\n\n"
+            "```markdown\n!!! instructor\n    eksempel i kode\n```\n")
+    out = html(text)
+    assert "HEMMELIG" not in out and "<p>Også synlig.</p>" in out and "eksempel i kode" in out
+    assert "HEMMELIG" in html(text, audience="staff")
+
+
 def test_instructor_label_in_english():
     staff = html("::: instructor\nx\n:::\n", language="en", audience="staff")
     assert staff.startswith('<aside class="instructor-note">\n<p class="admonition-title">Instructor note — learners '
@@ -196,6 +204,13 @@ def test_a_package_with_good_blocks_passes(app, pkg):
     assert '<details class="solution">' in module.rendered.html and "lenke" not in module.rendered.html
 
 
+def test_links_in_instructor_notes_are_checked(app, pkg):
+    (pkg / MODULE).write_text(HEAD + "::: instructor\nSe [notatet](../assets/mangler.pdf).\n:::\n\n"
+                              "!!! teacher\n    ![](../assets/fjos-sensor.png)\n", "utf-8")
+    problems = [(p.code, p.line) for p in check_package(pkg)[1] if p.path.endswith(MODULE)]
+    assert problems == [("E142", 9), ("W141", 13)]
+
+
 def test_nested_blocks_count_toward_the_nesting_limit():
     deep = "".join(f"{':' * (3 + i)} note\n" for i in range(precheck.MAX_BLOCK_NESTING + 1)) + "x\n"
     with pytest.raises(render.Refused) as caught:
@@ -222,7 +237,7 @@ def test_the_sanitiser_allows_exactly_the_block_classes():
     for name in [*blocks.CALLOUTS, *blocks.EXERCISES, *blocks.COLLAPSED, *blocks.INSTRUCTOR, "ukjent"]:
         out = html(f"::: {name}\nx\n:::\n", audience="staff")
         emitted |= {c for attrs in (a for _, a in Tags(out).tags) for c in (attrs.get("class") or "").split()}
-    assert emitted - {"admonition", "admonition-title"} == blocks.CLASSES | {"callout"} - set()
+    assert emitted - {"admonition", "admonition-title"} == blocks.CLASSES
 
 
 XSS_CONTEXTS = {

@@ -68,7 +68,7 @@ TITLES = {
            "instructor": "Instruktørnotat – deltakarane ser ikkje dette"},
 }
 
-OPEN, CLOSE, STRAY, TEXT = "open", "close", "stray", "text"
+OPEN, CLOSE, STRAY, TEXT, CODE = "open", "close", "stray", "text", "code"
 UNCLOSED, UNKNOWN = "unclosed", "unknown"  # notices, with STRAY
 
 _FENCE = re.compile(r"^( *):{3,}")
@@ -132,8 +132,9 @@ def parse_opening(info: str) -> tuple[str, str | None]:
 
 
 def walk(lines: list[str]) -> Iterator[tuple[int, str, Block | None, list[Block]]]:
-    """Each line with its role (OPEN, CLOSE, STRAY or TEXT), its block (for OPEN and CLOSE) and the blocks open around
-    it (for OPEN, those around the new block). Fenced code (``` and ~~~) is TEXT. Blocks a closing fence leaves
+    """Each line with its role (OPEN, CLOSE, STRAY, TEXT or CODE), its block (for OPEN and CLOSE) and the blocks open
+    around it (for OPEN, those around the new block). CODE is fenced code (``` and ~~~) with its fences. Blocks a
+    closing fence leaves
     open inside its own block are closed with it; `notices` reports them."""
     stack: list[Block] = []
     code: str | None = None
@@ -143,11 +144,11 @@ def walk(lines: list[str]) -> Iterator[tuple[int, str, Block | None, list[Block]
             if fence and fence.group(1)[0] == code[0] and len(fence.group(1)) >= len(code) \
                     and not line.strip().strip(code[0]):
                 code = None
-            yield index, TEXT, None, stack
+            yield index, CODE, None, stack
             continue
         if fence:
             code = fence.group(1)
-            yield index, TEXT, None, stack
+            yield index, CODE, None, stack
             continue
         match = _FENCE.match(line)
         if match is None:
@@ -191,6 +192,15 @@ def notices(text: str) -> list[Notice]:
     return sorted(found, key=lambda n: (n.line, n.kind))
 
 
+def has_instructor_notes(text: str) -> bool:
+    """Whether a module holds instructor notes (`::: instructor` or `!!! instructor`), outside code."""
+    if "instructor" not in text.lower() and "teacher" not in text.lower():
+        return False
+    lines = text.split("\n")
+    return any(role == OPEN and block.kind in INSTRUCTOR or role == TEXT and _ADMONITION.match(lines[index])
+               for index, role, block, _stack in walk(lines))
+
+
 def depths(lines: list[str]) -> list[int]:
     """How many fenced blocks are open around each line (precheck.py adds this to the line's own nesting)."""
     out = []
@@ -228,18 +238,15 @@ def convert(lines: list[str], language: str, audience: str) -> list[str]:
             out.append(" " * (block.indent + 4 * depth) + _opening(block, kind, titles))
         elif role in (CLOSE, STRAY):
             out.append("")
-        elif stack:
-            out.append(_shift(line, stack, depth))
-        else:
-            admonition = _ADMONITION.match(line)
-            if admonition and audience != STAFF:  # `!!! instructor`: hidden from learners like `::: instructor`
+        elif role == TEXT and (admonition := _ADMONITION.match(line)):  # `!!! instructor`, the older form
+            if audience != STAFF:
                 admonition_indent = len(admonition.group(1))
                 out.append("")
-            elif admonition:
-                title = titles["instructor"] + (f": {admonition.group(4)}" if admonition.group(4) else "")
-                out.append(f'{admonition.group(1)}!!! {INSTRUCTOR_CLASS} "{title}"')
             else:
-                out.append(line)
+                title = titles["instructor"] + (f": {admonition.group(4)}" if admonition.group(4) else "")
+                out.append(_shift(f'{admonition.group(1)}!!! {INSTRUCTOR_CLASS} "{_quote(title)}"', stack, depth))
+        else:
+            out.append(_shift(line, stack, depth))
     return out
 
 

@@ -42,7 +42,7 @@ def render_modules(modules: list[ModuleData], asset_paths: set[str], language: s
                                                "report it", error=short(f"{type(error).__name__}: {error}", 200)))
             continue
         _report_blocks(module, relpath, report)
-        _report_links(module, relpath, report)
+        _report_links(module, relpath, report, _staff_links(module, module_links, asset_paths, language, budget))
         if module.rendered.word_count > limit:
             report.warning(relpath, 1, "W123", _("the module has %(words)d words; over %(limit)d words is hard to read "
                                                  "on a phone, so consider splitting it",
@@ -93,11 +93,23 @@ def _report_blocks(module: ModuleData, relpath: str, report: Reporter) -> None:
                                                     "check that the block above starts with as many colons"))
 
 
-def _report_links(module: ModuleData, relpath: str, report: Reporter) -> None:
+def _staff_links(module: ModuleData, module_links, asset_paths, language: str, budget: float) -> list[r.LinkRef]:
+    """The links of a module with instructor notes as staff see it (learners' pages leave the notes out, but the
+    notes' links must work too); the learners' links otherwise."""
+    if not blocks.has_instructor_notes(module.body):
+        return module.rendered.links
+    try:
+        return r.render_module(module.body, module_links=module_links, asset_paths=asset_paths, language=language,
+                               budget=budget, audience=blocks.STAFF).links
+    except r.Refused:
+        return module.rendered.links
+
+
+def _report_links(module: ModuleData, relpath: str, report: Reporter, links: list[r.LinkRef]) -> None:
     """Errors for links that do not resolve and warnings for images without alt text, at their lines."""
     lines = module.source.split("\n")
     seen: dict[str, int] = {}
-    for link in module.rendered.links:
+    for link in links:
         missing_alt = link.tag == "img" and link.alt is not None and not link.alt.strip()
         if link.status in r.OK_STATUSES and not missing_alt:
             continue
