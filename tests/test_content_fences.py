@@ -45,6 +45,8 @@ CASES = [
     ("quiz before heading", "Litt tekst.\n\n" + QUIZ + "\n# Sensorer\n", "E171", 3),
     ("key line before heading", "\nkey: sensorer\n\n# Sensorer\n", "E171", 2),
     ("toml settings without fence", 'title = "Sensorer"\n\n# Sensorer\n', "E171", 1),
+    ("blank line before the fence", "\n---\ntitle: Sensorer\n---\n\n# Sensorer\n", "E171", 2),
+    ("text before the fence", "Innledning\n---\ntitle: Sensorer\n---\n\n# Sensorer\n", "E171", 2),
     ("closing fence only", "Sensorer i fjøset\n\n---\n\n# Sensorer\n", "E171", 3),
     ("never closed", "---\ntitle: Sensorer\n" + QUIZ + "\n# Sensorer\n\nTekst.\n", "E124", 1),
     ("closed too early", "---\ntitle: Sensorer\n---\n" + QUIZ + "\n# Sensorer\n", "E172", 4),
@@ -90,6 +92,14 @@ def test_the_message_says_what_to_do(app, pkg):
         problem = [p for p in check_package(pkg)[1] if p.code == "E172"][0]
     assert "'quiz:' starts settings after the module's text" in problem.message
     assert "quiz answers too" in problem.message
+
+
+def test_blank_lines_before_the_fence_get_their_own_message(app, pkg):
+    write_module(pkg, "\n\n---\ntitle: Sensorer\n---\n\n# Sensorer\n")
+    with force_locale("en"):
+        problem = [p for p in check_package(pkg)[1] if p.code == "E171"][0]
+    assert (problem.line, problem.message) == (3, "the front matter must start on the very first line of the file: "
+                                                  "remove the blank lines above '---'")
 
 
 def test_messages_are_translatable(app, pkg, monkeypatch):

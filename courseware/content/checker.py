@@ -190,6 +190,9 @@ def fence_message(kind: str, line: str) -> str:
         return _("the module does not start with --- but has a '%(line)s' line before its first heading: if the "
                  "lines above it are settings, put --- on line 1 too; for a horizontal rule, put it after the heading",
                  line=line)
+    if kind == fences.LATE_OPENING:
+        return _("the front matter must start on the very first line of the file: remove the blank lines above "
+                 "'%(line)s'", line=line)
     if kind == fences.AFTER_CLOSING:
         return _("'%(line)s' is a setting after the front matter's closing fence: move the closing --- below the "
                  "last setting", line=line)

@@ -22,11 +22,12 @@ _HEADING = re.compile(r"^[ ]{0,3}#{1,6}(?:[ \t]|$)")
 _CODE_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 
 # Kinds of finding.
-MISSPELT_OPENING, MISSPELT_CLOSING, NO_OPENING, STRAY_FENCE, AFTER_CLOSING, AFTER_TEXT = (
-    "misspelt-opening", "misspelt-closing", "no-opening", "stray-fence", "after-closing", "after-text",
+MISSPELT_OPENING, MISSPELT_CLOSING, NO_OPENING, LATE_OPENING, STRAY_FENCE, AFTER_CLOSING, AFTER_TEXT = (
+    "misspelt-opening", "misspelt-closing", "no-opening", "late-opening", "stray-fence", "after-closing",
+    "after-text",
 )
-CODES = {MISSPELT_OPENING: "E170", MISSPELT_CLOSING: "E170", NO_OPENING: "E171", STRAY_FENCE: "E171",
-         AFTER_CLOSING: "E172", AFTER_TEXT: "E172"}
+CODES = {MISSPELT_OPENING: "E170", MISSPELT_CLOSING: "E170", NO_OPENING: "E171", LATE_OPENING: "E171",
+         STRAY_FENCE: "E171", AFTER_CLOSING: "E172", AFTER_TEXT: "E172"}
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,10 @@ def stray_settings(lines: list[str], start: int = 0, fenced: bool = False) -> Fi
             continue
         fence = line.rstrip() in FENCES or is_misspelt_fence(line)
         if fence and _next_is_setting(lines, index + 1):
-            return Finding(index + 1, AFTER_TEXT if heading_seen or fenced else NO_OPENING, line.strip())
+            if heading_seen or fenced:
+                return Finding(index + 1, AFTER_TEXT, line.strip())
+            late = not any(lines[i].strip() for i in range(start, index))  # only blank lines above it
+            return Finding(index + 1, LATE_OPENING if late else NO_OPENING, line.strip())
         if not heading_seen:
             if is_setting(line):
                 return Finding(index + 1, AFTER_CLOSING if fenced else NO_OPENING, line.strip())
