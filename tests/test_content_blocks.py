@@ -230,6 +230,16 @@ def test_thousands_of_unclosed_blocks_are_refused_quickly(app, pkg):
     assert ("E163", 8 + precheck.MAX_BLOCK_NESTING) in [(p.code, p.line) for p in problems]
 
 
+def test_stray_fences_with_many_open_blocks_stay_linear():
+    import time
+
+    text = "::: a\n" * 7000 + "::::\n" * 7000
+    start = time.process_time()
+    assert precheck.check_markdown(text).kind == precheck.BLOCK_NESTING
+    assert len(blocks.notices(text)) == 14000 + 7000
+    assert time.process_time() - start < 2
+
+
 def test_the_sanitiser_allows_exactly_the_block_classes():
     assert blocks.CLASSES <= render.SANITISER["classes"]
     assert html('<div class="exercise bogus">x</div>') == '<div class="exercise">x</div>'

@@ -137,6 +137,7 @@ def walk(lines: list[str]) -> Iterator[tuple[int, str, Block | None, list[Block]
     closing fence leaves
     open inside its own block are closed with it; `notices` reports them."""
     stack: list[Block] = []
+    open_by_colons: dict[int, int] = {}  # how many open blocks have each colon count: a stray fence costs no search
     code: str | None = None
     for index, line in enumerate(lines):
         fence = _CODE_FENCE.match(line)
@@ -161,12 +162,15 @@ def walk(lines: list[str]) -> Iterator[tuple[int, str, Block | None, list[Block]
             block = Block(index, len(match.group(1)), colons, name, title)
             yield index, OPEN, block, stack  # read before the next line: the block is pushed then
             stack.append(block)
+            open_by_colons[colons] = open_by_colons.get(colons, 0) + 1
             continue
-        position = next((i for i in range(len(stack) - 1, -1, -1) if stack[i].colons == colons), None)
-        if position is None:
+        if not open_by_colons.get(colons):
             yield index, STRAY, None, stack
             continue
+        position = next(i for i in range(len(stack) - 1, -1, -1) if stack[i].colons == colons)
         block = stack[position]
+        for closed in stack[position:]:  # each block is closed once: linear over the module
+            open_by_colons[closed.colons] -= 1
         del stack[position:]
         yield index, CLOSE, block, stack
 
