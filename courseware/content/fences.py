@@ -15,7 +15,8 @@ FENCES = ("---", "+++")
 # The settings a module's front matter holds (fields.py): at column 0, `key: value` (YAML) or `key = value` (TOML).
 SETTING_NAMES = ("title", "key", "minutes", "objectives", "tasks", "quiz")
 _SETTING = re.compile(rf"^(?:{'|'.join(SETTING_NAMES)})[ \t]*[:=](?:[ \t]|$)")
-_QUIZ = re.compile(r"^(?:quiz[ \t]*[:=]|\[\[?[ \t]*quiz[ \t]*[.\]])")  # YAML `quiz:` or TOML `[quiz]`, `[[quiz.questions]]`
+# A quiz anywhere: YAML `quiz:`, TOML `quiz =`, `[quiz]` or `[[quiz.questions]]`.
+_QUIZ = re.compile(r"^(?:quiz[ \t]*[:=]|\[\[?[ \t]*quiz[ \t]*[.\]])")
 # Lines a writer or a word processor makes of a fence: `--`, `----`, `- - -`, `—`, `–-`, `---yaml`, `++`, `+++ toml`.
 _MISSPELT = re.compile(r"^[ \t]*(?:(?:[-+–—―][ \t]*){2,}[A-Za-z]*|[–—―])[ \t]*$")
 _HEADING = re.compile(r"^[ ]{0,3}#{1,6}(?:[ \t]|$)")
