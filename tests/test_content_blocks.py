@@ -85,6 +85,12 @@ def test_markdown_inside_blocks_renders():
     assert result.toc == [{"level": 2, "id": "inni", "title": "Inni"}]
 
 
+def test_video_embeds_work_inside_blocks():
+    out = html("::: example\nSe videoen:\n\n@[video](https://www.youtube.com/watch?v=M7lc1UVf-VE)\n:::\n")
+    assert '<div class="video-embed"><iframe src="https://www.youtube-nocookie.com/embed/M7lc1UVf-VE"' in out
+    assert out.endswith("</iframe></div>\n</div>")
+
+
 def test_nesting_by_colon_count():
     out = html("::: challenge\nOppgave.\n\n:::: solution\nLøsning.\n\n::::: hint\nHint.\n:::::\n::::\n:::\n\nEtter.\n")
     assert re.sub(r"\s+", "", out) == re.sub(r"\s+", "", """
