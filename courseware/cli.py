@@ -107,16 +107,22 @@ def _https(app: Flask) -> bool:
     return str(app.config.get("BASE_URL", "")).startswith("https://")
 
 
+_LANG_OPTION = click.option(
+    "--lang", type=click.Choice(["nb", "nn", "en"]), default=None,
+    help="Language of the problems reported (default: each course's own `language`).")
+
+
 @click.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@_LANG_OPTION
 @with_appcontext
-def check_command(paths):
+def check_command(paths, lang):
     """Check course packages; prints `path:line: CODE message` and exits 1 on any error."""
-    from .content.checker import check_packages
+    from .content.checker import COURSE_LANGUAGE, check_packages
     from .content.package import package_paths
 
     paths = package_paths(paths) if paths else _all_packages()
-    problems = check_packages(paths)
+    problems = check_packages(paths, lang=lang or COURSE_LANGUAGE)
     for problem in problems:
         click.echo(str(problem))
     errors = sum(1 for p in problems if p.is_error)
@@ -133,12 +139,14 @@ def _all_packages() -> list[Path]:
 
 @click.command("import")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@_LANG_OPTION
 @with_appcontext
-def import_command(paths):
-    """Import course packages (default: every package in the courses folder)."""
+def import_command(paths, lang):
+    """Import course packages (default: every package in the courses folder); prints their problems, warnings too."""
+    from .content.checker import COURSE_LANGUAGE
     from .content.importer import import_packages
 
-    report = import_packages(list(paths) or None)
+    report = import_packages(list(paths) or None, lang=lang or COURSE_LANGUAGE)
     db.session.commit()
     _print_import_report(report)
     sys.exit(1 if report.refused else 0)
@@ -148,11 +156,12 @@ def _print_import_report(report) -> None:
     for label, items in (("new", report.new), ("updated", report.updated), ("unchanged", report.unchanged)):
         for item in items:
             click.echo(f"{label:9} {item.slug}" + (f" (version {item.version})" if item.version else ""))
+            for problem in item.problems:  # warnings: imported all the same
+                click.echo(f"  {problem}")
     for item in report.refused:
         click.secho(f"refused   {item.slug}", fg="red")
         for problem in item.problems:
-            if problem.is_error:
-                click.echo(f"  {problem}")
+            click.echo(f"  {problem}")
     click.echo(
         f"Import: {len(report.new)} new, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged, {len(report.refused)} refused"

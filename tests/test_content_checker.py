@@ -271,12 +271,12 @@ def test_discover_packages(tmp_path):
 def test_cli_check_exit_codes(app, pkg):
     runner = app.test_cli_runner()
     edit(pkg, "modules/01-intro.md", "![Temperaturlogger på fjøsveggen]", "![]")
-    result = runner.invoke(args=["check", str(pkg)])
+    result = runner.invoke(args=["check", "--lang", "en", str(pkg)])
     assert result.exit_code == 0, result.output
     assert "courses/minimal/modules/01-intro.md:14: W141 the image" in result.output
     assert "1 package(s) checked: 0 error(s), 1 warning(s)" in result.output
     edit(pkg, "course.toml", "format = 1", "format = 3")
-    result = runner.invoke(args=["check", str(pkg)])
+    result = runner.invoke(args=["check", "--lang", "en", str(pkg)])
     assert result.exit_code == 1
     assert "courses/minimal/course.toml:2: E111 unknown format 3" in result.output
 

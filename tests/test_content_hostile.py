@@ -41,6 +41,8 @@ REFUSED = {
     "md-nested-quotes": ("E163", START, 10),
     "md-nested-lists": ("E163", START, 26),
     "md-nested-html": ("E163", START, 10),
+    "md-nested-fenced-blocks": ("E163", START, 26),
+    "front-matter-misspelt": ("E170", START, 1),
     "md-toc-markers": ("E164", START, 18),
     "md-abbreviations": ("E164", START, 110),
     "quiz-too-many-questions": ("E165", START, 6),

@@ -55,6 +55,10 @@ do not. Codes are stable: authors and tests rely on them. The same table is in c
 | E165 | a quiz with more than 100 questions |
 | E166 | a quiz question with more than 10 answers |
 | E167 | a package with more than 1000 files, more than 512 MiB of assets or more than 100 modules |
+| E170 | a misspelt front matter fence (`--`, `----`, `—`, `---yaml`, ...) on the first line or as the closing fence |
+| E171 | settings (`title:`, `quiz:`, ...) or a `---` line before the first heading of a module that does not start with `---` |
+| E172 | settings after the front matter's closing fence or after the module's text (a quiz anywhere in the text) |
+| E174 | a fenced block (`:::`) that is never closed |
 | E190 | an unexpected error while checking or importing (a bug: please report it) |
 | E191 | a file with more than 50 problems: the rest are not shown (W191 when those are warnings) |
 | W111 | an unknown setting in course.toml (ignored) |
@@ -62,6 +66,8 @@ do not. Codes are stable: authors and tests rely on them. The same table is in c
 | W122 | a module without objectives |
 | W123 | a module longer than LONG_MODULE_WORDS words |
 | W141 | an image without alt text |
+| W170 | a fenced block (`:::`) with a name the platform does not know (shown as a plain callout) |
+| W171 | a `:::` line that closes no fenced block (left out) |
 | W191 | a file with more than 50 problems, the rest of them warnings, which are not shown |
 """
 from __future__ import annotations
@@ -69,25 +75,28 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from . import fences
 from . import render as r
-from .fields import check_manifest, check_module_meta, line_of
+from .fields import LANGUAGES, check_manifest, check_module_meta, line_of
 from .files import MAX_PACKAGE_FILES, PackageFile, PackageTooLarge, list_files
 from .files_check import check_files, content_type, read_text, unexpected
 from .nesting import MAX_SETTINGS_DEPTH
 from .package import (
     ASSETS_DIR, KEY_RE, MANIFEST, MAX_MANIFEST_BYTES, MODULES_DIR, SLUG_RE, AssetData, ModuleData, PackageData,
-    ParseError, default_module_key, package_paths, parse_toml, split_front_matter,
+    ParseError, default_module_key, package_paths, parse_toml, read_manifest, split_front_matter,
 )
 from .problems import Problem, Reporter, config, short
 from .render_check import render_modules
 from .requires import RequiresContext, check_requires, read_requires, requires_context
 
 __all__ = [
-    "Problem", "RequiresContext", "check_package", "check_packages", "check_requires", "read_requires", "requires_context",
+    "COURSE_LANGUAGE", "Problem", "messages_in", "RequiresContext", "check_package", "check_packages", "check_requires", "read_requires", "requires_context",
 ]
 
 log = logging.getLogger(__name__)
@@ -96,14 +105,40 @@ RESERVED_KEYS = frozenset({"assets"})
 MAX_MODULES = 100  # modules in one package: courses have 3-10
 
 
-def check_packages(paths: list[Path]) -> list[Problem]:
-    """Check several packages together (so `requires` can point at each other); returns all problems."""
+def check_packages(paths: list[Path], lang: str | None = None) -> list[Problem]:
+    """Check several packages together (so `requires` can point at each other); returns all problems.
+
+    `lang`: the language of the messages, as `messages_in` takes it (None: the current locale)."""
     paths = package_paths(paths)
     context = requires_context(paths)
     problems: list[Problem] = []
     for path in paths:
-        problems.extend(check_package(path, known_slugs=context.known, requires_graph=context.graph)[1])
+        with messages_in(path, lang):
+            problems.extend(check_package(path, known_slugs=context.known, requires_graph=context.graph)[1])
     return problems
+
+
+COURSE_LANGUAGE = "course"  # for `lang`: each package's own `language`
+
+
+def package_language(path: Path) -> str:
+    """The `language` a package's course.toml sets (nb when it sets none, or cannot be read)."""
+    try:
+        value = parse_toml(read_manifest(path)).get("language")
+    except (OSError, ValueError):  # ParseError and TextError are ValueErrors: the checker reports them
+        return LANGUAGES[0]
+    return value if value in LANGUAGES else LANGUAGES[0]
+
+
+@contextmanager
+def messages_in(path: Path, lang: str | None):
+    """Problems made inside are worded in `lang` (nb, nn, en), in the package's own language for COURSE_LANGUAGE,
+    or in the current locale for None."""
+    if lang is None:
+        yield
+        return
+    with force_locale(package_language(path) if lang == COURSE_LANGUAGE else lang):
+        yield
 
 
 def check_package(
@@ -138,7 +173,35 @@ def _parse_problem(report: Reporter, relpath: str, error: ParseError, code: str,
                     limit=MAX_SETTINGS_DEPTH)
     elif error.code == "E162":
         message = _("YAML anchors (&name) and aliases (*name) are not allowed: write each value out in full")
+    elif error.kind is not None:
+        message = fence_message(error.kind, short(error.detail))
     report.error(relpath, error.line, error.code or code, message)
+
+
+def fence_message(kind: str, line: str) -> str:
+    """The message for settings that would be shown as text (E170-E172, see fences.py): what to do about it."""
+    if kind == fences.MISSPELT_OPENING:
+        return _("'%(line)s' is not a front matter fence: start the module with a line of exactly --- (YAML "
+                 "settings) or +++ (TOML settings), and end the settings with the same line", line=line)
+    if kind == fences.MISSPELT_CLOSING:
+        return _("'%(line)s' looks like the end of the front matter, but it is not exactly --- (or +++ for TOML): "
+                 "write the fence exactly, or the settings are shown as text", line=line)
+    if kind == fences.STRAY_FENCE:
+        return _("the module does not start with --- but has a '%(line)s' line before its first heading: if the "
+                 "lines above it are settings, put --- on line 1 too; for a horizontal rule, put it after the heading",
+                 line=line)
+    if kind == fences.LATE_OPENING:
+        return _("the front matter must start on the very first line of the file: remove the blank lines above "
+                 "'%(line)s'", line=line)
+    if kind == fences.AFTER_CLOSING:
+        return _("'%(line)s' is a setting after the front matter's closing fence: move the closing --- below the "
+                 "last setting", line=line)
+    if kind == fences.AFTER_TEXT:
+        return _("'%(line)s' starts settings after the module's text: settings belong at the very top, between --- "
+                 "lines, or learners would see them (quiz answers too) as text", line=line)
+    return _("'%(line)s' looks like a front matter setting, but the module does not start with ---: put a line of "
+             "exactly --- on line 1 and another after the settings, so they are read as settings and never shown "
+             "as text", line=line)
 
 
 def _check(path: Path, report: Reporter, context: RequiresContext, reuse) -> PackageData | None:

@@ -129,9 +129,44 @@ def check_files(files: list[PackageFile], report: Reporter):
     return manifest, modules, assets
 
 
+# Forbidden file types by what an author should do with them instead (E106 says why and what to do).
+WEB_AND_CODE = frozenset({"html", "htm", "xhtml", "js", "mjs", "css", "php", "py", "sh", "bat", "exe", "jar", "wasm",
+                          "swf"})
+OFFICE = frozenset({"doc", "docx", "odt", "rtf", "ppt", "pptx", "odp", "xls", "xlsx", "ods", "pages", "key",
+                    "numbers"})
+IMAGES = frozenset({"svg", "svgz", "bmp", "tif", "tiff", "heic", "heif", "avif", "ico", "psd", "ai", "eps", "raw"})
+MEDIA = frozenset({"mov", "avi", "mkv", "webm", "wmv", "m4v", "wav", "m4a", "ogg", "oga", "flac", "aac"})
+ARCHIVES = frozenset({"zip", "rar", "7z", "tar", "gz", "tgz", "bz2", "xz"})
+TEXT = frozenset({"txt", "csv", "json", "xml", "yaml", "yml", "toml", "tex"})
+
+
 def _forbidden(item: PackageFile) -> str:
+    """Why a file may not be in a package, and what to do with it instead."""
+    kind = item.extension
+    name = item.relpath.rsplit("/", 1)[-1]
+    types = ", ".join(sorted(ASSET_TYPES))
+    if name.startswith("."):
+        return _("hidden files (like .DS_Store or .env) are not part of a course: delete this file")
+    if kind in WEB_AND_CODE:
+        return _("%(type)s files are not allowed: a course holds no web pages or program code, which could run in "
+                 "learners' browsers; put the text in a module (modules/*.md)", type=kind.upper())
+    if kind in OFFICE:
+        return _("%(type)s files are not allowed: not every learner can open them on a phone; save the document as "
+                 "PDF and link to the PDF", type=kind.upper())
+    if kind in IMAGES:
+        return _("%(type)s images are not allowed: browsers cannot show every image type safely; convert the image "
+                 "to PNG or JPEG", type=kind.upper())
+    if kind in MEDIA:
+        return _("%(type)s files are not allowed: convert video to MP4 and sound to MP3, or put long videos on "
+                 "YouTube or Vimeo and embed them with @[video](...)", type=kind.upper())
+    if kind in ARCHIVES:
+        return _("%(type)s archives are not allowed: the platform does not unpack them; unpack it and put each file "
+                 "where it belongs (images and downloads in assets/)", type=kind.upper())
+    if kind in TEXT:
+        return _("%(type)s files are not allowed: put the text in a module (modules/*.md), or save it as PDF",
+                 type=kind.upper())
     return _("files of this type are not allowed in a package: only course.toml, README.md, modules/*.md and assets "
-             "of type %(types)s", types=", ".join(sorted(ASSET_TYPES)))
+             "of type %(types)s", types=types)
 
 
 def _sniffed(item: PackageFile) -> str | None:

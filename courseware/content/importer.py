@@ -20,7 +20,9 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Asset, Course, CourseVersion, Module, Provider
-from .checker import RequiresContext, check_package, check_requires, read_requires, requires_context, unexpected
+from .checker import (
+    RequiresContext, check_package, check_requires, messages_in, read_requires, requires_context, unexpected,
+)
 from .fields import line_of
 from .files import file_sha256, list_files, open_regular, package_hash, read_capped
 from .package import (MANIFEST, MODULES_DIR, SLUG_RE, PackageData, decode_text, discover_packages, package_paths,
@@ -51,10 +53,12 @@ class ImportReport:
     refused: list[ImportItem] = field(default_factory=list)
 
 
-def import_packages(paths: list[Path] | None = None, published_by_id: int | None = None) -> ImportReport:
+def import_packages(paths: list[Path] | None = None, published_by_id: int | None = None,
+                    lang: str | None = None) -> ImportReport:
     """Import the given package folders (None: every package in COURSES_DIR); flushes, the caller commits.
 
-    `published_by_id`: the studio user who published (recorded on each new version)."""
+    `published_by_id`: the studio user who published (recorded on each new version). `lang`: the language of the
+    problems reported, as checker.messages_in takes it (None: the current locale; "course": each package's own)."""
     if paths is None:
         paths = discover_packages(Path(current_app.config["COURSES_DIR"]))
     paths = package_paths(paths)
@@ -70,7 +74,8 @@ def import_packages(paths: list[Path] | None = None, published_by_id: int | None
     for path in paths:
         course, version = existing.get(path.name, (None, None))
         try:
-            _import_one(path, course, version, context, report, published_by_id)
+            with messages_in(path, lang):
+                _import_one(path, course, version, context, report, published_by_id)
         except Exception as error:  # noqa: BLE001 (whatever one package does must not stop the others)
             reporter = Reporter(path)
             unexpected(reporter, None, error, path)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from .fences import FENCES, MISSPELT_CLOSING, MISSPELT_OPENING, Finding, is_misspelt_fence, stray_settings
 from .files import read_capped
 from .nesting import ALIAS, MAX_SETTINGS_DEPTH, too_deep, toml_refusal, yaml_refusal
 from .render import RenderedModule
@@ -61,14 +62,16 @@ def package_paths(paths: list[Path]) -> list[Path]:
 class ParseError(ValueError):
     """A manifest or front matter that does not parse; `line` is 1-based within the file.
 
-    `code` is set when the checker has its own message for the reason: E161 (nested too deep), E162 (YAML aliases).
+    `code` is set when the checker has its own message for the reason: E161 (nested too deep), E162 (YAML aliases),
+    E170-E172 (front matter fences, see fences.py).
     """
 
-    def __init__(self, line: int, detail: str, code: str | None = None):
+    def __init__(self, line: int, detail: str, code: str | None = None, kind: str | None = None):
         super().__init__(detail)
         self.line = line
         self.detail = detail
         self.code = code
+        self.kind = kind  # for E170-E172: the kind of fences.Finding (detail is then the line as written)
 
 
 def _nesting_error(line: int, kind: str = "") -> ParseError:
@@ -170,20 +173,45 @@ class FrontMatter:
 
 
 def split_front_matter(text: str) -> FrontMatter:
-    """Split a module into front matter (YAML between `---`, or TOML between `+++`) and Markdown body."""
+    """Split a module into front matter (YAML between `---`, or TOML between `+++`) and Markdown body.
+
+    Settings that would reach the page as text (a misspelt or missing fence, settings after the text) raise
+    ParseError with the code of fences.py's finding (E170-E172)."""
     lines = text.split("\n")
     fence = lines[0].rstrip() if lines else ""
-    if fence not in ("---", "+++"):
+    if fence not in FENCES:
+        if is_misspelt_fence(lines[0]):
+            raise _fence_error(Finding(1, MISSPELT_OPENING, lines[0].strip()))
+        finding = stray_settings(lines)
+        if finding is not None:
+            raise _fence_error(finding)
         return FrontMatter({}, text, 1, None)
     closers = ("---", "...") if fence == "---" else ("+++",)
+    misspelt = None  # the first line inside that looks like a misspelt closing fence
     for index in range(1, len(lines)):
         if lines[index].rstrip() in closers:
             break
+        if misspelt is None and is_misspelt_fence(lines[index]):
+            misspelt = Finding(index + 1, MISSPELT_CLOSING, lines[index].strip())
     else:
+        if misspelt is not None:
+            raise _fence_error(misspelt)
         raise ParseError(1, f"front matter starts with {fence} on line 1 but is never closed with {fence}")
     source = "\n".join(lines[1:index])
-    meta = parse_yaml(source, 2) if fence == "---" else parse_toml(source, 2)
+    try:
+        meta = parse_yaml(source, 2) if fence == "---" else parse_toml(source, 2)
+    except ParseError as error:
+        if misspelt is not None and error.code is None:  # the body was read as settings past a misspelt fence
+            raise _fence_error(misspelt) from None
+        raise
+    finding = stray_settings(lines, index + 1, fenced=True)
+    if finding is not None:
+        raise _fence_error(finding)
     return FrontMatter({} if meta is None else meta, "\n".join(lines[index + 1:]), index + 2, "yaml" if fence == "---" else "toml")
+
+
+def _fence_error(finding: Finding) -> ParseError:
+    return ParseError(finding.line, finding.text, finding.code, finding.kind)
 
 
 def default_module_key(filename: str) -> str:

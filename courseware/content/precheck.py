@@ -17,7 +17,9 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-MAX_BLOCK_NESTING = 16  # quotes, list items, definitions, admonitions and 4-space indents inside each other
+from . import blocks
+
+MAX_BLOCK_NESTING = 16  # quotes, list items, definitions, admonitions, ::: blocks and 4-space indents inside each other
 MAX_HTML_NESTING = 32  # block HTML elements (div, ul, section, ...) open inside each other
 MAX_SCAN = 4_000_000  # characters scanned ahead from unclosed [ ( < and backtick runs, summed over the module
 MAX_INLINE_WORK = 1_000_000_000  # markup characters × length of their paragraph, summed over the module
@@ -30,6 +32,7 @@ RENDER_SECONDS = 20.0
 BLOCK_NESTING, HTML_NESTING, SCAN, INLINE_WORK, TOC_MARKERS, ABBREVIATIONS, BUDGET = (
     "block-nesting", "html-nesting", "scan", "inline-work", "toc-markers", "abbreviations", "budget",
 )
+FRONT_MATTER = "front-matter"  # not a cost limit: a body that begins with settings (render.py, fences.py)
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class Refusal:
 def check_markdown(text: str) -> Refusal | None:
     """The first limit a module's Markdown body goes over, or None when it may be rendered."""
     lines = text.split("\n")
-    return (_block_nesting(lines) or _counted_lines(lines) or html_nesting(lines, skip_code=True)
+    return (_block_nesting(lines, blocks.depths(lines)) or _counted_lines(lines) or html_nesting(lines, skip_code=True)
             or _scan(text) or _inline_work(text))
 
 
@@ -53,12 +56,14 @@ _MARKER = re.compile(r"(?:[-*+:]|\d{1,9}[.)]|!!!|\?\?\?\+?)(?=[ \t]|$)[ \t]?")
 _RULE = re.compile(r"[ \t>]*([-*_])(?:[ \t]*\1){2,}[ \t]*$")  # `- - -` is a horizontal rule, not three lists
 
 
-def _block_nesting(lines: list[str]) -> Refusal | None:
+def _block_nesting(lines: list[str], fenced: list[int]) -> Refusal | None:
+    """Containers around each line: its own quotes, list markers and indents, plus the `:::` blocks around it
+    (`fenced`, from blocks.py), which the renderer turns into one indented admonition each."""
     for number, line in enumerate(lines, 1):
         if "\t" in line:
             line = line.expandtabs(4)
         markers = _RULE.match(line) is None
-        depth = position = 0
+        depth, position = fenced[number - 1], 0
         while depth <= MAX_BLOCK_NESTING:
             end = _SPACES.match(line, position).end()
             depth += (end - position) // 4

@@ -32,12 +32,12 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
 
-from . import precheck
+from . import blocks, fences, lists, precheck, typography
 from .precheck import RENDER_SECONDS, OverBudget, Refused, cpu_budget
 from .video import video_embed_url
 
 # Bump when the renderer's output changes for the same input: every module is then rendered again.
-RENDER_VERSION = "3"
+RENDER_VERSION = "4"
 
 IMAGE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "webp"})
 
@@ -48,7 +48,7 @@ SANITISER = {
         "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "u", "del", "s", "ins",
         "sub", "sup", "mark", "small", "kbd", "q", "cite", "code", "pre", "blockquote", "ul", "ol", "li", "dl",
         "dt", "dd", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "a", "img", "div", "span",
-        "details", "summary", "abbr", "input",
+        "details", "summary", "abbr", "input", "aside",
     }),
     "clean_content_tags": frozenset({"script", "style"}),
     "attributes": {
@@ -62,7 +62,7 @@ SANITISER = {
         "details": {"class", "open"},
         "li": {"id", "class"},
         **{tag: {"id"} for tag in ("h1", "h2", "h3", "h4", "h5", "h6", "sup")},
-        **{tag: {"class"} for tag in ("div", "span", "code", "pre", "p", "ul", "summary")},
+        **{tag: {"class"} for tag in ("div", "span", "code", "pre", "p", "ul", "summary", "aside")},
     },
     # Attributes always set (task-list boxes are for show: never a text field, never editable).
     "set_attributes": {"img": {"loading": "lazy"}, "input": {"type": "checkbox", "disabled": "disabled"}},
@@ -72,7 +72,7 @@ SANITISER = {
         "admonition", "admonition-title", "note", "tip", "hint", "important", "warning", "caution", "attention",
         "danger", "error", "info", "example", "quote", "abstract", "success", "question", "failure", "bug",
         "footnote", "footnote-ref", "footnote-backref", "task-list", "task-list-item", "highlight", "toc",
-    }),
+    }) | blocks.CLASSES,
     "class_prefixes": ("language-",),
 }
 
@@ -143,6 +143,7 @@ class _State:
     words: int = 0
     slugs: set[str] = field(default_factory=set)  # heading ids given out so far
     slug_counts: dict[str, int] = field(default_factory=dict)  # last number added to each repeated heading id
+    audience: str = blocks.LEARNER  # "staff" keeps instructor notes (blocks.py); never stored
 
 
 _STATE: contextvars.ContextVar[_State] = contextvars.ContextVar("courseware_render_state")
@@ -159,18 +160,24 @@ def render_hash(source: str | bytes, module_links: dict[str, str], asset_paths: 
 
 def render_module(
     markdown_text: str, *, module_links: dict[str, str], asset_paths: set[str], language: str = "nb",
-    budget: float | None = RENDER_SECONDS,
+    budget: float | None = RENDER_SECONDS, audience: str = blocks.LEARNER,
 ) -> RenderedModule:
     """Render a module body to sanitised HTML with its table of contents, word count and resolved links.
 
     `module_links` maps module file names to keys (`"02-sensorer.md" -> "sensorer"`); `asset_paths` holds
     paths inside assets/ (`"fjos-sensor.jpg"`). Raises Refused for Markdown over the limits of precheck.py or
-    over `budget` CPU seconds.
+    over `budget` CPU seconds, and for a body that begins with settings (front matter that was not read as such).
+    `audience` "staff" keeps instructor notes, which learners' pages (the default, and all that is stored) leave out.
     """
+    if audience not in blocks.AUDIENCES:
+        raise ValueError(f"unknown audience {audience!r}")
     refusal = precheck.check_markdown(markdown_text)
+    if refusal is None and (settings := fences.leading_settings(markdown_text)) is not None:
+        refusal = precheck.Refusal(settings.line, precheck.FRONT_MATTER, 0)
     if refusal is not None:
         raise Refused(refusal)
-    state = _State(module_links=module_links, asset_paths=set(asset_paths), token=f"cwvideo{secrets.token_hex(8)}")
+    state = _State(module_links=module_links, asset_paths=set(asset_paths), token=f"cwvideo{secrets.token_hex(8)}",
+                   audience=audience)
     reset = _STATE.set(state)
     try:
         with cpu_budget(budget):
@@ -334,12 +341,14 @@ def _markdown(language: str) -> markdown.Markdown:
                 "abbr", "def_list", "footnotes", "tables",
                 "admonition", "toc", "sane_lists", "pymdownx.highlight", "pymdownx.superfences",
                 "pymdownx.details", "pymdownx.tilde", "pymdownx.tasklist", _CoursewareExtension(),
+                blocks.BlocksExtension(language, lambda: _STATE.get().audience), lists.ListCodeExtension(), "smarty",
             ],
             extension_configs={
                 "tables": {"use_align_attribute": True},
                 "footnotes": {"BACKLINK_TITLE": _BACKLINK_TITLES.get(language, _BACKLINK_TITLES["en"])},
                 "toc": {"permalink": False, "slugify": _slugify},
                 "pymdownx.highlight": {"use_pygments": False},
+                "smarty": typography.smarty_config(language),
             },
             output_format="html",
         )

@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlsplit
 
 from flask_babel import gettext as _
 
-from . import precheck
+from . import blocks, precheck
 from . import render as r
 from .package import ASSETS_DIR, MODULES_DIR, ModuleData
 from .problems import Reporter, config, short
@@ -24,7 +24,7 @@ def render_modules(modules: list[ModuleData], asset_paths: set[str], language: s
     for module in modules:
         module.render_hash = r.render_hash(module.source, module_links, asset_paths, language)
         rendered = reuse(module.render_hash) if reuse else None
-        if rendered is not None:
+        if rendered is not None:  # it passed before: its blocks too
             module.rendered = rendered
             continue
         relpath = f"{MODULES_DIR}/{module.filename}"
@@ -34,13 +34,15 @@ def render_modules(modules: list[ModuleData], asset_paths: set[str], language: s
         except r.Refused as refused:
             code, message = refusal_message(refused.refusal)
             report.error(relpath, module.body_line + refused.refusal.line - 1, code, message)
+            _report_blocks(module, relpath, report)
             continue
         except Exception as error:  # noqa: BLE001 (one module's failure is that module's error)
             log.exception("Rendering %s failed", relpath)
             report.error(relpath, 1, "E190", _("unexpected error while rendering this module (%(error)s); please "
                                                "report it", error=short(f"{type(error).__name__}: {error}", 200)))
             continue
-        _report_links(module, relpath, report)
+        _report_blocks(module, relpath, report)
+        _report_links(module, relpath, report, _staff_links(module, module_links, asset_paths, language, budget))
         if module.rendered.word_count > limit:
             report.warning(relpath, 1, "W123", _("the module has %(words)d words; over %(limit)d words is hard to read "
                                                  "on a phone, so consider splitting it",
@@ -63,6 +65,9 @@ def refusal_message(refusal: precheck.Refusal) -> tuple[str, str]:
     if kind == precheck.SCAN:
         return "E164", _("too many brackets, parentheses, HTML tags or backticks ([ ( < `) are left open from here "
                          "on: close them, or write \\[ and &lt; for the characters themselves")
+    if kind == precheck.FRONT_MATTER:
+        return "E171", _("the module's text begins with settings (title:, quiz: ...) that were not read as front "
+                         "matter: put them between --- lines at the very top of the file")
     if kind == precheck.INLINE_WORK:
         return "E164", _("this paragraph is too long and too full of markup to show: split it into shorter "
                          "paragraphs with blank lines between them")
@@ -70,11 +75,41 @@ def refusal_message(refusal: precheck.Refusal) -> tuple[str, str]:
                      "unclosed Markdown, or split the module", seconds=limit)
 
 
-def _report_links(module: ModuleData, relpath: str, report: Reporter) -> None:
+def _report_blocks(module: ModuleData, relpath: str, report: Reporter) -> None:
+    """Fenced blocks (`:::`) never closed (errors), with an unknown name, or closing nothing (warnings)."""
+    for notice in blocks.notices(module.body):
+        line = module.body_line + notice.line - 1
+        if notice.kind == blocks.UNCLOSED:
+            report.error(relpath, line, "E174", _("the block '%(name)s' opened here is never closed: end it with a "
+                                                  "line of as many colons as it starts with (:::)",
+                                                  name=short(notice.name)))
+        elif notice.kind == blocks.UNKNOWN:
+            report.warning(relpath, line, "W170", _("'%(name)s' is not a block name the platform knows, so it is shown "
+                                                    "as a plain box: use note, tip, important, warning, caution, "
+                                                    "example, challenge, solution, hint, discussion or instructor",
+                                                    name=short(notice.name)))
+        else:
+            report.warning(relpath, line, "W171", _("this ::: line closes no block and is left out: remove it, or "
+                                                    "check that the block above starts with as many colons"))
+
+
+def _staff_links(module: ModuleData, module_links, asset_paths, language: str, budget: float) -> list[r.LinkRef]:
+    """The links of a module with instructor notes as staff see it (learners' pages leave the notes out, but the
+    notes' links must work too); the learners' links otherwise."""
+    if not blocks.has_instructor_notes(module.body):
+        return module.rendered.links
+    try:
+        return r.render_module(module.body, module_links=module_links, asset_paths=asset_paths, language=language,
+                               budget=budget, audience=blocks.STAFF).links
+    except r.Refused:
+        return module.rendered.links
+
+
+def _report_links(module: ModuleData, relpath: str, report: Reporter, links: list[r.LinkRef]) -> None:
     """Errors for links that do not resolve and warnings for images without alt text, at their lines."""
     lines = module.source.split("\n")
     seen: dict[str, int] = {}
-    for link in module.rendered.links:
+    for link in links:
         missing_alt = link.tag == "img" and link.alt is not None and not link.alt.strip()
         if link.status in r.OK_STATUSES and not missing_alt:
             continue

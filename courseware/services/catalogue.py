@@ -151,6 +151,7 @@ class ModuleView:
     previous: dict | None
     following: dict | None
     parsed_questions: tuple = ()  # the quiz's questions, parsed once (quiz.questions_of)
+    toc: tuple = ()  # the module's headings ({"level", "id", "title"}), for the page's "On this page" list
 
     @property
     def has_quiz(self) -> bool:
@@ -193,7 +194,7 @@ def _make_view(module: Module) -> ModuleView:
     return ModuleView(
         module.id, module.key, module.position, module.title, module.minutes, tuple(module.objectives or ()),
         tuple(module.tasks or ()), MappingProxyType(dict(module.quiz or {})), module.html, module.render_hash, version,
-        previous, following, questions_of(module),
+        previous, following, questions_of(module), tuple(MappingProxyType(dict(h)) for h in module.toc or ()),
     )
 
 

@@ -396,15 +396,17 @@ def _module_key(filename: str, text: str) -> str:
     return key if isinstance(key, str) and key else default_module_key(filename)
 
 
-def render_body(draft: CourseDraft, body: str, base: str, context: DraftContext | None = None) -> RenderedModule:
+def render_body(draft: CourseDraft, body: str, base: str, context: DraftContext | None = None,
+                audience: str = "learner") -> RenderedModule:
     """A module body rendered by exactly the renderer learners get, for previews in the studio.
 
     Rendered pages link to other modules and assets relatively (`sensorer`, `assets/x.png`), as the learner's module
     page expects; `base` (the preview's URL folder, ending in `/`) makes those links absolute, so the same HTML works
-    inside the editor. Raises render.Refused for Markdown over the renderer's limits."""
+    inside the editor. `audience` "staff" shows instructor notes (learners' pages never hold them). Raises
+    render.Refused for Markdown over the renderer's limits."""
     context = context or draft_context(draft)
     rendered = render_module(body, module_links=context.module_links, asset_paths=context.asset_paths,
-                             language=context.language)
+                             language=context.language, audience=audience)
     rendered.html = _ABSOLUTE_LINKS.sub(lambda m: f'{m.group(1)}="{base}{m.group(2)}', rendered.html)
     return rendered
 

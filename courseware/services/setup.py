@@ -34,7 +34,7 @@ def init_instance() -> InitResult:
     Path(current_app.config["MEDIA_DIR"]).mkdir(parents=True, exist_ok=True)
     keyring()  # the Open Badges signing key, made on first start (services/badges/keys.py)
     upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
-    report = import_packages(None)
+    report = import_packages(None, lang="course")  # problems in each course's own language
     db.session.commit()
     purge_old_uploads()  # personal data past its retention period (also `courseware purge`, daily)
     db.session.commit()
