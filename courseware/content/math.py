@@ -130,7 +130,8 @@ class _MathProcessor(InlineProcessor):
         try:
             mathml = to_mathml(latex.strip(), display)
         except MathError as error:
-            note("E184", f"math-{error.kind}", match.group(0), detail=error.detail, limit=MAX_FORMULA)
+            code = "E185" if error.kind in ("too-long", "too-deep") else "E184"
+            note(code, f"math-{error.kind}", match.group(0), detail=error.detail, limit=MAX_FORMULA)
             return None, None, None  # left as the author wrote it
         return self.md.htmlStash.store(mathml), match.start(0), match.end(0)
 

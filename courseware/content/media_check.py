@@ -1,11 +1,14 @@
-"""What the renderer noted about math and image attributes (notes.py), reported at its line in the module."""
+"""Checker problems for media: what the renderer noted about math and image attributes (notes.py), at its line in
+the module, and what svg.py found in SVG assets."""
 from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from . import svg
 from .notes import Note
 from .package import ModuleData
 from .problems import Reporter, short
+from .svg import SvgProblem, SvgResult
 
 
 def report_notes(module: ModuleData, relpath: str, report: Reporter) -> None:
@@ -52,3 +55,39 @@ def note_message(item: Note) -> str:
         return _("the image %(name)s '%(value)s' is ignored: give a whole number of pixels from 1 to %(limit)d",
                  name=params.get("name", ""), value=short(params.get("value", ""), 40), limit=params.get("limit", 0))
     return short(kind)
+
+
+def report_svg(relpath: str, result: SvgResult, report: Reporter) -> None:
+    """Errors (the file is refused) and warnings (something was dropped) for one SVG asset."""
+    for problem in result.problems:
+        message = svg_message(problem)
+        if problem.code.startswith("E"):
+            report.error(relpath, problem.line, problem.code, message)
+        else:
+            report.warning(relpath, problem.line, problem.code, message)
+
+
+def svg_message(problem: SvgProblem) -> str:
+    """The message for one problem of an SVG file, in the current locale."""
+    detail = short(problem.detail, 100)
+    if problem.kind == svg.NOT_SVG:
+        return _("this is not an SVG image that can be read (%(detail)s): export it again as plain SVG, or as PNG",
+                 detail=detail)
+    if problem.kind == svg.DOCTYPE:
+        return _("SVG images may not have a DOCTYPE or entities (<!DOCTYPE ...>, <!ENTITY ...>): remove them, or "
+                 "export the image again as plain SVG")
+    if problem.kind == svg.EVENT_HANDLER:
+        return _("the SVG image has an event handler (%(detail)s), which could run script: remove it, or export "
+                 "the image again as plain SVG", detail=detail)
+    if problem.kind == svg.FORBIDDEN_ELEMENT:
+        return _("the SVG image has a <%(detail)s> element, which is not allowed (scripts, embedded web pages, "
+                 "links and animations are refused): remove it, or convert the image to PNG", detail=detail)
+    if problem.kind == svg.EXTERNAL:
+        return _("the SVG image refers to something outside itself (%(detail)s): only references inside the file "
+                 "(#id) are allowed; embed or remove what it refers to, or convert the image to PNG", detail=detail)
+    if problem.kind == svg.BAD_IMAGE:
+        return _("the SVG image holds an <image> that is not an embedded PNG, JPEG, GIF or WebP image (%(detail)s): "
+                 "embed the picture, or convert the whole image to PNG", detail=detail)
+    if problem.kind == svg.STYLESHEET_PI:
+        return _("the SVG image loads a style sheet (<?xml-stylesheet ...?>): put the styles inside the file")
+    return _("these parts of the SVG image are not shown and were left out: %(detail)s", detail=detail)
