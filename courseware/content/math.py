@@ -37,7 +37,6 @@ MATH_ATTRIBUTES = frozenset({
 })
 # Elements whose children are positional arguments: how many each must have.
 _ARITY = {"mfrac": 2, "mroot": 2, "msup": 2, "msub": 2, "msubsup": 3, "mover": 2, "munder": 2, "munderover": 3}
-TEX_ENCODING = "application/x-tex"
 
 # Alternatives in order: an escaped dollar, $$…$$, \[…\], \(…\), $…$.
 MATH_RE = (
@@ -76,12 +75,8 @@ def to_mathml(latex: str, display: bool) -> str:
         raise MathError("invalid", "HTML or a bare & in the formula") from None
     out: list[str] = []
     _write(root, out)
-    body = "".join(out)
-    # Keep the source for copying and assistive technology.
-    inner = body[body.index(">") + 1: body.rindex("<")]
-    opening = body[: body.index(">") + 1]
-    return (f'{opening}<semantics><mrow>{inner}</mrow><annotation encoding="{TEX_ENCODING}">'
-            f"{html.escape(latex, quote=False)}</annotation></semantics></math>")
+    # No <annotation> with the LaTeX: its text would join the formula's in headings' ids and the table of contents.
+    return "".join(out)
 
 
 def _check_braces(latex: str) -> None:
