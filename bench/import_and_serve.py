@@ -56,10 +56,11 @@ Små bedrifter i Trøndelag bruker stadig flere digitale verktøy. Denne modulen
 Se [forrige modul]({prev}) for bakgrunn.
 
 """
-# Added to every section with --media: 6 sections a module, so 12 code blocks and 24 formulas a module.
+# Added to every section with --media: 6 sections a module, so 12 code blocks and 24 formulas a module. Each
+# section's formulas differ ({number}), so the renderer's cache of formulas makes them no cheaper than real ones.
 MEDIA = r"""
-Et lite skript som leser temperaturen fra sensoren, der $t_{{n}}$ er måling nummer $n$ og snittet er
-$\bar{{t}} = \frac{{1}}{{n}}\sum_{{i=1}}^{{n}} t_i$:
+Et lite skript som leser temperaturen fra sensor {number}, der $t_{{{number}}}$ er måling nummer $n$ og snittet er
+$\bar{{t}}_{{{number}}} = \frac{{1}}{{n}}\sum_{{i=1}}^{{n}} t_{{i,{number}}}$:
 
 ```python
 import statistics
@@ -75,7 +76,7 @@ print(snitt([3.5, 4.0, 4.25]))  # {title}
 3.9
 ```
 
-Varmetapet er $$Q = U \cdot A \cdot \Delta T$$ og prisen kr 50$ per time, eller $5 and $10.
+Varmetapet er $$Q_{{{number}}} = U \cdot A \cdot \Delta T + {number}$$ og prisen kr 50$ per time, eller $5 and $10.
 """
 
 
@@ -96,8 +97,9 @@ def make_packages(root: Path, courses: int, modules: int, extra: str = "") -> No
                 "quiz:\n  questions:\n    - prompt: Hva er riktig?\n      correct: [Dette]\n      wrong: [Det, Noe annet]\n"
                 "      explain: Fordi.\n---\n"
             )
-            body = f"# Modul {m}\n" + "".join(BODY.format(title=f"Del {i}", prev=prev) + extra.format(title=f"Del {i}")
-                                               for i in range(6))
+            body = f"# Modul {m}\n" + "".join(
+                BODY.format(title=f"Del {i}", prev=prev) + extra.format(title=f"Del {i}", number=(c * modules + m) * 6 + i)
+                for i in range(6))
             (pkg / "modules" / f"{m + 1:02d}-modul-{m}.md").write_text(front + body, encoding="utf-8")
 
 

@@ -257,3 +257,14 @@ def test_missing_alt_is_still_warned_and_alt_in_braces_satisfies_it(app, copy_co
     assert data is not None
     total = len(path.read_text("utf-8").split("\n"))
     assert [p.line for p in problems if p.code == "W141"] == [total - 3]
+
+
+def test_a_paragraph_full_of_formulas_is_refused_before_rendering():
+    from courseware.content import precheck
+
+    text = "$x$ " * 32768  # 128 KiB in one paragraph: each formula rebuilds the paragraph's text
+    refusal = precheck.check_markdown(text)
+    assert refusal is not None and refusal.kind == precheck.INLINE_WORK
+    with pytest.raises(render.Refused):
+        rendered(text)
+    assert precheck.check_markdown("It costs $5 and $10, or $x^2$.\n\n" * 2000) is None  # ordinary text passes

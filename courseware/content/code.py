@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
@@ -50,18 +51,22 @@ def format_fence(source: str, language: str, class_name: str = "", options=None,
         label = LABELS[kind].get(_language(md), LABELS[kind]["en"])
         return (f'<div class="code-block code-{kind}"><div class="code-label">{label}</div>'
                 f'<pre><code>{html.escape(source, quote=False)}</code></pre></div>')
-    lexer = None
-    if name:
-        try:
-            lexer = get_lexer_by_name(name, stripnl=False, ensurenl=True)
-        except ClassNotFound:
-            lexer = None
+    lexer = _lexer(name) if name else None
     if lexer is None:
         body = f'<div class="highlight"><pre><code>{html.escape(source, quote=False)}</code></pre></div>'
     else:
         body = highlight(source, lexer, _FORMATTER)
     label = f'<div class="code-label">{html.escape(lexer.name if lexer else name)}</div>' if name else ""
     return f'<div class="code-block">{label}{body}</div>'
+
+
+@lru_cache(maxsize=256)
+def _lexer(name: str):
+    """Pygments' lexer for a language name, or None (finding one searches every lexer: cached)."""
+    try:
+        return get_lexer_by_name(name, stripnl=False, ensurenl=True)
+    except ClassNotFound:
+        return None
 
 
 def accept_any_options(language, inputs, options, attrs, md) -> bool:

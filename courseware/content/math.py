@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as ET
+from functools import lru_cache
 
 from latex2mathml.converter import convert
 from markdown.extensions import Extension
@@ -58,6 +59,7 @@ class MathError(ValueError):
         self.detail = detail
 
 
+@lru_cache(maxsize=4096)  # `$x$` and `$n$` come back on every page; a MathError is not cached
 def to_mathml(latex: str, display: bool) -> str:
     """A LaTeX formula as MathML holding only allowed elements and attributes; MathError if it does not convert."""
     if len(latex) > MAX_FORMULA:
