@@ -141,7 +141,7 @@ def test_xss_corpora_in_image_attributes():
 
 def test_inline_and_display_math_become_mathml():
     html = html_of("Area $\\pi r^2$ and \\(x_1\\).\n\n$$\n\\frac{a}{b}\n$$\n\n\\[\n\\sqrt{2}\n\\]\n")
-    assert html.count('<math display="inline">') == 2 and html.count('<math display="block">') == 2
+    assert html.count('<math display="inline">') == 2 and html.count('<math display="block" tabindex="0">') == 2
     assert "<msup><mi>r</mi><mn>2</mn></msup>" in html and "<mfrac>" in html and "<msqrt>" in html
     assert html.startswith('<p>Area <math display="inline"><mrow><mi>π</mi><msup><mi>r</mi><mn>2</mn></msup></mrow>')
 

@@ -117,6 +117,12 @@ def _write(element: ET.Element, out: list[str]) -> None:
     out.append(f"</{tag}>")
 
 
+def focusable_display(clean: str) -> str:
+    """Display formulas scroll sideways when wider than a phone (static/css/app.css): make each one focusable, so
+    that keyboard users can scroll it too. Runs on the sanitised HTML (the allow-list has no tabindex)."""
+    return clean.replace('<math display="block">', '<math display="block" tabindex="0">')
+
+
 class _MathProcessor(InlineProcessor):
     def handleMatch(self, match, data):  # noqa: N802 (Markdown's API)
         if match.group("escaped"):

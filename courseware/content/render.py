@@ -192,7 +192,7 @@ def render_module(
         raise Refused(precheck.Refusal(1, precheck.BUDGET, budget)) from None
     finally:
         _STATE.reset(reset)
-    clean = _wrap_tables(_insert_videos(clean, state), language)
+    clean = math.focusable_display(_wrap_tables(_insert_videos(clean, state), language))
     return RenderedModule(html=clean, toc=toc, word_count=state.words, links=state.links, notes=found)
 
 

@@ -2,7 +2,8 @@
  *
  * Progressive enhancement: without script, or without the Clipboard API, the blocks are plain text to select. The
  * button's texts come translated in data-text-* attributes of this script's own tag (public/module.html); the
- * "Copied" status is announced through an aria-live region next to the button. No inline script or style (CSP).
+ * "Copied" status is announced through an aria-live region next to the button, both in the block's header (its
+ * language label). No inline script or style (CSP).
  * Each block's <pre> scrolls sideways on a phone, so it is made focusable for keyboard users.
  */
 (function () {
@@ -48,7 +49,13 @@
     });
     bar.appendChild(status);
     bar.appendChild(button);
-    block.insertBefore(bar, block.firstChild);
+    var label = block.querySelector(".code-label");
+    if (!label) {  // a block without a language gets an empty header for the button
+      label = document.createElement("div");
+      label.className = "code-label";
+      block.insertBefore(label, block.firstChild);
+    }
+    label.appendChild(bar);
   }
 
   function start() {
