@@ -77,9 +77,13 @@ def test_token_class_allow_list_is_exactly_pygments_short_names():
     assert render.SANITISER["span_classes"] == code.TOKEN_CLASSES
 
 
-def test_token_classes_only_survive_on_spans():
-    html = html_of('<div class="k s2"><span class="k s2 evil">x</span><p class="c1">y</p></div>')
-    assert '<span class="k s2">x</span>' in html and '<div>' in html and "<p>y</p>" in html
+def test_token_classes_only_survive_on_spans_inside_code():
+    html = html_of('<div class="k s2"><span class="k s2 evil">x</span><p class="c1">y</p></div>\n\n'
+                   'A <span class="nb highlight">word</span>.\n\n<pre><span class="k evil">raw</span></pre>')
+    assert "<div><span>x</span><p>y</p></div>" in html
+    assert '<span class="highlight">word</span>' in html and '<pre><span class="k">raw</span></pre>' in html
+    highlighted = html_of("Before <span class=\"k\">x</span>\n\n```python\nimport os\n```\n")
+    assert '<span class="kn">import</span>' in highlighted and '<span>x</span>' in highlighted
 
 
 def test_css_holds_the_generated_light_and_dark_pygments_themes():

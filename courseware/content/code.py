@@ -69,6 +69,29 @@ def _lexer(name: str):
         return None
 
 
+_PRE = re.compile(r"<pre[\s>].*?</pre>", re.S)
+_CLASSED_SPAN = re.compile(r'<span class="([^"]*)">')
+
+
+def token_classes_in_code_only(clean: str) -> str:
+    """Keep Pygments' token classes on spans inside `<pre>` only (the sanitiser cannot see where a span is): an
+    author's `<span class="k">` in a paragraph loses them. Runs on the sanitised HTML."""
+    if 'class="' not in clean:
+        return clean
+    out, position = [], 0
+    for block in _PRE.finditer(clean):
+        out.append(_CLASSED_SPAN.sub(_without_tokens, clean[position:block.start()]))
+        out.append(block.group())
+        position = block.end()
+    out.append(_CLASSED_SPAN.sub(_without_tokens, clean[position:]))
+    return "".join(out)
+
+
+def _without_tokens(match: re.Match) -> str:
+    kept = " ".join(name for name in match.group(1).split() if name not in TOKEN_CLASSES)
+    return f'<span class="{kept}">' if kept else "<span>"
+
+
 def accept_any_options(language, inputs, options, attrs, md) -> bool:
     """SuperFences validator: options after the language (`{.python title="x"}`) are ignored, never kept."""
     return True

@@ -75,7 +75,7 @@ SANITISER = {
         "danger", "error", "info", "example", "quote", "abstract", "success", "question", "failure", "bug",
         "footnote", "footnote-ref", "footnote-backref", "task-list", "task-list-item", "highlight", "toc",
     }) | code.BLOCK_CLASSES,
-    "span_classes": code.TOKEN_CLASSES,  # Pygments' token classes, on <span> only
+    "span_classes": code.TOKEN_CLASSES,  # Pygments' token classes: on <span> in <pre> only (code.py)
     "class_prefixes": ("language-",),
 }
 
@@ -192,7 +192,8 @@ def render_module(
         raise Refused(precheck.Refusal(1, precheck.BUDGET, budget)) from None
     finally:
         _STATE.reset(reset)
-    clean = math.focusable_display(_wrap_tables(_insert_videos(clean, state), language))
+    clean = _wrap_tables(_insert_videos(clean, state), language)
+    clean = math.focusable_display(code.token_classes_in_code_only(clean))
     return RenderedModule(html=clean, toc=toc, word_count=state.words, links=state.links, notes=found)
 
 
