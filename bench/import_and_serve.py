@@ -97,9 +97,9 @@ def make_packages(root: Path, courses: int, modules: int, extra: str = "") -> No
                 "quiz:\n  questions:\n    - prompt: Hva er riktig?\n      correct: [Dette]\n      wrong: [Det, Noe annet]\n"
                 "      explain: Fordi.\n---\n"
             )
-            body = f"# Modul {m}\n" + "".join(
-                BODY.format(title=f"Del {i}", prev=prev) + extra.format(title=f"Del {i}", number=(c * modules + m) * 6 + i)
-                for i in range(6))
+            sections = [BODY.format(title=f"Del {i}", prev=prev)
+                        + extra.format(title=f"Del {i}", number=(c * modules + m) * 6 + i) for i in range(6)]
+            body = f"# Modul {m}\n" + "".join(sections)
             (pkg / "modules" / f"{m + 1:02d}-modul-{m}.md").write_text(front + body, encoding="utf-8")
 
 

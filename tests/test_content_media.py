@@ -100,14 +100,15 @@ def test_module_page_loads_the_copy_script_only_with_code(client, import_course,
     login_as("learner")
     page = client.get(f"/courses/{course.slug}/intro")
     assert page.status_code == 200 and "code-copy.js" not in page.get_data(as_text=True)
-    # a module with code gets it: tests/test_content_svg.py::test_a_clean_svg_is_imported_as_checked_and_served_sandboxed
+    # a module with code gets it: test_content_svg.py, test_a_clean_svg_is_imported_as_checked_and_served_sandboxed
 
 
 # --- Images -----------------------------------------------------------------------------------------------------
 
 def test_image_attributes_give_alt_width_and_height():
     result = rendered('![](../assets/bilde.png){alt="A barn, seen from the road" width=600 height=400} and text')
-    assert '<img alt="A barn, seen from the road" height="400" src="assets/bilde.png" width="600" loading="lazy">' in result.html
+    expected = '<img alt="A barn, seen from the road" height="400" src="assets/bilde.png" width="600" loading="lazy">'
+    assert expected in result.html
     assert "} and text" not in result.html and " and text" in result.html
     assert result.notes == [] and result.links[0].alt == "A barn, seen from the road"
 
@@ -200,10 +201,12 @@ def test_xss_corpora_inside_math(template):
 
 
 def test_mutation_xss_through_mathml_stays_inert_and_stable():
-    for payload in ('<math><mtext><table><mglyph><style><img src=x onerror=alert(1)></style></mglyph></table></mtext></math>',
+    for payload in ('<math><mtext><table><mglyph><style><img src=x onerror=alert(1)></style></mglyph></table></mtext>'
+                    "</math>",
                     '<math><mi><style><!--</style><img src=x onerror=alert(1)>--></style></mi></math>',
                     '<math><annotation-xml encoding="text/html"><img src=x onerror=alert(1)></annotation-xml></math>',
-                    '<math><semantics><annotation encoding="text/html"><img src=x onerror=alert(1)></annotation></semantics></math>'):
+                    '<math><semantics><annotation encoding="text/html"><img src=x onerror=alert(1)></annotation>'
+                    "</semantics></math>"):
         html = html_of(payload)
         assert_inert(html)
         cleaner = render._cleaner()

@@ -57,6 +57,7 @@ def test_a_clean_svg_is_kept_and_rewritten_without_editor_data():
      + "</svg>", "E181", ""),
     ('<?xml version="1.0"?><!DOCTYPE lol [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>' + HEAD + "&b;</svg>", "E181",
      ""),
+    ('<!DOCTYPE svg [<!ENTITY x "y">]>'.encode("utf-16") + (HEAD + "&x;</svg>").encode("utf-16")[2:], "E181", ""),
     (_svg("<script>alert(1)</script>"), "E182", "script"),
     (_svg('<script xlink:href="https://evil.example/x.js"/>'), "E182", "script"),
     (_svg('<foreignObject><div xmlns="http://www.w3.org/1999/xhtml">x</div></foreignObject>'), "E182",

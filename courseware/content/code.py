@@ -3,7 +3,8 @@
 SuperFences hands every fenced block to `format_fence` (registered for all languages with the name `*`). The
 block becomes
 
-    <div class="code-block"><div class="code-label">Python</div><div class="highlight"><pre><code>...</code></pre></div></div>
+    <div class="code-block"><div class="code-label">Python</div>
+      <div class="highlight"><pre><code>...</code></pre></div></div>
 
 with Pygments' short token classes on `<span>`s (`TOKEN_CLASSES`, the only classes the sanitiser lets through on a
 span). ```` ```output ```` and ```` ```error ```` blocks are not highlighted and get their own label and style. The

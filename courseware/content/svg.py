@@ -29,7 +29,8 @@ EDITOR_NAMESPACES = frozenset({
     "http://www.inkscape.org/namespaces/inkscape", "http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd",
     "http://purl.org/dc/elements/1.1/", "http://creativecommons.org/ns#",
     "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "http://ns.adobe.com/AdobeIllustrator/10.0/",
-    "http://ns.adobe.com/SaveForWeb/1.0/", "http://ns.adobe.com/Extensibility/1.0/", "http://www.bohemiancoding.com/sketch/ns",
+    "http://ns.adobe.com/SaveForWeb/1.0/", "http://ns.adobe.com/Extensibility/1.0/",
+    "http://www.bohemiancoding.com/sketch/ns",
 })
 
 ELEMENTS = frozenset({
@@ -60,7 +61,8 @@ ATTRIBUTES = frozenset({
     "shape-rendering", "text-rendering", "image-rendering", "color-interpolation-filters", "overflow", "role",
     "aria-label", "aria-hidden", "aria-labelledby", "aria-describedby", "focusable", "lang", "href", "media",
     "startOffset", "method", "spacing", "side", "path", "pathLength", "systemLanguage", "requiredFeatures",
-    "isolation", "mix-blend-mode", "enable-background", "xml:space", "xml:lang",
+    "isolation", "mix-blend-mode", "enable-background", "xml:space", "xml:lang", "baseProfile", "font-stretch",
+    "clip", "zoomAndPan", "kerning", "unicode-bidi",
 })
 IMAGE_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
 
@@ -117,6 +119,10 @@ def sanitise_svg(data: bytes) -> SvgResult:
     except etree.XMLSyntaxError as error:
         line = error.position[0] if getattr(error, "position", None) else 1
         problems.append(SvgProblem(line or 1, CODES[NOT_SVG], NOT_SVG, str(error.msg or "")[:200]))
+        return SvgResult(None, problems)
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:  # in an encoding the byte search above cannot read
+        problems.append(SvgProblem(1, CODES[DOCTYPE], DOCTYPE))
         return SvgResult(None, problems)
     if root.tag != f"{{{SVG_NS}}}svg":
         problems.append(SvgProblem(root.sourceline or 1, CODES[NOT_SVG], NOT_SVG, "the root element is not <svg>"))
