@@ -74,6 +74,12 @@ _PRE = re.compile(r"<pre[\s>].*?</pre>", re.S)
 _CLASSED_SPAN = re.compile(r'<span class="([^"]*)">')
 
 
+def after_sanitising(clean: str) -> str:
+    """Token classes kept in code only, and every `<pre>` focusable: it scrolls sideways on a phone, and keyboard
+    users must be able to scroll it too (the allow-list has no tabindex, so this runs on the sanitised HTML)."""
+    return token_classes_in_code_only(clean).replace("<pre>", '<pre tabindex="0">')
+
+
 def token_classes_in_code_only(clean: str) -> str:
     """Keep Pygments' token classes on spans inside `<pre>` only (the sanitiser cannot see where a span is): an
     author's `<span class="k">` in a paragraph loses them. Runs on the sanitised HTML."""

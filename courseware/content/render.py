@@ -193,7 +193,7 @@ def render_module(
     finally:
         _STATE.reset(reset)
     clean = _wrap_tables(_insert_videos(clean, state), language)
-    clean = math.focusable_display(code.token_classes_in_code_only(clean))
+    clean = math.focusable_display(code.after_sanitising(clean))
     return RenderedModule(html=clean, toc=toc, word_count=state.words, links=state.links, notes=found)
 
 

@@ -3,8 +3,8 @@
  * Progressive enhancement: without script, or without the Clipboard API, the blocks are plain text to select. The
  * button's texts come translated in data-text-* attributes of this script's own tag (public/module.html); the
  * "Copied" status is announced through an aria-live region next to the button, both in the block's header (its
- * language label). No inline script or style (CSP).
- * Each block's <pre> scrolls sideways on a phone, so it is made focusable for keyboard users.
+ * language label). No inline script or style (CSP). Each <pre> is focusable already (content/code.py), so keyboard
+ * users can scroll a wide block sideways.
  */
 (function () {
   "use strict";
@@ -22,7 +22,6 @@
     var pre = block.querySelector("pre");
     var code = block.querySelector("pre code") || pre;
     if (!pre || !code) { return; }
-    pre.setAttribute("tabindex", "0");
     if (!navigator.clipboard || !navigator.clipboard.writeText) { return; }
     var bar = document.createElement("div");
     bar.className = "code-tools";
