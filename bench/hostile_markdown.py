@@ -63,6 +63,14 @@ SHAPES = {
     "abbreviations at the limit": lambda c: "\n".join(f"*[A{i}]: x" for i in range(100)) + "\n\n" + "A1 b " * 24000,
     "footnote references": lambda c: "[^1]" * 30000 + "\n\n[^1]: x\n",
     "videos": lambda c: "@[video](https://youtu.be/aaaaaaaaaaa)\n" * 3300,
+    # code, math and image attributes (issue 12)
+    "formulas in one paragraph": lambda c: "$x^2$ " * 22000,
+    "formulas in paragraphs": lambda c: ("$x_1^2 + \\frac{a}{b}$ og $5 eller $10 " * 20 + "\n\n") * 160,
+    "display formulas": lambda c: "$$\n\\frac{a}{b} + \\sqrt{x}\n$$\n\n" * 4500,
+    "long formulas": lambda c: ("$" + "a+" * 1500 + "b$\n\n") * 40,
+    "open \\( runs": lambda c: "\\(x " * 32000,
+    "highlighted code blocks": lambda c: "```python\nx = [i * 2 for i in range(3)]  # ok\n```\n\n" * 2200,
+    "image attributes": lambda c: "![x](../assets/a.png){alt='A' width=600 class=x onclick=y}\n\n" * 2000,
     # ordinary content, a lot of it
     "one long paragraph of mixed markup": lambda c: "a *b* _c_ `d` [e](http://f) <b>g</b> &amp; " * 3000,
     "mixed markup in paragraphs": lambda c: ("a *b* _c_ `d` [e](http://f) <b>g</b> &amp; " * 20 + "\n\n") * 150,

@@ -6,6 +6,12 @@ requests/s of both and their ratio. Targets: first import < 10 s, unchanged re-i
 >= half the throughput of the bare page.
 
     .venv/bin/python bench/import_and_serve.py [--courses 50] [--modules 10] [--seconds 5] [--clients 8] [--threads 4]
+
+With --media (issue 12), it only imports, twice in one run, each into a fresh database: the same set as is, and the
+same set with code blocks (highlighted by Pygments, output and error blocks) and formulas (LaTeX to MathML) in every
+section, and prints both first-import times. Target: the set with code and math still under 10 s.
+
+    .venv/bin/python bench/import_and_serve.py --media [--courses 50] [--modules 10] [--repeat 2]
 """
 import argparse
 import http.client
@@ -17,6 +23,9 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+# The repository this script is in, not whatever copy of courseware the environment has installed.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 PNG_1PX = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -47,9 +56,31 @@ Små bedrifter i Trøndelag bruker stadig flere digitale verktøy. Denne modulen
 Se [forrige modul]({prev}) for bakgrunn.
 
 """
+# Added to every section with --media: 6 sections a module, so 12 code blocks and 24 formulas a module. Each
+# section's formulas differ ({number}), so the renderer's cache of formulas makes them no cheaper than real ones.
+MEDIA = r"""
+Et lite skript som leser temperaturen fra sensor {number}, der $t_{{{number}}}$ er måling nummer $n$ og snittet er
+$\bar{{t}}_{{{number}}} = \frac{{1}}{{n}}\sum_{{i=1}}^{{n}} t_{{i,{number}}}$:
+
+```python
+import statistics
+
+def snitt(malinger: list[float]) -> float:
+    # Gjennomsnittet av målingene, avrundet.
+    return round(statistics.mean(malinger), 1)
+
+print(snitt([3.5, 4.0, 4.25]))  # {title}
+```
+
+```output
+3.9
+```
+
+Varmetapet er $$Q_{{{number}}} = U \cdot A \cdot \Delta T + {number}$$ og prisen kr 50$ per time, eller $5 and $10.
+"""
 
 
-def make_packages(root: Path, courses: int, modules: int) -> None:
+def make_packages(root: Path, courses: int, modules: int, extra: str = "") -> None:
     for c in range(courses):
         slug = f"bench-kurs-{c:03d}"
         pkg = root / slug
@@ -66,7 +97,9 @@ def make_packages(root: Path, courses: int, modules: int) -> None:
                 "quiz:\n  questions:\n    - prompt: Hva er riktig?\n      correct: [Dette]\n      wrong: [Det, Noe annet]\n"
                 "      explain: Fordi.\n---\n"
             )
-            body = f"# Modul {m}\n" + "".join(BODY.format(title=f"Del {i}", prev=prev) for i in range(6))
+            sections = [BODY.format(title=f"Del {i}", prev=prev)
+                        + extra.format(title=f"Del {i}", number=(c * modules + m) * 6 + i) for i in range(6)]
+            body = f"# Modul {m}\n" + "".join(sections)
             (pkg / "modules" / f"{m + 1:02d}-modul-{m}.md").write_text(front + body, encoding="utf-8")
 
 
@@ -146,14 +179,55 @@ def load(port: int, path: str, cookie: str, seconds: float, clients: int) -> tup
     return sum(done) / (time.perf_counter() - start), sum(errors)
 
 
+def timed_import(tmp: Path, courses: int, modules: int, extra: str) -> tuple[float, int, int, dict]:
+    """First import of a generated set into a fresh database: (seconds, new, refused, counts in the HTML)."""
+    courses_dir = tmp / "courses"
+    make_packages(courses_dir, courses, modules, extra)
+    app = build_app(tmp, courses_dir)
+    from courseware.content.importer import import_packages
+    from courseware.extensions import db
+    from courseware.models import Module
+
+    with app.app_context():
+        db.create_all()
+        t0 = time.perf_counter()
+        report = import_packages(None)
+        db.session.commit()
+        seconds = time.perf_counter() - t0
+        html = "".join(db.session.execute(db.select(Module.html)).scalars())
+        counts = {"code blocks": html.count('<div class="code-block'), "formulas": html.count("<math ")}
+        db.session.remove()
+    return seconds, len(report.new), len(report.refused), counts
+
+
+def media_main(args) -> int:
+    """Issue 12: the first import with and without code and math, in one run (alternating, `--repeat` times)."""
+    results: dict[str, list[float]] = {"plain": [], "code and math": []}
+    for round_ in range(args.repeat):
+        for name, extra in (("plain", ""), ("code and math", MEDIA)):
+            tmp = Path(tempfile.mkdtemp(prefix="cw-bench-media-"))
+            seconds, new, refused, counts = timed_import(tmp, args.courses, args.modules, extra)
+            results[name].append(seconds)
+            print(f"round {round_ + 1}, {name:13s}: first import {seconds:6.2f} s ({new} new, {refused} refused; "
+                  f"{counts['code blocks']} code blocks, {counts['formulas']} formulas)")
+    for name, times in results.items():
+        print(f"{name:13s}: best {min(times):6.2f} s, mean {sum(times) / len(times):6.2f} s (target < 10 s)")
+    print(f"cost of code and math: {min(results['code and math']) / min(results['plain']):4.2f}x the plain import")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--media", action="store_true", help="issue 12: import with and without code and math")
+    parser.add_argument("--repeat", type=int, default=2, help="with --media: rounds of both imports")
     parser.add_argument("--courses", type=int, default=50)
     parser.add_argument("--modules", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--threads", type=int, default=4, help="waitress worker threads")
     args = parser.parse_args()
+    if args.media:
+        return media_main(args)
 
     tmp = Path(tempfile.mkdtemp(prefix="cw-bench-"))
     courses_dir = tmp / "courses"

@@ -52,7 +52,10 @@ def found(problems, code):
 REFUSALS = [
     # id, mutation, code, path inside the package ("" = the package itself), line (None = any)
     ("missing manifest", lambda p: (p / "course.toml").unlink(), "E101", "course.toml", 1),
-    ("forbidden svg", lambda p: write(p, "assets/logo.svg", "<svg onload=alert(1)/>"), "E106", "assets/logo.svg", 1),
+    ("svg that is not XML", lambda p: write(p, "assets/logo.svg", "<svg onload=alert(1)/>"), "E180", "assets/logo.svg", 1),
+    ("svg with a handler", lambda p: write(p, "assets/logo.svg", '<svg xmlns="http://www.w3.org/2000/svg"\n onload="alert(1)"/>'),
+     "E182", "assets/logo.svg", 2),
+    ("forbidden html", lambda p: write(p, "assets/side.html", "<p>x</p>"), "E106", "assets/side.html", 1),
     ("forbidden html", lambda p: write(p, "assets/side.html", "<p>x</p>"), "E106", "assets/side.html", 1),
     ("forbidden js", lambda p: write(p, "modules/app.js", "alert(1)"), "E106", "modules/app.js", 1),
     ("forbidden py", lambda p: write(p, "setup.py", "import os"), "E106", "setup.py", 1),

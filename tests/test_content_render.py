@@ -35,7 +35,8 @@ def test_markdown_features_render():
     ).html
     tags = Tags(html)
     assert tags.find("th")[0] == {"align": "left"} and tags.find("td")[1] == {"align": "right"}
-    assert '<pre class="highlight"><code class="language-python">print(\'hei\') &lt; 3</code></pre>' in html
+    assert '<div class="code-label">Python</div><div class="highlight"><pre tabindex="0">' in html
+    assert '<span class="nb">print</span>' in html and '<span class="o">&lt;</span>' in html
     assert "<dl>" in html and "<dt>Term</dt>" in html
     assert tags.find("li")[-1].get("id") == "fn:1" and 'href="#fn:1"' in html
     assert '<div class="admonition warning">' in html and '<p class="admonition-title">Pass på</p>' in html

@@ -12,8 +12,16 @@ from courseware.content import render
 HERE = Path(__file__).parent
 CORPORA = [HERE / "fixtures" / "xss", HERE.resolve().parents[1] / "shared" / "testdata" / "xss"]
 SAFE_SCHEMES = {"http", "https", "mailto"}
-ACTIVE_TAGS = {"script", "style", "iframe", "frame", "object", "embed", "svg", "math", "form", "meta",
-               "link", "base", "template", "button", "textarea", "select", "video", "audio", "source", "applet"}
+ACTIVE_TAGS = {"script", "style", "iframe", "frame", "object", "embed", "svg", "form", "meta",
+               "link", "base", "template", "button", "textarea", "select", "video", "audio", "source", "applet",
+               # MathML elements that link, act, embed HTML or load: never allowed (math itself is, see below)
+               "maction", "annotation-xml", "mglyph", "malignmark", "mlabeledtr", "mprescripts", "none"}
+# The MathML presentation elements math.py writes: exactly these may be allowed, and only with these attributes.
+MATHML_PRESENTATION = {
+    "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msup", "msub", "msubsup", "mfrac", "msqrt", "mroot",
+    "mover", "munder", "munderover", "mtable", "mtr", "mtd", "mstyle", "mpadded", "mphantom", "menclose",
+    "semantics", "annotation",
+}
 RISKY_ATTRIBUTES = {"style", "srcdoc", "formaction", "action", "xmlns", "background", "dynsrc", "lowsrc"}
 DANGEROUS_URL_PREFIXES = ("javascript:", "data:", "vbscript:", "livescript:", "mocha:")
 

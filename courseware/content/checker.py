@@ -11,7 +11,7 @@ do not. Codes are stable: authors and tests rely on them. The same table is in c
 | E103 | a text file (course.toml, README.md, a module) is not UTF-8 |
 | E104 | the folder name is not a valid slug (`^[a-z0-9][a-z0-9-]{1,63}$`) |
 | E105 | `slug` in course.toml differs from the folder name |
-| E106 | a file of a type a package may not hold (svg, html, js, py, ...) |
+| E106 | a file of a type a package may not hold (html, js, py, ...) |
 | E107 | a symbolic link (also a package folder that is one) |
 | E108 | a file larger than its size cap: MAX_ASSET_MB for assets, MAX_MODULE_KB for a module, 64 KiB for course.toml |
 | E109 | a file or folder in the wrong place (images outside assets/, other folders, subfolders of modules/, folders more than 8 deep), or a very long name or one with control characters or bytes that are not UTF-8 |
@@ -43,8 +43,14 @@ do not. Codes are stable: authors and tests rely on them. The same table is in c
 | E142 | a link or image to a file that does not exist in assets/ |
 | E143 | a link to a module or file that does not exist |
 | E144 | an image outside assets/ (including images on other websites) |
-| E145 | an image that is not a png, jpg, jpeg, gif or webp file |
+| E145 | an image that is not a png, jpg, jpeg, gif, webp or svg file |
 | E146 | `@[video](URL)` with a URL that is not YouTube or Vimeo |
+| E180 | an svg asset that is not an SVG image that can be read |
+| E181 | an svg asset with a DOCTYPE or entities |
+| E182 | an svg asset with a script, event handler, foreignObject, link or animation |
+| E183 | an svg asset referring outside itself (href, url(), @import, xml-stylesheet, an unverifiable <image>) |
+| E184 | a formula that is not valid LaTeX or uses a command that cannot be shown |
+| E185 | a formula over 2000 characters or with braces nested over 40 deep |
 | E151 | `requires` names a course that does not exist |
 | E152 | `requires` makes a loop (a course that requires itself, directly or through others) |
 | E160 | a file that cannot be read: a pipe, device or socket, no read permission, or another read error |
@@ -68,6 +74,9 @@ do not. Codes are stable: authors and tests rely on them. The same table is in c
 | W141 | an image without alt text |
 | W170 | a fenced block (`:::`) with a name the platform does not know (shown as a plain callout) |
 | W171 | a `:::` line that closes no fenced block (left out) |
+| W180 | an image attribute other than alt, width and height (ignored) |
+| W181 | an image width or height that is not a whole number from 1 to 4000 (ignored) |
+| W182 | parts of an svg asset that are not shown (unknown elements or attributes, left out) |
 | W191 | a file with more than 50 problems, the rest of them warnings, which are not shown |
 """
 from __future__ import annotations
@@ -85,7 +94,7 @@ from . import fences
 from . import render as r
 from .fields import LANGUAGES, check_manifest, check_module_meta, line_of
 from .files import MAX_PACKAGE_FILES, PackageFile, PackageTooLarge, list_files
-from .files_check import check_files, content_type, read_text, unexpected
+from .files_check import check_files, content_type, read_text, svg_data, unexpected
 from .nesting import MAX_SETTINGS_DEPTH
 from .package import (
     ASSETS_DIR, KEY_RE, MANIFEST, MAX_MANIFEST_BYTES, MODULES_DIR, SLUG_RE, AssetData, ModuleData, PackageData,
@@ -255,7 +264,8 @@ def _check(path: Path, report: Reporter, context: RequiresContext, reuse) -> Pac
         requires=manifest["requires"], pass_mark=float(manifest["pass_mark"]), certificate=manifest["certificate"],
         partners=manifest["partners"], modules=modules, show_answers=manifest["show_answers"],
         attempts_per_day=manifest["attempts_per_day"],
-        assets=[AssetData(a.relpath[len(ASSETS_DIR) + 1:], a.path, a.size, content_type(a)) for a in asset_files],
+        assets=[AssetData(a.relpath[len(ASSETS_DIR) + 1:], a.path, a.size, content_type(a), svg_data(a))
+                for a in asset_files],
     )
 
 

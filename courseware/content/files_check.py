@@ -10,10 +10,12 @@ from .files import (
     DEEP_FOLDER, MAX_FOLDER_DEPTH, MAX_PACKAGE_BYTES, SPECIAL, SYMLINK, FileTooLarge, NotRegularFile, PackageFile,
     open_regular, read_capped,
 )
+from .media_check import report_svg
 from .package import (
-    ASSET_TYPES, ASSETS_DIR, MANIFEST, MODULES_DIR, README, SAME_TYPE, TextError, decode_text, sniff_type,
+    ASSET_TYPES, ASSETS_DIR, MANIFEST, MODULES_DIR, README, SAME_TYPE, SVG, TextError, decode_text, sniff_type,
 )
 from .problems import Reporter, config, short
+from .svg import sanitise_svg
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +136,7 @@ WEB_AND_CODE = frozenset({"html", "htm", "xhtml", "js", "mjs", "css", "php", "py
                           "swf"})
 OFFICE = frozenset({"doc", "docx", "odt", "rtf", "ppt", "pptx", "odp", "xls", "xlsx", "ods", "pages", "key",
                     "numbers"})
-IMAGES = frozenset({"svg", "svgz", "bmp", "tif", "tiff", "heic", "heif", "avif", "ico", "psd", "ai", "eps", "raw"})
+IMAGES = frozenset({"svgz", "bmp", "tif", "tiff", "heic", "heif", "avif", "ico", "psd", "ai", "eps", "raw"})
 MEDIA = frozenset({"mov", "avi", "mkv", "webm", "wmv", "m4v", "wav", "m4a", "ogg", "oga", "flac", "aac"})
 ARCHIVES = frozenset({"zip", "rar", "7z", "tar", "gz", "tgz", "bz2", "xz"})
 TEXT = frozenset({"txt", "csv", "json", "xml", "yaml", "yml", "toml", "tex"})
@@ -175,6 +177,12 @@ def _sniffed(item: PackageFile) -> str | None:
 
 
 def _check_content(item: PackageFile, report: Reporter) -> None:
+    if item.extension == SVG:
+        try:
+            report_svg(item.relpath, sanitise_svg(_read_svg(item)), report)
+        except OSError as error:
+            report.error(item.relpath, 1, "E160", _unreadable_message(error))
+        return
     try:
         sniffed = _sniffed(item)
     except OSError as error:
@@ -183,6 +191,15 @@ def _check_content(item: PackageFile, report: Reporter) -> None:
     if sniffed is None:
         report.error(item.relpath, 1, "E110", _("the content of this file is not a %(type)s file, although its name "
                                                 "says so; export it again in that format", type=item.extension.upper()))
+
+
+def _read_svg(item: PackageFile) -> bytes:
+    return read_capped(item.path, int(config("MAX_ASSET_MB", 20) * 1024 * 1024))
+
+
+def svg_data(item: PackageFile) -> bytes | None:
+    """An SVG asset as svg.py re-wrote it, to be stored and served instead of the file; None for other assets."""
+    return sanitise_svg(_read_svg(item)).data if item.extension == SVG else None
 
 
 def content_type(item: PackageFile) -> str:

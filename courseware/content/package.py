@@ -27,7 +27,9 @@ KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 ASSET_TYPES = {
     "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp",
     "pdf": "application/pdf", "mp3": "audio/mpeg", "mp4": "video/mp4",
+    "svg": "image/svg+xml",  # only as svg.py re-wrote it: sniff_type never says "svg", so no other name serves it
 }
+SVG = "svg"
 MAX_MANIFEST_BYTES = 64 * 1024  # course.toml: real ones are 1-2 kB
 
 
@@ -221,7 +223,10 @@ def default_module_key(filename: str) -> str:
 
 
 def sniff_type(head: bytes) -> str | None:
-    """The asset type the first bytes of a file show (an extension of ASSET_TYPES), or None."""
+    """The asset type the first bytes of a file show (an extension of ASSET_TYPES), or None.
+
+    Never "svg": an SVG is only taken as one when its name says so and svg.py has checked and re-written it.
+    """
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
     if head.startswith(b"\xff\xd8\xff"):
@@ -270,6 +275,7 @@ class AssetData:
     file: Path
     size: int
     content_type: str
+    data: bytes | None = None  # what is stored instead of the file (an SVG as svg.py re-wrote it)
 
 
 @dataclass

@@ -176,7 +176,7 @@ def _scan(text: str) -> Refusal | None:
     return None
 
 
-_MARKUP = re.compile(r"[*_`\[<&~\\|]")
+_MARKUP = re.compile(r"[*_`\[<&~\\|$]")  # $: each formula is a match too (math.py)
 
 
 def _inline_work(text: str) -> Refusal | None:

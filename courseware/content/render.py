@@ -32,14 +32,15 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
 
-from . import blocks, fences, lists, precheck, typography
+from . import blocks, code, fences, lists, math, notes, precheck, typography
+from .images import ImageAttributesExtension
 from .precheck import RENDER_SECONDS, OverBudget, Refused, cpu_budget
 from .video import video_embed_url
 
 # Bump when the renderer's output changes for the same input: every module is then rendered again.
 RENDER_VERSION = "4"
 
-IMAGE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "webp"})
+IMAGE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "webp", "svg"})
 
 # The sanitiser's allow-list: everything that may reach a page. Nothing else (script, style, iframe, form,
 # svg, object, embed, meta, link, base, on* handlers, style attributes, data:/javascript: URLs) survives.
@@ -49,7 +50,7 @@ SANITISER = {
         "sub", "sup", "mark", "small", "kbd", "q", "cite", "code", "pre", "blockquote", "ul", "ol", "li", "dl",
         "dt", "dd", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "a", "img", "div", "span",
         "details", "summary", "abbr", "input", "aside",
-    }),
+    }) | math.MATH_TAGS,
     "clean_content_tags": frozenset({"script", "style"}),
     "attributes": {
         "a": {"href", "title", "class"},
@@ -63,6 +64,7 @@ SANITISER = {
         "li": {"id", "class"},
         **{tag: {"id"} for tag in ("h1", "h2", "h3", "h4", "h5", "h6", "sup")},
         **{tag: {"class"} for tag in ("div", "span", "code", "pre", "p", "ul", "summary", "aside")},
+        **{tag: set(math.MATH_ATTRIBUTES) for tag in math.MATH_TAGS},
     },
     # Attributes always set (task-list boxes are for show: never a text field, never editable).
     "set_attributes": {"img": {"loading": "lazy"}, "input": {"type": "checkbox", "disabled": "disabled"}},
@@ -72,7 +74,8 @@ SANITISER = {
         "admonition", "admonition-title", "note", "tip", "hint", "important", "warning", "caution", "attention",
         "danger", "error", "info", "example", "quote", "abstract", "success", "question", "failure", "bug",
         "footnote", "footnote-ref", "footnote-backref", "task-list", "task-list-item", "highlight", "toc",
-    }) | blocks.CLASSES,
+    }) | blocks.CLASSES | code.BLOCK_CLASSES,
+    "span_classes": code.TOKEN_CLASSES,  # Pygments' token classes: on <span> in <pre> only (code.py)
     "class_prefixes": ("language-",),
 }
 
@@ -125,6 +128,7 @@ class RenderedModule:
     toc: list[dict]  # [{"level": 2, "id": "...", "title": "..."}]
     word_count: int
     links: list[LinkRef] = field(default_factory=list)
+    notes: list[notes.Note] = field(default_factory=list)  # math, image attributes: see media_check.py
 
     @property
     def link_problems(self) -> list[LinkRef]:
@@ -180,7 +184,7 @@ def render_module(
                    audience=audience)
     reset = _STATE.set(state)
     try:
-        with cpu_budget(budget):
+        with cpu_budget(budget), notes.collect() as found:
             md = _markdown(language)
             raw = md.reset().convert(markdown_text)
             toc = _flatten_toc(getattr(md, "toc_tokens", []))
@@ -196,7 +200,8 @@ def render_module(
     finally:
         _STATE.reset(reset)
     clean = _wrap_tables(_insert_videos(clean, state), language)
-    return RenderedModule(html=clean, toc=toc, word_count=state.words, links=state.links)
+    clean = math.focusable_display(code.after_sanitising(clean))
+    return RenderedModule(html=clean, toc=toc, word_count=state.words, links=state.links, notes=found)
 
 
 def resolve_url(url: str, *, image: bool, module_links: dict[str, str], asset_paths: set[str]) -> tuple[str | None, str]:
@@ -342,16 +347,19 @@ def _markdown(language: str) -> markdown.Markdown:
                 "admonition", "toc", "sane_lists", "pymdownx.highlight", "pymdownx.superfences",
                 "pymdownx.details", "pymdownx.tilde", "pymdownx.tasklist", _CoursewareExtension(),
                 blocks.BlocksExtension(language, lambda: _STATE.get().audience), lists.ListCodeExtension(), "smarty",
+                math.MathExtension(), ImageAttributesExtension(),
             ],
             extension_configs={
                 "tables": {"use_align_attribute": True},
                 "footnotes": {"BACKLINK_TITLE": _BACKLINK_TITLES.get(language, _BACKLINK_TITLES["en"])},
                 "toc": {"permalink": False, "slugify": _slugify},
-                "pymdownx.highlight": {"use_pygments": False},
+                "pymdownx.highlight": {"use_pygments": True, "css_class": "highlight", "guess_lang": False},
+                "pymdownx.superfences": {"custom_fences": code.custom_fences()},
                 "smarty": typography.smarty_config(language),
             },
             output_format="html",
         )
+        cache[language].courseware_language = language  # the labels of output and error blocks
     return cache[language]
 
 
@@ -363,8 +371,9 @@ def _flatten_toc(tokens: list[dict]) -> list[dict]:
     return out
 
 
-def _filter_classes(value: str) -> str | None:
-    tokens = [t for t in value.split() if t in SANITISER["classes"] or t.startswith(SANITISER["class_prefixes"])]
+def _filter_classes(value: str, tag: str = "") -> str | None:
+    tokens = [t for t in value.split() if t in SANITISER["classes"] or t.startswith(SANITISER["class_prefixes"])
+              or tag == "span" and t in SANITISER["span_classes"]]
     tokens = [t for t in tokens if re.fullmatch(r"[A-Za-z0-9_+#-]+", t)]
     return " ".join(tokens) or None
 
@@ -377,7 +386,7 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
     if attribute == "id":
         return value if value in state.ids else None
     if attribute == "class":
-        return _filter_classes(value)
+        return _filter_classes(value, tag)
     if (tag, attribute) in (("a", "href"), ("img", "src")):
         if (tag, value) in state.approved:
             return value

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from . import blocks, precheck
 from . import render as r
+from .media_check import report_notes
 from .package import ASSETS_DIR, MODULES_DIR, ModuleData
 from .problems import Reporter, config, short
 
@@ -43,6 +44,7 @@ def render_modules(modules: list[ModuleData], asset_paths: set[str], language: s
             continue
         _report_blocks(module, relpath, report)
         _report_links(module, relpath, report, _staff_links(module, module_links, asset_paths, language, budget))
+        report_notes(module, relpath, report)
         if module.rendered.word_count > limit:
             report.warning(relpath, 1, "W123", _("the module has %(words)d words; over %(limit)d words is hard to read "
                                                  "on a phone, so consider splitting it",
@@ -172,7 +174,7 @@ def _link_message(link: r.LinkRef) -> tuple[str, str]:
     if link.status == r.IMAGE_NOT_ASSET:
         return "E144", _("the image '%(url)s' must be a file inside assets/", url=url)
     if link.status == r.IMAGE_TYPE:
-        return "E145", _("'%(url)s' is not an image (png, jpg, jpeg, gif or webp): link to it with [text](...) "
+        return "E145", _("'%(url)s' is not an image (png, jpg, jpeg, gif, webp or svg): link to it with [text](...) "
                          "instead of ![text](...)", url=url)
     if link.status == r.BAD_VIDEO:
         return "E146", _("'%(url)s' is not a YouTube or Vimeo address: @[video](...) embeds only YouTube and Vimeo "
