@@ -56,13 +56,14 @@ def test_kbd_is_styled():
 ])
 def test_code_indented_in_a_list_item_stays_in_the_list(text):
     out = re.sub(r"\s+", "", html(text))
-    assert re.fullmatch(r"<(ul|ol)><li><p>Kjørkommandoen:</p><preclass=\"highlight\"><codeclass=\"language-bash\">"
-                        r"ls-l</code></pre></li><li><p>Seresultatet.</p></li></\1>", out), out
+    assert re.fullmatch(r"<(ul|ol)><li><p>Kjørkommandoen:</p><divclass=\"code-block\">.*?<pre[^>]*>.*?</pre>"
+                        r"</div></div></li><li><p>Seresultatet.</p></li></\1>", out), out
+    assert re.sub(r"<[^>]+>", "", out.split("<pre", 1)[1].split(">", 1)[1].split("</pre>")[0]) == "ls-l"
 
 
 def test_code_after_a_list_stays_after_it():
     out = html("- a\n\n```\nutenfor\n```\n\n- b\n")
-    assert out.count("<ul>") == 2 and "</ul>\n<pre" in out
+    assert out.count("<ul>") == 2 and '</ul>\n<div class="code-block">' in out
 
 
 def test_list_code_keeps_line_count_and_relative_indent():

@@ -88,7 +88,8 @@ REFUSED = [
      "not a PNG file"),
     ("a PNG named .jpg", PNG, "bilde.jpg", {"alt": "x"}, "file", "This is a PNG file"),
     ("a PDF named .mp4", PDF, "film.mp4", {}, "file", "This is a PDF file"),
-    ("an SVG", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "tegning.svg", {"alt": "x"}, "file", "Allowed:"),
+    ("an SVG with a script", b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>", "tegning.svg",
+     {"alt": "x"}, "file", "E182"),
     ("an HTML file", b"<html></html>", "side.html", {}, "file", "Allowed:"),
     ("a Python file", b"import os", "kode.py", {}, "file", "Allowed:"),
     ("a name without a type", PDF, "README", {}, "name", "ending in its type"),
@@ -187,3 +188,17 @@ def test_another_providers_author_cannot_touch_the_assets(client, setup, make_us
 ])
 def test_safe_names(filename, expected):
     assert draft_assets.safe_name(filename) == expected
+
+
+def test_an_svg_is_kept_as_the_checker_rewrites_it_and_served_in_a_sandbox(client, setup):
+    author, draft = setup
+    drawing = (b"<svg xmlns='http://www.w3.org/2000/svg' xmlns:inkscape='http://www.inkscape.org/namespaces/inkscape'"
+               b" viewBox='0 0 10 10' inkscape:version='1.3'><title>Fjos</title><rect width='5' height='5'/></svg>")
+    assert _post(client, drawing, "fjos.svg", alt="Tegning av fjøset").status_code == 302
+    item = _asset(draft, "fjos.svg")
+    stored = asset_file_path(item.sha256).read_bytes()
+    assert item.content_type == "image/svg+xml" and b"<rect" in stored and b"inkscape" not in stored
+    served = client.get("/studio/courses/minimal/preview/assets/fjos.svg")
+    assert served.status_code == 200 and served.data == stored and served.mimetype == "image/svg+xml"
+    assert "sandbox" in served.headers["Content-Security-Policy"]
+    assert served.headers["X-Content-Type-Options"] == "nosniff"

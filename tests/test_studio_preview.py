@@ -5,8 +5,8 @@ import re
 from sqlalchemy import func, select
 
 from courseware.extensions import db
-from courseware.models import ModuleProgress, QuizAttempt, TaskCheck
-from courseware.services import quiz
+from courseware.models import CourseVersion, Module, ModuleProgress, QuizAttempt, TaskCheck
+from courseware.services import drafts, quiz
 
 from .publishing_support import SENSORER, SLUG, edit, world  # noqa: F401
 
@@ -98,3 +98,22 @@ def test_the_check_page_links_to_the_preview_of_each_draft_module(client, login,
     links = re.findall(rf'<a href="{PREVIEW}/([\w-]+)">([^<]+)</a>', html)
     assert links == [("intro", "Hvorfor digitalisere?"), ("sensorer", "Sensorer i fjøset"),
                      ("veien-videre", "Veien videre")]
+
+
+def test_the_preview_shows_instructor_notes_that_learners_never_see(client, login, world):
+    """Format 1.1: `::: instructor` blocks are for the provider's authors: shown in the studio's preview, never in
+    the published module."""
+    author = login(world.people["author_own"])
+    draft = drafts.open_draft(author, SLUG)
+    path = "modules/01-intro.md"
+    item = drafts.get_file(draft, path)
+    drafts.save_text(author, draft, path, item.text + "\n::: instructor\nSpør hvem som har sensorer fra før.\n:::\n",
+                     item.revision)
+    db.session.commit()
+    html = client.get(f"/studio/courses/{SLUG}/preview/intro").get_data(as_text=True)
+    assert "Spør hvem som har sensorer fra før." in html and "instructor-note" in html
+    client.post(f"/studio/courses/{SLUG}/publish", data={"accept_warnings": "y"})
+    assert db.session.execute(select(func.max(CourseVersion.number))).scalar_one() == 2
+    published = db.session.execute(select(Module.html).where(Module.key == "intro")
+                                   .order_by(Module.id.desc())).scalars().first()
+    assert "Spør hvem som har sensorer" not in published

@@ -78,4 +78,5 @@ class ImageAttributesExtension(Extension):
     """Registers the image attribute reader (before the link resolver reads alt texts)."""
 
     def extendMarkdown(self, md) -> None:  # noqa: N802 (Markdown's API)
-        md.treeprocessors.register(_ImageAttributes(md), "courseware_image_attributes", 1)
+        # After the inline patterns (20) made the <img>, before smarty (6) would curl the quotes of alt="…"
+        md.treeprocessors.register(_ImageAttributes(md), "courseware_image_attributes", 7)

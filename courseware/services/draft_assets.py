@@ -15,7 +15,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..content.package import ASSET_TYPES, ASSETS_DIR, SAME_TYPE, sniff_type
+from ..content.package import ASSET_TYPES, ASSETS_DIR, SAME_TYPE, SVG, sniff_type
+from ..content.svg import sanitise_svg
 from ..errors import InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import Course, CourseDraft, CourseVersion, DraftFile
@@ -111,6 +112,19 @@ def _checked_name(name: str) -> str:
     return name
 
 
+def _safe_svg(data: bytes) -> bytes:
+    """An SVG as svg.py re-writes it (what the checker accepts and learners get); InvalidInput when it cannot be
+    made safe, saying what to change."""
+    result = sanitise_svg(data)
+    if result.refused:
+        problem = result.problems[0] if result.problems else None
+        raise InvalidInput(_("This SVG cannot be used as it is (%(code)s%(detail)s): it holds scripts, links to other "
+                             "files or parts a browser would run. Export it again as plain SVG, or as PNG.",
+                             code=problem.code if problem else "E180",
+                             detail=f": {problem.detail}" if problem and problem.detail else ""), field="file")
+    return result.data
+
+
 def _clean_alt(alt: str | None) -> str:
     alt = " ".join((alt or "").split())
     if len(alt) > MAX_ALT:
@@ -142,7 +156,9 @@ def add_asset(user, draft: CourseDraft, filename: str, data: bytes, alt: str | N
         raise InvalidInput(_("The file is %(size).1f MiB; a file may be at most %(cap)s MiB. Make it smaller (a "
                              "lower resolution, or a video on YouTube or Vimeo).", size=len(data) / 1048576,
                              cap=cap_mb), field="file")
-    sniffed = sniff_type(data[:16])
+    if extension == SVG:
+        data = _safe_svg(data)
+    sniffed = SVG if extension == SVG else sniff_type(data[:16])
     expected = SAME_TYPE.get(extension, extension)
     if sniffed is None:
         raise InvalidInput(_("The content of this file is not a %(type)s file, although its name says so. Save or "

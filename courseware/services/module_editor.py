@@ -146,7 +146,7 @@ def preview(user, slug: str, body: str | None = None, source: str | None = None,
         body, offset = parts.body, parts.body_line - 1
     body = _check_text(normalise(body or ""), _module_limit())
     try:
-        rendered = drafts.render_body(draft, body, preview_base(slug, root))
+        rendered = drafts.render_body(draft, body, preview_base(slug, root), audience="staff")  # with instructor notes
     except Refused as refused:
         _code, message = refusal_message(refused.refusal)
         raise InvalidInput(_("The preview cannot be shown (line %(line)d): %(message)s",

@@ -357,8 +357,10 @@ def _package_files(root: Path, data: PackageData) -> list[DraftFile]:
         files.append(DraftFile(path=f"{MODULES_DIR}/{module.filename}", kind="module", text=module.source,
                                size=len(module.source.encode())))
     for asset in data.assets:
-        sha256 = drafts.store_bytes(asset.file.read_bytes())
+        # An SVG is kept as svg.py re-wrote it (what the checker passed), never as uploaded
+        content = asset.data if asset.data is not None else asset.file.read_bytes()
+        sha256 = drafts.store_bytes(content)
         is_image = asset.path.rsplit(".", 1)[-1].lower() in IMAGE_EXTENSIONS
-        files.append(DraftFile(path=f"{ASSETS_DIR}/{asset.path}", kind="asset", sha256=sha256, size=asset.size,
+        files.append(DraftFile(path=f"{ASSETS_DIR}/{asset.path}", kind="asset", sha256=sha256, size=len(content),
                                content_type=asset.content_type, alt=alts.get(asset.path) if is_image else None))
     return files

@@ -94,7 +94,7 @@ def preview_module(user, slug: str, key: str, base: str) -> Preview:
     meta = check_module_meta(front.meta, f"modules/{entry.filename}", text.split("\n"), report)
     found.problems = sum(p.is_error for p in report.problems)
     try:
-        html = drafts.render_body(draft, front.body, base, context).html
+        html = drafts.render_body(draft, front.body, base, context, audience="staff").html  # instructor notes shown
     except Refused as refusal:
         found.refused, html = str(refusal), ""
     found.module = PreviewModule(key, meta["title"] or entry.title, index + 1, meta["minutes"], meta["objectives"],

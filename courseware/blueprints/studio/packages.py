@@ -17,6 +17,7 @@ from ...errors import ContentError, InvalidInput
 from ...extensions import db
 from ...services import draft_assets, drafts, packages
 from ...web.downloads import content_disposition, download_response
+from ...web.security import CSP
 from ..errors import render_error
 from . import bp
 
@@ -198,6 +199,8 @@ def draft_asset(slug, path):
                          etag=item.sha256, max_age=0, download_name=path.rsplit("/", 1)[-1])
     response.headers["Cache-Control"] = "private, no-cache"
     response.headers["X-Content-Type-Options"] = "nosniff"
+    if item.content_type == "image/svg+xml":  # re-written by svg.py when it came in; opened alone it runs nothing
+        response.headers["Content-Security-Policy"] = f"{CSP}; sandbox"
     if not is_image:
         response.headers["Content-Disposition"] = content_disposition(path.rsplit("/", 1)[-1])
     return response
