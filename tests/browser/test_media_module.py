@@ -1,5 +1,5 @@
-"""A module with highlighted code, output and error blocks, math, an image with attributes and an SVG figure (issue
-12), on a phone and a desktop: nothing wider than the page, the copy button copies and says so, axe finds no serious
+"""A module with highlighted code, output and error blocks, math, an image with attributes, an SVG figure and fenced
+blocks (issue 12), on a phone and a desktop: nothing wider than the page, the copy button copies and says so, axe finds no serious
 violation, and a screenshot of each is kept in the test's temporary folder."""
 import logging
 import shutil
@@ -52,6 +52,24 @@ $$
 ![](../assets/fjos-sensor.png){alt="Temperaturlogger på fjøsveggen" width=640 height=480}
 
 ![Et fjøs med sensor, tegnet](../assets/figur.svg)
+
+## Blokker
+
+::: challenge
+Regn ut snittet for dine egne målinger.
+
+:::: solution
+Legg sammen målingene og del på hvor mange de er.
+::::
+:::
+
+::: tip
+Start med én maskin.
+:::
+
+::: instructor
+Spør deltakerne om de har en logger fra før.
+:::
 """
 
 
@@ -113,6 +131,12 @@ def test_code_math_and_figures_on_a_phone_and_a_desktop(browser, media_server, v
         assert labels == ["Python", "Utdata", "Feil"]
         assert page.locator("math").count() == 3 and page.locator('math[display="block"]').count() == 1
         assert "kr 50$, eller $5 og $10" in page.locator("article.prose").inner_text()
+        # the fenced blocks: an exercise with its solution folded away, a tip, and no instructor note for learners
+        assert page.locator(".admonition.exercise").count() == 1 and page.locator(".admonition.tip").count() >= 1
+        solution = page.locator("details", has_text="Legg sammen målingene")
+        assert solution.count() == 1 and solution.get_attribute("open") is None
+        assert not page.get_by_text("Legg sammen målingene").is_visible()
+        assert "har en logger fra før" not in page.content()
         svg = page.locator('img[src="assets/figur.svg"]')
         svg.scroll_into_view_if_needed()  # images load lazily
         svg.evaluate("img => img.decode()")
