@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import re
 import shutil
 import tempfile
@@ -25,7 +24,7 @@ from pathlib import Path
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from ..content.importer import asset_file_path, import_packages
+from ..content.importer import asset_file_path, import_packages, store_asset_data
 from ..content.package import MANIFEST, SLUG_RE, default_module_key, split_front_matter
 from ..content.render import RenderedModule, render_module
 from ..content.checker import check_package
@@ -176,18 +175,7 @@ def touch(user, draft: CourseDraft) -> None:
 def store_bytes(data: bytes) -> str:
     """Put bytes in the content-addressed media store (atomically; skipped when there); returns their sha256."""
     sha256 = hashlib.sha256(data).hexdigest()
-    target = asset_file_path(sha256)
-    if target.exists():
-        return sha256
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    store_asset_data(data, sha256)
     return sha256
 
 
