@@ -106,23 +106,20 @@ def asset_file_path(sha256: str) -> Path:
 
 def store_asset(source: Path, sha256: str) -> Path:
     """Copy a file into the content-addressed media store (atomically; skipped when already there)."""
-    target = asset_file_path(sha256)
-    if target.exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-    try:
-        with os.fdopen(fd, "wb") as out, open_regular(source) as src:
+    def copy(out) -> None:
+        with open_regular(source) as src:
             shutil.copyfileobj(src, out, 1 << 20)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return target
+
+    return _store(sha256, copy)
 
 
 def store_asset_data(data: bytes, sha256: str) -> Path:
     """Write bytes into the content-addressed media store (atomically; skipped when already there)."""
+    return _store(sha256, lambda out: out.write(data))
+
+
+def _store(sha256: str, write) -> Path:
+    """The media store's one writer: `write(file)` fills a temporary file that then takes the asset's place."""
     target = asset_file_path(sha256)
     if target.exists():
         return target
@@ -130,7 +127,7 @@ def store_asset_data(data: bytes, sha256: str) -> Path:
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(data)
+            write(out)
         os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
