@@ -261,6 +261,11 @@ def _relative(problem_path: str, slug: str) -> str:
     return problem_path[index + len(marker):] if index >= 0 else ""
 
 
+def checked_problems(problems, slug: str) -> list[CheckedProblem]:
+    """The checker's problems of the package `slug`, with paths inside the package."""
+    return [CheckedProblem(_relative(p.path, slug), p.line, p.code, p.message, p.severity) for p in problems]
+
+
 def check(user, draft: CourseDraft) -> list[CheckedProblem]:
     """Run `courseware check` on the draft; store and return the problems (path relative to the package)."""
     if not can_edit_draft(user, draft):
@@ -268,8 +273,7 @@ def check(user, draft: CourseDraft) -> list[CheckedProblem]:
     with materialised(draft) as root:
         context = requires_context([root])
         _data, problems = check_package(root, context.known, context.graph)
-        found = [CheckedProblem(_relative(p.path, draft.slug), p.line, p.code, p.message, p.severity)
-                 for p in problems]
+        found = checked_problems(problems, draft.slug)
     draft.check_problems = [vars(p) for p in found]
     draft.checked_revision, draft.checked_at = draft.revision, utcnow()
     db.session.flush()
@@ -289,8 +293,7 @@ def publish(user, draft: CourseDraft) -> CourseVersion:
     with materialised(draft) as root:
         report = import_packages([root], published_by_id=user.id)
     if report.refused:
-        problems = [CheckedProblem(_relative(p.path, draft.slug), p.line, p.code, p.message, p.severity)
-                    for p in report.refused[0].problems]
+        problems = checked_problems(report.refused[0].problems, draft.slug)
         draft.check_problems = [vars(p) for p in problems]
         draft.checked_revision, draft.checked_at = draft.revision, utcnow()
         raise ContentError(_("The course has errors and was not published. Fix them and try again."), problems)

@@ -303,8 +303,7 @@ def check_unpacked(root: Path) -> PackageData:
     context = requires_context([root])
     data, problems = check_package(root, context.known, context.graph)
     if data is None:
-        found = [drafts.CheckedProblem(drafts._relative(p.path, root.name), p.line, p.code, p.message, p.severity)
-                 for p in problems]
+        found = drafts.checked_problems(problems, root.name)
         raise ContentError(_("The course in the zip has errors, so nothing was changed. Fix them and upload it "
                              "again."), found)
     return data
