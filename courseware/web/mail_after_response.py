@@ -1,14 +1,20 @@
-"""Send the e-mails a request's committed transactions queued (services/outbox.py) after its response is sent.
+"""Try the e-mails a request's committed transactions stored in the outbox (services/outbox.py) right after its
+response is sent.
 
-The delivery runs when the WSGI server closes the response (after the last byte went out), in an app context of
-its own and in the request's language, so a page never waits for an SMTP server and answers in the same time
-whether or not it sends mail.
+The attempt runs when the WSGI server closes the response (after the last byte went out), in an app context of
+its own, so a page never waits for an SMTP server and answers in the same time whether or not it sends mail. It
+is only a head start: the rows are already committed, and what fails here (or never runs, if the process dies)
+the worker sends later with its retries.
 """
-from flask import Flask, current_app
-from flask_babel import get_locale
+import logging
+from contextlib import nullcontext
+
+from flask import Flask, current_app, has_app_context
 
 from ..extensions import db
 from ..services import outbox
+
+log = logging.getLogger("courseware.mail")
 
 
 def init_app(app: Flask) -> None:
@@ -18,13 +24,21 @@ def init_app(app: Flask) -> None:
             return response
         ready = outbox.take_ready()
         if ready:
-            response.call_on_close(_deliverer(current_app._get_current_object(), ready, str(get_locale() or "")))
+            response.call_on_close(_deliverer(current_app._get_current_object(), ready))
         return response
 
 
-def _deliverer(app: Flask, ready: list, locale: str):
+def _deliverer(app: Flask, ready: list[int]):
     def deliver() -> None:
-        with app.app_context():
-            outbox.deliver(ready, locale)
+        # A server closes the response after the request's app context has gone. Flask's test client shares the
+        # test's app context (and database session) with the request: use it, as a second session would wait on
+        # the SQLite write lock that the first holds.
+        shared = has_app_context() and current_app._get_current_object() is app
+        with nullcontext() if shared else app.app_context():
+            try:
+                outbox.deliver(ready)
+            except Exception:  # the database went away, say: the worker sends them later
+                db.session.rollback()
+                log.exception("Could not try the e-mails of a request after its response")
 
     return deliver
