@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -39,28 +40,30 @@ def run_due_jobs(now: datetime | None = None, jobs: tuple[Job, ...] | None = Non
     now = now or utcnow()
     ran = []
     for job in JOBS if jobs is None else jobs:
-        run = _take_slot(job, now)
-        if run is None:
+        run_id = _take_slot(job, now)
+        if run_id is None:
             continue
+        error = None
         try:
             job.run(now=now)
-        except Exception as error:  # one broken job must not stop the others or the mail
+            db.session.commit()
+        except Exception as exc:  # one broken job must not stop the others or the mail
             db.session.rollback()
             log.exception("Periodic job %s failed", job.name)
-            run = db.session.get(JobRun, run.id)
-            run.error = f"{type(error).__name__}: {error}"[:1000]
-        run.finished_at = utcnow()
+            error = f"{type(exc).__name__}: {exc}"[:1000]
+        db.session.execute(update(JobRun).where(JobRun.id == run_id).values(finished_at=utcnow(), error=error))
         db.session.commit()
         ran.append(job.name)
     return ran
 
 
-def _take_slot(job: Job, now: datetime) -> JobRun | None:
-    run = JobRun(name=job.name, slot=job.slot(now), started_at=now)
-    db.session.add(run)
+def _take_slot(job: Job, now: datetime) -> int | None:
+    """Insert and commit the (name, slot) row; its id, or None when another worker has the slot."""
     try:
+        run_id = db.session.execute(insert(JobRun).values(name=job.name, slot=job.slot(now), started_at=now)
+                                    .returning(JobRun.id)).scalar_one()
         db.session.commit()
-    except IntegrityError:  # another worker has this slot
+    except IntegrityError:
         db.session.rollback()
         return None
-    return run
+    return run_id

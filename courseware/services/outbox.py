@@ -113,7 +113,8 @@ def deliver(ready: list[int] | None = None, locale: str | None = None, now: date
     message stores its request's language); it stays for callers written before the outbox table.
     """
     ready = take_ready() if ready is None else ready
-    return _send_all(claim(now or utcnow(), ids=ready)) if ready else 0
+    now = now or utcnow()
+    return _send_all(claim(now, ids=ready), now) if ready else 0
 
 
 def drain(now: datetime | None = None, batch: int = 50) -> int:
@@ -122,7 +123,7 @@ def drain(now: datetime | None = None, batch: int = 50) -> int:
     tried: set[int] = set()
     while claimed := [i for i in claim(now, limit=batch) if i not in tried]:
         tried.update(claimed)
-        _send_all(claimed)
+        _send_all(claimed, now)
     return len(tried)
 
 
@@ -147,13 +148,13 @@ def claim(now: datetime, ids: list[int] | None = None, limit: int = 50) -> list[
     return sorted(claimed)
 
 
-def _send_all(ids: list[int]) -> int:
+def _send_all(ids: list[int], now: datetime) -> int:
     for message_id in ids:
-        _send(message_id)
+        _send(message_id, now)
     return len(ids)
 
 
-def _send(message_id: int) -> None:
+def _send(message_id: int, now: datetime) -> None:
     message = db.session.get(OutboxMessage, message_id)
     kind, payload, attempts = message.kind, message.payload, message.attempts
     saved = g.get("courseware_mail_locale"), g.get("courseware_mail_raise")
@@ -165,8 +166,11 @@ def _send(message_id: int) -> None:
     except Exception as error:  # a mail function's failure must not stop the others
         db.session.rollback()
         log.exception("Could not send a queued e-mail (%s)", kind.rpartition(".")[2])
-        _record_failure(message_id, attempts, f"{type(error).__name__}: {error}")
+        _record_failure(message_id, attempts, f"{type(error).__name__}: {error}", now)
     else:
+        # End the function's read transaction first: on SQLite a read snapshot cannot always become a write
+        # (another worker wrote since), while a transaction that begins with the write waits for its turn.
+        db.session.rollback()
         db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
                            .values(status="sent", sent_at=utcnow(), last_error=None)
                            .execution_options(synchronize_session=False))
@@ -175,14 +179,15 @@ def _send(message_id: int) -> None:
         g.courseware_mail_locale, g.courseware_mail_raise = saved
 
 
-def _record_failure(message_id: int, attempts: int, error: str) -> None:
+def _record_failure(message_id: int, attempts: int, error: str, now: datetime) -> None:
+    # The delay counts from the poll's `now` (not the clock after a slow SMTP timeout), so tests can step time.
     cfg = current_app.config
     values = {"last_error": error[:2000]}
     if attempts >= cfg["OUTBOX_MAX_ATTEMPTS"]:
         values["status"] = "failed"
     else:
         delay = min(cfg["OUTBOX_RETRY_SECONDS"] * 2 ** (attempts - 1), cfg["OUTBOX_RETRY_MAX_SECONDS"])
-        values.update(status="pending", next_attempt_at=utcnow() + timedelta(seconds=delay))
+        values.update(status="pending", next_attempt_at=now + timedelta(seconds=delay))
     db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
                        .execution_options(synchronize_session=False))
     db.session.commit()
