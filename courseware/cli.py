@@ -102,13 +102,20 @@ def run_command(host, port, production, threads, skip_init, no_worker):
         secure_cookies(app, app.config.get("SESSION_COOKIE_SECURE") or _https(app))
     if threads is None:  # SQLite work holds Python's GIL: more threads in one process only take turns
         threads = 4 if db.engine.dialect.name == "sqlite" else 8
+    worker = None
     if not no_worker:  # the outbox's mail and the periodic jobs (services/worker.py); several may run
         from .services.worker import start_worker_thread
 
-        start_worker_thread(app)
+        worker = start_worker_thread(app)
     click.echo(f"Serving on http://{host}:{port} with waitress ({threads} threads)"
                + ("" if no_worker else " and the mail and jobs worker"))
-    waitress.serve(app, host=host, port=port, threads=threads)
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads)
+    finally:
+        if worker:
+            thread, stop = worker
+            stop.set()
+            thread.join(30)
 
 
 @click.command("worker")

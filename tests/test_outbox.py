@@ -230,3 +230,31 @@ def test_an_administrator_sees_a_failed_mail_and_sends_it_again(app, client, log
     assert (message.status, message.attempts) == ("sent", 1)
     assert client.post(f"/admin/mail/{message.id}/retry").status_code == 302  # not failed: refused, nothing sent
     assert len(smtp_server.messages) == 1
+
+
+def test_the_in_process_worker_sends_what_is_due(app, make_user, smtp_server):
+    from courseware.services.worker import start_worker_thread
+
+    user = make_user("learner")
+    outbox.queue(accounts.send_password_changed, user.id)
+    db.session.commit()
+    outbox.take_ready()  # left to the worker, as when the process died right after the commit
+    thread, stop = start_worker_thread(app, poll_seconds=0.05)
+    try:
+        assert smtp_server.wait_for(1)[0]["Subject"] == "Your password was changed"
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive()
+    assert [m.status for m in _messages()] == ["sent"]
+
+
+def test_the_worker_command_once_sends_and_runs_jobs(app, make_user, smtp_server):
+    user = make_user("learner")
+    outbox.queue(accounts.send_password_changed, user.id)
+    db.session.commit()
+    outbox.take_ready()
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "1 e-mail(s) tried" in result.output and "outbox.purge_sent" in result.output
+    assert len(smtp_server.wait_for(1)) == 1

@@ -7,7 +7,6 @@ is only a head start: the rows are already committed, and what fails here (or ne
 the worker sends later with its retries.
 """
 import logging
-from contextlib import nullcontext
 
 from flask import Flask, current_app, has_app_context
 
@@ -31,10 +30,11 @@ def init_app(app: Flask) -> None:
 def _deliverer(app: Flask, ready: list[int]):
     def deliver() -> None:
         # A server closes the response after the request's app context has gone. Flask's test client shares the
-        # test's app context (and database session) with the request: use it, as a second session would wait on
-        # the SQLite write lock that the first holds.
-        shared = has_app_context() and current_app._get_current_object() is app
-        with nullcontext() if shared else app.app_context():
+        # test's app context (and database session) with the request: end that session's transaction (without
+        # expiring the test's objects), or the session below would wait on the SQLite write lock it holds.
+        if has_app_context() and current_app._get_current_object() is app and db.session.registry.has():
+            _end_transaction_keeping_objects(db.session())
+        with app.app_context():
             try:
                 outbox.deliver(ready)
             except Exception:  # the database went away, say: the worker sends them later
@@ -42,3 +42,11 @@ def _deliverer(app: Flask, ready: list[int]):
                 log.exception("Could not try the e-mails of a request after its response")
 
     return deliver
+
+
+def _end_transaction_keeping_objects(session) -> None:
+    keep, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
