@@ -258,3 +258,24 @@ def test_the_worker_command_once_sends_and_runs_jobs(app, make_user, smtp_server
     assert result.exit_code == 0, result.output
     assert "1 e-mail(s) tried" in result.output and "outbox.purge_sent" in result.output
     assert len(smtp_server.wait_for(1)) == 1
+
+
+def test_a_lazy_subject_is_stored_as_its_text_and_translated_for_the_recipient(app, make_user, smtp_server):
+    from flask_babel import force_locale, gettext
+    from flask_babel import lazy_gettext as _l
+
+    from courseware.services import membership
+
+    user = make_user("learner", email="ola@example.no", locale="nb")
+    outbox.queue(membership.send_member_mail, user.id, _l("You are no longer registered with %(firm)s", firm="Fisk AS"),
+                 "member_removed", firm_name="Fisk AS", by_admin=True, my_courses_url="http://localhost/me/courses",
+                 firm_url="http://localhost/firm")
+    db.session.commit()
+    [message] = _messages()
+    assert message.payload["args"][1] == {"lazy_gettext": "You are no longer registered with %(firm)s",
+                                          "params": {"firm": "Fisk AS"}}
+    assert outbox.deliver() == 1
+    with app.test_request_context(), force_locale("nb"):
+        expected = gettext("You are no longer registered with %(firm)s", firm="Fisk AS")
+    assert expected != "You are no longer registered with Fisk AS"
+    assert smtp_server.wait_for(1)[0]["Subject"] == expected

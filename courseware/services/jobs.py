@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..models import JobRun, utcnow
@@ -58,12 +58,15 @@ def run_due_jobs(now: datetime | None = None, jobs: tuple[Job, ...] | None = Non
 
 
 def _take_slot(job: Job, now: datetime) -> int | None:
-    """Insert and commit the (name, slot) row; its id, or None when another worker has the slot."""
-    try:
-        run_id = db.session.execute(insert(JobRun).values(name=job.name, slot=job.slot(now), started_at=now)
-                                    .returning(JobRun.id)).scalar_one()
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        return None
+    """Insert and commit the (name, slot) row; its id, or None when another worker has the slot.
+
+    ON CONFLICT DO NOTHING rather than catching the unique violation: workers poll every few seconds, and
+    PostgreSQL would log each violation as an error.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    run_id = db.session.execute(insert(JobRun).values(name=job.name, slot=job.slot(now), started_at=now)
+                                .on_conflict_do_nothing(index_elements=["name", "slot"])
+                                .returning(JobRun.id)).scalar_one_or_none()
+    db.session.commit()
     return run_id
