@@ -36,6 +36,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(keys_group)
     app.cli.add_command(certificates_group)
     app.cli.add_command(reports_group)
+    app.cli.add_command(worker_command)
 
 
 @click.command("purge")
@@ -78,8 +79,10 @@ def _init_instance(quiet: bool = False):
 @click.option("--production", is_flag=True, help="Behind an HTTPS proxy: Secure cookies (https BASE_URL).")
 @click.option("--threads", type=int, help="waitress worker threads (default: 4 on SQLite, 8 otherwise).")
 @click.option("--skip-init", is_flag=True, help="Do not migrate or import before serving.")
+@click.option("--no-worker", is_flag=True, help="Do not run the mail and jobs worker in this process "
+              "(when `courseware worker` runs on its own).")
 @with_appcontext
-def run_command(host, port, production, threads, skip_init):
+def run_command(host, port, production, threads, skip_init, no_worker):
     """Prepare the instance (migrations, course import) and serve the app."""
     app = current_app._get_current_object()
     from . import secure_cookies
@@ -99,8 +102,44 @@ def run_command(host, port, production, threads, skip_init):
         secure_cookies(app, app.config.get("SESSION_COOKIE_SECURE") or _https(app))
     if threads is None:  # SQLite work holds Python's GIL: more threads in one process only take turns
         threads = 4 if db.engine.dialect.name == "sqlite" else 8
-    click.echo(f"Serving on http://{host}:{port} with waitress ({threads} threads)")
-    waitress.serve(app, host=host, port=port, threads=threads)
+    worker = None
+    if not no_worker:  # the outbox's mail and the periodic jobs (services/worker.py); several may run
+        from .services.worker import start_worker_thread
+
+        worker = start_worker_thread(app)
+    click.echo(f"Serving on http://{host}:{port} with waitress ({threads} threads)"
+               + ("" if no_worker else " and the mail and jobs worker"))
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads)
+    finally:
+        if worker:
+            thread, stop = worker
+            stop.set()
+            thread.join(30)
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Send what is due and run due jobs once, then exit.")
+@with_appcontext
+def worker_command(once):
+    """Send the outbox's e-mails (with retries) and run the periodic jobs; run one or several beside the app."""
+    from .services.worker import run_worker, work_once
+
+    if once:
+        sent, ran = work_once()
+        click.echo(f"{sent} e-mail(s) tried; jobs run: {', '.join(ran) or 'none'}")
+        return
+    import signal
+    import threading
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    app = current_app._get_current_object()
+    click.echo(f"Worker polling every {app.config['WORKER_POLL_SECONDS']} s (Ctrl-C or SIGTERM stops it)")
+    try:
+        run_worker(app, stop)
+    except KeyboardInterrupt:
+        stop.set()
 
 
 def _https(app: Flask) -> bool:
@@ -314,7 +353,8 @@ def _print_backfill(counts, always: bool = False) -> None:
 
 
 def _deliver_mail() -> None:
-    """Send the e-mails the committed work queued (a command has no response to send them after)."""
+    """Try the e-mails the committed work queued now (a command has no response to try them after); what fails
+    stays in the outbox for the worker."""
     from .services.outbox import deliver
 
     deliver()

@@ -56,6 +56,17 @@ class DefaultConfig:
     MAIL_USE_STARTTLS = False
     MAIL_USE_SSL = False
     MAIL_FROM = "Courseware <noreply@courseware.local>"
+    # The outbox (services/outbox.py): a failed send is retried after OUTBOX_RETRY_SECONDS * 2**(attempt-1), at most
+    # OUTBOX_RETRY_MAX_SECONDS, until OUTBOX_MAX_ATTEMPTS (then "failed" on /admin/mail).
+    OUTBOX_MAX_ATTEMPTS = 8
+    OUTBOX_RETRY_SECONDS = 30
+    OUTBOX_RETRY_MAX_SECONDS = 6 * 3600
+    # A worker's claim on a message lasts this long; a worker that died mid-send leaves it to others after that.
+    OUTBOX_LEASE_SECONDS = 300
+    # Sent messages are kept this many days (for /admin/mail), then deleted by a periodic job.
+    OUTBOX_KEEP_DAYS = 30
+    # How often the worker looks for due messages and periodic jobs, in seconds.
+    WORKER_POLL_SECONDS = 5.0
     # Password reset and invitation links expire after this many seconds.
     RESET_TOKEN_MAX_AGE = 3600
     INVITATION_MAX_AGE = 14 * 24 * 3600

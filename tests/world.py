@@ -14,7 +14,7 @@ from sqlalchemy import select
 from courseware.extensions import db
 from courseware.models import BulkUpload, FirmInvitation, Module, StaffInvitation, utcnow
 from courseware.services import (accounts, api_tokens, certificates, enrolment, invitations, learning, membership,
-                                 quiz, verification)
+                                 outbox, quiz, verification)
 
 from .learning_factory import VALID_ORGNRS, answers_for, get_module, load, make_course, make_firm
 
@@ -67,6 +67,7 @@ ARGUMENTS = {
     "kind": lambda w: "xlsx",
     "token_id": lambda w: w.api_token_id,
     "invitation_id": lambda w: w.staff_invitation_id,
+    "message_id": lambda w: w.mail_message_id,
 }
 ARGUMENTS_BY_ENDPOINT = {
     ("auth.reset_password", "token"): lambda w: w.tokens["reset"],
@@ -118,6 +119,7 @@ class World:
     provider_slug: str = ""  # the course's provider (its issuer profile and status lists)
     api_token_id: int = 0  # an API token (the admin's token pages)
     staff_invitation_id: int = 0  # an invitation to be an author for the course's provider
+    mail_message_id: int = 0  # a failed e-mail in the outbox (the admin's mail page can retry it)
     users: dict = field(default_factory=dict)
     tokens: dict = field(default_factory=dict)
     make_user: object = None
@@ -208,6 +210,8 @@ def build_world(make_user) -> World:
     staff_invitation = StaffInvitation(provider_id=course.provider_id, email="ny.forfatter@example.no",
                                        token_hash=invitations.token_hash(staff_token))
     db.session.add(staff_invitation)
+    failed_mail = outbox.queue(accounts.send_password_changed, world.users["learner"].id)
+    failed_mail.status = "failed"
     world.tokens = {"invitation": token, "staff_invitation": staff_token,
                     "reset": accounts.make_reset_token(world.users["newcomer"]),
                     "setup": accounts.create_setup_token(),
@@ -216,6 +220,7 @@ def build_world(make_user) -> World:
     world.upload_id = upload.id
     world.api_token_id = api_token.id
     world.staff_invitation_id = staff_invitation.id
+    world.mail_message_id = failed_mail.id
     assert load(course).current_version is not None
     return world
 

@@ -3,6 +3,8 @@ from .api_tokens import ApiToken
 from .base import set_loaded, utcnow
 from .certificates import REVOCATION_REASONS, Certificate, CertificateEvent, FirmCertificate
 from .courses import Asset, Course, CourseVersion, Module
+from .jobs import JobRun
+from .outbox import OUTBOX_STATUSES, OutboxMessage
 from .orgs import (JOIN_REQUEST_STATUSES, PROVIDER_KINDS, SIZE_BANDS, VERIFIED_VIA, Firm, FirmInvitation,
                    FirmJoinRequest, Provider, RegistryEntry)
 from .reports import FIRM_STATUSES, ReportCube, ReportFirm, ReportRollup
@@ -12,7 +14,7 @@ from .users import ROLES, SetupToken, User, UserLogin
 
 __all__ = [
     "ApiToken", "Asset", "CourseDraft", "DRAFT_FILE_KINDS", "DraftFile", "StaffInvitation", "StudioEvent", "BulkUpload", "Certificate", "CertificateEvent", "Completion", "Course", "CourseVersion", "Enrolment", "Firm", "FirmCertificate", "FirmInvitation",
-    "FirmJoinRequest", "JOIN_REQUEST_STATUSES", "Module", "ModuleProgress", "PROVIDER_KINDS", "Provider",
+    "FirmJoinRequest", "JOIN_REQUEST_STATUSES", "JobRun", "OUTBOX_STATUSES", "OutboxMessage", "Module", "ModuleProgress", "PROVIDER_KINDS", "Provider",
     "QuizAttempt", "REVOCATION_REASONS", "ROLES", "FIRM_STATUSES", "ReportCube", "ReportFirm", "ReportRollup", "RegistryEntry", "SIZE_BANDS", "SetupToken", "TaskCheck", "User", "UserLogin", "VERIFIED_VIA",
     "set_loaded", "utcnow",
 ]

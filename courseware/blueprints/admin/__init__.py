@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from . import api_tokens, providers, views  # noqa: E402,F401
+from . import api_tokens, mail, providers, views  # noqa: E402,F401
