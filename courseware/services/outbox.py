@@ -15,6 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ..extensions import db
+from . import metrics
 
 log = logging.getLogger("courseware.mail")
 
@@ -46,6 +47,7 @@ def deliver(ready: list | None = None, locale: str | None = None) -> int:
             fn(*args, **kwargs)
         except Exception:  # a mail must never break the page that caused it
             log.exception("Could not send a queued e-mail (%s)", getattr(fn, "__name__", fn))
+            metrics.count_mail_failure()
     return len(ready)
 
 
