@@ -9,6 +9,7 @@ from flask_babel import get_locale
 
 from ..extensions import db
 from ..services import outbox
+from .request_id import carried, current_request_id
 
 
 def init_app(app: Flask) -> None:
@@ -18,13 +19,14 @@ def init_app(app: Flask) -> None:
             return response
         ready = outbox.take_ready()
         if ready:
-            response.call_on_close(_deliverer(current_app._get_current_object(), ready, str(get_locale() or "")))
+            response.call_on_close(_deliverer(current_app._get_current_object(), ready, str(get_locale() or ""),
+                                              current_request_id()))
         return response
 
 
-def _deliverer(app: Flask, ready: list, locale: str):
+def _deliverer(app: Flask, ready: list, locale: str, request_id: str):
     def deliver() -> None:
-        with app.app_context():
+        with app.app_context(), carried(request_id):  # its log lines name the request that queued the mail
             outbox.deliver(ready, locale)
 
     return deliver

@@ -3,7 +3,8 @@
 Every request gets an id: the `X-Request-ID` header's when it is trusted (set by our own proxy: trusted when
 TRUST_REQUEST_ID is on, by default whenever PROXIES says a proxy is in front) and well-formed, else a new one. It
 is returned in the `X-Request-ID` response header, printed on error pages as "Error reference: <id>", and added
-to every log record as `request_id` by `RequestIdFilter` ("-" outside a request). LOG_FORMAT = "json" writes one
+to every log record as `request_id` by `RequestIdFilter` (also for the mail a request sends after its response;
+"-" outside a request). LOG_FORMAT = "json" writes one
 JSON object per line.
 """
 import json
@@ -11,6 +12,8 @@ import logging
 import re
 import time
 import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from flask import Flask, current_app, has_request_context, request
 from flask.logging import wsgi_errors_stream
@@ -19,6 +22,8 @@ HEADER = "X-Request-ID"
 ENVIRON_KEY = "courseware.request_id"
 # What a proxy's id may look like (nginx's $request_id is 32 hex digits); anything else is replaced.
 VALID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# The id of the request whose work runs outside its request context (mail sent after the response).
+_carried: ContextVar[str | None] = ContextVar("courseware_request_id", default=None)
 TEXT_FORMAT = "[%(asctime)s] %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 
 
@@ -29,6 +34,16 @@ def current_request_id() -> str:
     if value is None:
         value = request.environ[ENVIRON_KEY] = _from_header() or uuid.uuid4().hex
     return value
+
+
+@contextmanager
+def carried(request_id: str):
+    """Log with `request_id` while doing a request's work after it (e.g. sending its mail on close)."""
+    token = _carried.set(request_id)
+    try:
+        yield
+    finally:
+        _carried.reset(token)
 
 
 def _from_header() -> str | None:
@@ -44,7 +59,7 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
-            record.request_id = current_request_id() if has_request_context() else "-"
+            record.request_id = current_request_id() if has_request_context() else (_carried.get() or "-")
         return True
 
 
