@@ -27,7 +27,9 @@ def previous(revision: str) -> str:
 
 def stamp(revision: str | None) -> None:
     """Record `revision` as the database's schema revision (None: as if never migrated)."""
-    with db.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        if revision is not None:
-            MigrationContext.configure(connection).stamp(scripts(), revision)
+    # On the session's own connection: another connection's write would end the session's SQLite read snapshot.
+    connection = db.session.connection()
+    connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    if revision is not None:
+        MigrationContext.configure(connection).stamp(scripts(), revision)
+    db.session.commit()
