@@ -21,11 +21,13 @@ def create_app(config: dict | None = None) -> Flask:
     _derive_settings(app)
 
     from . import extensions
-    from .web import i18n, inputs, mail_after_response, page_shell, security, templating
+    from .web import i18n, inputs, mail_after_response, page_shell, request_id, request_metrics, security, templating
     from .blueprints import register_blueprints
     from .cli import register_cli
 
     inputs.init_app(app)  # first: the id converter for every route, the NUL check before every other hook
+    request_id.init_app(app)  # the log handler and the X-Request-ID header
+    request_metrics.init_app(app)
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(Path(__file__).parent / "migrations"))
     extensions.csrf.init_app(app)

@@ -26,6 +26,11 @@ ENVIRONMENT = {
     "COURSEWARE_PRIVACY_CONTACT": ("PRIVACY_CONTACT", str),
     "COURSEWARE_ACCESSIBILITY_CONTACT": ("ACCESSIBILITY_CONTACT", str),
     "COURSEWARE_SIGNING_KEYS_DIR": ("SIGNING_KEYS_DIR", str),
+    "COURSEWARE_METRICS_ALLOW": ("METRICS_ALLOW", str),
+    "COURSEWARE_METRICS_TOKEN": ("METRICS_TOKEN", str),
+    "COURSEWARE_READY_REQUIRES_WORKER": ("READY_REQUIRES_WORKER", bool),
+    "COURSEWARE_LOG_FORMAT": ("LOG_FORMAT", str),
+    "COURSEWARE_TRUST_REQUEST_ID": ("TRUST_REQUEST_ID", bool),
 }
 
 
@@ -140,6 +145,17 @@ class DefaultConfig:
     # Number of reverse proxies in front of the app (X-Forwarded-For/-Proto are trusted from that many hops);
     # needed so rate limits see the client's address and not the proxy's.
     PROXIES = 0
+    # /metrics answers only these client addresses (networks, comma-separated) ...
+    METRICS_ALLOW = "127.0.0.1/32,::1/128"
+    # ... or a request with "Authorization: Bearer <METRICS_TOKEN>" (None: no token accepted).
+    METRICS_TOKEN: str | None = None
+    # /readyz also requires a background worker's heartbeat younger than WORKER_HEARTBEAT_MAX_AGE seconds.
+    READY_REQUIRES_WORKER = False
+    WORKER_HEARTBEAT_MAX_AGE = 120
+    # Log lines as "text" or "json" (one object per line); both carry the request id.
+    LOG_FORMAT = "text"
+    # Take the request id from the X-Request-ID header (set by our proxy); None means: when PROXIES > 0.
+    TRUST_REQUEST_ID: bool | None = None
 
 
 def _parse(kind, raw: str):

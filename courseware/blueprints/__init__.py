@@ -9,6 +9,7 @@ def register_blueprints(app: Flask) -> None:
     from .auth import bp as auth_bp
     from .badges import bp as badges_bp
     from .firm import bp as firm_bp
+    from .health import bp as health_bp
     from .learner import bp as learner_bp
     from .public import bp as public_bp
     from .reports import bp as reports_bp
@@ -25,4 +26,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(badges_bp)  # prefix-free: /issuers/..., /status/..., /verify/<code>.json
     app.register_blueprint(verify_bp, url_prefix="/verify")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(health_bp)  # /healthz, /readyz, /metrics
     errors.init_app(app)

@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from ..errors import DomainError
+from ..web.request_id import current_request_id
 
 # Lazy, so the titles are extracted for translation and shown in the language of the page that fails.
 TITLES = {
@@ -33,7 +34,8 @@ def render_error(status: int, message: str | None = None, reason: str | None = N
         if isinstance(reason, str):  # a word a program can act on, e.g. "mistyped" or "unknown" for a certificate
             body["reason"] = reason
         return body, status
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+    return render_template("errors/error.html", status=status, title=title, message=message,
+                           request_id=current_request_id()), status
 
 
 def init_app(app: Flask) -> None:
@@ -66,4 +68,5 @@ def init_app(app: Flask) -> None:
             return render_error(500)
         except Exception:  # the error page itself failed (e.g. the database is down): plain text
             app.logger.exception("The error page failed too")
-            return FALLBACK_500, 500, {"Content-Type": "text/plain; charset=utf-8"}
+            text = f"{FALLBACK_500}\nError reference: {current_request_id()}\n"
+            return text, 500, {"Content-Type": "text/plain; charset=utf-8"}

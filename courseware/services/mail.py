@@ -16,6 +16,7 @@ from flask import current_app, g, has_request_context, render_template
 from flask_babel import force_locale
 
 from ..models import utcnow
+from . import metrics
 from .validation import has_control_characters
 
 log = logging.getLogger("courseware.mail")
@@ -58,6 +59,7 @@ def send_mail(to, subject, template: str, **context) -> bool:
     except (OSError, smtplib.SMTPException):  # SMTPException is an OSError; both listed for the reader
         log.disabled = False  # see _log_message
         log.exception("Could not send e-mail %r to %s", message["Subject"], message["To"])
+        metrics.count_mail_failure()
         if g.get("courseware_mail_raise"):  # the outbox worker retries it (services/outbox.py)
             raise
         return False

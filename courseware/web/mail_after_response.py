@@ -12,6 +12,7 @@ from flask import Flask, current_app, has_app_context
 
 from ..extensions import db
 from ..services import outbox
+from .request_id import carried, current_request_id
 
 log = logging.getLogger("courseware.mail")
 
@@ -23,18 +24,18 @@ def init_app(app: Flask) -> None:
             return response
         ready = outbox.take_ready()
         if ready:
-            response.call_on_close(_deliverer(current_app._get_current_object(), ready))
+            response.call_on_close(_deliverer(current_app._get_current_object(), ready, current_request_id()))
         return response
 
 
-def _deliverer(app: Flask, ready: list[int]):
+def _deliverer(app: Flask, ready: list[int], request_id: str):
     def deliver() -> None:
         # A server closes the response after the request's app context has gone. Flask's test client shares the
         # test's app context (and database session) with the request: end that session's transaction (without
         # expiring the test's objects), or the session below would wait on the SQLite write lock it holds.
         if has_app_context() and current_app._get_current_object() is app and db.session.registry.has():
             _end_transaction_keeping_objects(db.session())
-        with app.app_context():
+        with app.app_context(), carried(request_id):  # its log lines name the request that queued the mail
             try:
                 outbox.deliver(ready)
             except Exception:  # the database went away, say: the worker sends them later
