@@ -1,0 +1,387 @@
+"""Backups (services/backup.py, `courseware backup` / `restore`): an instance with courses, learners, firms,
+progress, completions and certificates goes through an archive into an empty database, on SQLite, on PostgreSQL
+and across the two, and every table's rows compare equal; damaged archives, filled targets and secrets."""
+import io
+import json
+import os
+import shutil
+import tarfile
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from courseware import create_app
+from courseware.errors import Conflict, InvalidInput
+from courseware.extensions import db
+from courseware.services import backup
+
+from .conftest import FIXTURE_COURSES, _test_config
+from .groups import database_backend
+
+WHEN = datetime(2026, 11, 2, 9, 30, 15, 123456, tzinfo=timezone.utc)
+
+
+# --- an instance worth backing up ---------------------------------------------------------------------------------
+
+
+def build_instance() -> dict:
+    """In the current app: the `minimal` course imported, a verified firm, learners with progress, a completion
+    with its certificates (personal and firm), a signing key, and a self-reference loaded out of id order."""
+    from flask import current_app
+
+    from courseware.content.importer import import_packages
+    from courseware.models import Firm, User
+    from courseware.services import learning, outbox
+    from courseware.services.accounts import create_user
+    from courseware.services.badges import keyring
+    from courseware.services.catalogue import get_course, get_module
+
+    keyring()
+    package = Path(current_app.config["COURSES_DIR"]) / "minimal"
+    shutil.copytree(FIXTURE_COURSES / "minimal", package)
+    assert not import_packages([package]).refused
+    db.session.commit()
+    firm = Firm(orgnr="817920632", name="Testgården AS", verified_via="admin", verified_at=WHEN)
+    db.session.add(firm)
+    db.session.flush()
+    people = [create_user(email=f"learner{i}@example.no", name=f"Lærer Æøå {i}", password="Riktig-hest-batteri-42",
+                          role="learner") for i in range(3)]
+    contact = create_user(email="kontakt@example.no", name="Kontakt", password="Riktig-hest-batteri-42", role="learner")
+    db.session.flush()
+    for user in people + [contact]:
+        user.email_verified_at = WHEN
+        user.firm_id = firm.id
+    contact.is_firm_contact = True
+    people[0].firm_invited_by_id = contact.id  # a later row: loaded only once every user is in
+    db.session.commit()
+    course = get_course("minimal")
+    keys = [m["key"] for m in course.current_version.outline]
+    ids = [user.id for user in people]
+    from courseware.services.enrolment import enrol
+
+    for user_id in ids:
+        enrol(db.session.get(User, user_id), course, check_requires=False, now=WHEN)
+    db.session.commit()
+    db.session.remove()
+    learner = db.session.get(User, ids[0])
+    for key in keys:
+        module = get_module("minimal", key)
+        learning.mark_read(learner, module, now=WHEN)
+        for index in range(len(module.tasks)):
+            learning.set_task(learner, module, index, True, now=WHEN)
+    db.session.commit()
+    learning.mark_read(db.session.get(User, ids[1]), get_module("minimal", keys[0]), now=WHEN + timedelta(days=1))
+    db.session.commit()
+    db.session.remove()
+    course, learner = get_course("minimal"), db.session.get(User, ids[0])
+    learning.complete_course(learner, course, course.current_version, now=WHEN)
+    db.session.commit()
+    outbox.deliver()
+    return {"learner_id": learner.id}
+
+
+def snapshot() -> dict[str, list[tuple]]:
+    """Every table's rows, ordered by primary key."""
+    with db.engine.connect() as conn:
+        return {table.name: [tuple(row) for row in conn.execute(select(table).order_by(*table.primary_key.columns))]
+                for table in db.metadata.sorted_tables}
+
+
+def raw_snapshot() -> dict[str, list[tuple]]:
+    """Every table's rows as the database driver returns them (SQLite: the stored text of timestamps and JSON)."""
+    with db.engine.connect() as conn:
+        return {table.name: [tuple(row) for row in conn.execute(text(
+            f'SELECT {_names(table.columns)} FROM "{table.name}" ORDER BY {_names(table.primary_key.columns)}'))]
+            for table in db.metadata.sorted_tables}
+
+
+def _names(columns) -> str:
+    return ", ".join(f'"{c.name}"' for c in columns)
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# --- source and target instances ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def stamped(app):
+    """The test database (made by create_all) marked as at the newest migration, as `courseware init` leaves it."""
+    from flask_migrate import stamp
+
+    stamp(directory=str(backup.MIGRATIONS))
+    yield app
+    db.session.remove()
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def _postgres_target_url() -> str:
+    """A second PostgreSQL database beside the test database (<name>2), created when missing, emptied."""
+    url = make_url(os.environ["COURSEWARE_TEST_DATABASE_URL"])
+    target = url.set(database=f"{url.database}2")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}).first():
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+    _wipe_postgres(target)
+    return target.render_as_string(hide_password=False)
+
+
+def _wipe_postgres(url) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def make_instance(tmp_path, monkeypatch):
+    """make_instance(kind) -> a new app on an empty database of that kind ("sqlite" or "postgresql"), with its own
+    instance, media and keys folders."""
+    made = []
+
+    def _make(kind: str, name: str = "target"):
+        root = tmp_path / name
+        (root / "courses").mkdir(parents=True)
+        monkeypatch.setenv("COURSEWARE_INSTANCE_PATH", str(root / "instance"))
+        url = f"sqlite:///{root / 'courseware.db'}" if kind == "sqlite" else _postgres_target_url()
+        config = _test_config(url, root)
+        config.pop("SECRET_KEY")  # from instance/secret_key, as a deployment has it
+        application = create_app(config)
+        made.append((application, url))
+        return application
+
+    yield _make
+    for application, url in made:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        if url.startswith("postgresql"):
+            _wipe_postgres(url)
+
+
+@contextmanager
+def inside(application):
+    with application.app_context():
+        try:
+            yield application
+        finally:
+            db.session.remove()
+
+
+def round_trip(source, target, tmp_path) -> Path:
+    """Build the instance in `source`, back it up, restore it into `target`; assert tables, media and keys equal."""
+    with inside(source):
+        build_instance()
+        expected, raw = snapshot(), raw_snapshot()
+        archive = backup.write_backup(tmp_path / "instance.tar.gz").path
+        media, keys = (files_under(Path(source.config[k])) for k in ("MEDIA_DIR", "SIGNING_KEYS_DIR"))
+    with inside(target):
+        result = backup.restore_backup(archive)
+        assert snapshot() == expected
+        if target.config["SQLALCHEMY_DATABASE_URI"].split(":")[0] == source.config["SQLALCHEMY_DATABASE_URI"].split(":")[0]:
+            assert raw_snapshot() == raw  # stored exactly as the app stores it (e.g. SQLite's timestamp text)
+        assert files_under(Path(target.config["MEDIA_DIR"])) == media and media
+        assert files_under(Path(target.config["SIGNING_KEYS_DIR"])) == keys and keys
+        assert {t["name"]: t["rows"] for t in result.manifest["tables"]} == {k: len(v) for k, v in expected.items()}
+        for table in ("courses", "users", "enrolments", "module_progress", "completions", "certificates",
+                      "firm_certificates", "task_checks", "assets"):
+            assert expected[table], table
+        # New rows get new ids (PostgreSQL's sequences were moved past the restored ones).
+        from courseware.services.accounts import create_user
+
+        user = create_user(email="ny@example.no", name="Ny", password="Riktig-hest-batteri-42", role="learner")
+        db.session.commit()
+        assert user.id == max(row[0] for row in expected["users"]) + 1
+    return archive
+
+
+# --- round trips --------------------------------------------------------------------------------------------------
+
+
+def test_round_trip_on_the_same_database_kind(stamped, make_instance, tmp_path):
+    target = make_instance(database_backend())
+    round_trip(stamped, target, tmp_path)
+
+
+@pytest.mark.postgres_only
+def test_postgresql_backup_restores_into_sqlite(stamped, make_instance, tmp_path):
+    round_trip(stamped, make_instance("sqlite"), tmp_path)
+
+
+@pytest.mark.postgres_only
+def test_sqlite_backup_restores_into_postgresql(app, make_instance, tmp_path):
+    from flask_migrate import upgrade
+
+    source = make_instance("sqlite", "source")
+    with inside(source):
+        upgrade(directory=str(backup.MIGRATIONS))
+    round_trip(source, make_instance("postgresql"), tmp_path)
+
+
+# --- refusals -----------------------------------------------------------------------------------------------------
+
+
+def _rewrite(archive: Path, change) -> Path:
+    """A copy of the archive with change(name, data) -> data applied to every member (the manifest untouched)."""
+    damaged = archive.with_name("damaged.tar.gz")
+    with tarfile.open(archive) as src, tarfile.open(damaged, "w:gz") as out:
+        for member in src:
+            data = change(member.name, src.extractfile(member).read())
+            member.size = len(data)
+            out.addfile(member, io.BytesIO(data))
+    return damaged
+
+
+@pytest.fixture
+def archive(stamped, tmp_path):
+    build_instance()
+    path = backup.write_backup(tmp_path / "instance.tar.gz").path
+    db.session.remove()
+    return path
+
+
+def _untouched(target) -> None:
+    with inside(target):
+        with db.engine.connect() as conn:
+            from sqlalchemy import inspect
+
+            assert inspect(conn).get_table_names() == []
+    for setting in ("MEDIA_DIR", "SIGNING_KEYS_DIR"):
+        assert not files_under(Path(target.config[setting])) if Path(target.config[setting]).exists() else True
+
+
+def test_a_damaged_archive_is_refused_and_nothing_written(archive, make_instance):
+    def change(name, data):
+        return data.replace(b"learner1@example.no", b"learner9@example.no") if name == "database/users.jsonl" else data
+
+    damaged = _rewrite(archive, change)
+    target = make_instance("sqlite")
+    with inside(target), pytest.raises(InvalidInput, match="database/users.jsonl"):
+        backup.restore_backup(damaged)
+    _untouched(target)
+
+
+def test_a_truncated_archive_is_refused(archive, make_instance, tmp_path):
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+    target = make_instance("sqlite")
+    with inside(target), pytest.raises(InvalidInput, match="not a readable backup"):
+        backup.restore_backup(cut)
+    _untouched(target)
+
+
+def test_a_member_outside_the_archive_folder_is_refused(archive, make_instance, tmp_path):
+    evil = tmp_path / "evil.tar.gz"
+    with tarfile.open(archive) as src, tarfile.open(evil, "w:gz") as out:
+        for member in src:
+            out.addfile(member, src.extractfile(member))
+        member = tarfile.TarInfo("../escaped.txt")
+        member.size = 2
+        out.addfile(member, io.BytesIO(b"hi"))
+    with inside(make_instance("sqlite")), pytest.raises(InvalidInput, match="unexpected member"):
+        backup.restore_backup(evil)
+    assert not (tmp_path / "escaped.txt").exists()
+
+
+def test_a_database_with_rows_is_refused_and_unchanged(archive, app):
+    before, media = snapshot(), files_under(Path(app.config["MEDIA_DIR"]))
+    with pytest.raises(Conflict, match="not empty"):
+        backup.restore_backup(archive)
+    assert snapshot() == before and files_under(Path(app.config["MEDIA_DIR"])) == media
+
+
+def test_a_backup_from_a_newer_schema_is_refused(archive, make_instance):
+    def change(name, data):
+        if name != backup.MANIFEST:
+            return data
+        manifest = json.loads(data)
+        manifest["alembic_revision"] = "ffffffffffff"
+        return json.dumps(manifest).encode()
+
+    target = make_instance("sqlite")
+    with inside(target), pytest.raises(Conflict, match="newer database schema"):
+        backup.restore_backup(_rewrite(archive, change))
+    _untouched(target)
+
+
+def test_foreign_signing_keys_are_refused(archive, make_instance):
+    target = make_instance("sqlite")
+    keys = Path(target.config["SIGNING_KEYS_DIR"])
+    keys.mkdir(parents=True)
+    (keys / "ed25519-0001.json").write_text("{}")
+    with inside(target), pytest.raises(Conflict, match="signing keys"):
+        backup.restore_backup(archive)
+
+
+# --- secrets ------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app_config():
+    return {"MAIL_PASSWORD": "smtp-passord-hemmelig", "RATELIMIT_STORAGE_URI": "memory://"}
+
+
+def _members(path: Path) -> dict[str, bytes]:
+    with tarfile.open(path) as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar}
+
+
+def test_secrets_are_left_out_by_default(stamped, tmp_path):
+    (Path(stamped.instance_path)).mkdir(exist_ok=True)
+    path = backup.write_backup(tmp_path / "b.tar.gz").path
+    members = _members(path)
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert not any(name.startswith(("secrets/", "instance/")) for name in members)
+    everything = b"".join(members.values())
+    assert b"smtp-passord-hemmelig" not in everything and b"test-secret-key" not in everything
+    settings = json.loads(members["settings.json"])
+    assert settings["MAIL_PASSWORD"] == "(left out: a secret)" and settings["MAX_ASSET_MB"] == stamped.config["MAX_ASSET_MB"]
+    assert json.loads(members[backup.MANIFEST])["includes_secrets"] is False
+
+
+def test_secrets_when_asked_for_are_restored(stamped, make_instance, tmp_path):
+    path = backup.write_backup(tmp_path / "b.tar.gz", include_secrets=True).path
+    members = _members(path)
+    assert members["secrets/secret_key"] == b"test-secret-key"
+    assert json.loads(members["settings.json"])["MAIL_PASSWORD"] == "smtp-passord-hemmelig"
+    target = make_instance("sqlite")
+    with inside(target):
+        result = backup.restore_backup(path)
+    assert (Path(target.instance_path) / "secret_key").read_text() == "test-secret-key"
+    assert any("secret key" in note for note in result.notes)
+
+
+def test_database_urls_lose_their_passwords():
+    assert backup._without_password("postgresql+psycopg://cw:hemmelig@db/cw") == "postgresql+psycopg://cw:(left-out)@db/cw"
+    assert backup._without_password("redis://:hemmelig@127.0.0.1:6379/0") == "redis://:(left-out)@127.0.0.1:6379/0"
+    assert backup._without_password("memory://") == "memory://"
+
+
+# --- the commands -------------------------------------------------------------------------------------------------
+
+
+def test_backup_and_restore_commands(stamped, make_instance, tmp_path):
+    build_instance()
+    output = tmp_path / "cli.tar.gz"
+    result = stamped.test_cli_runner().invoke(args=["backup", "--output", str(output), "--include-secrets"])
+    assert result.exit_code == 0, result.output
+    assert "SECRETS" in result.output and output.exists()
+    again = stamped.test_cli_runner().invoke(args=["backup", "--output", str(output)])
+    assert again.exit_code == 1 and "exists already" in again.output
+    refused = stamped.test_cli_runner().invoke(args=["restore", str(output)])
+    assert refused.exit_code == 1 and "not empty" in refused.output
+    target = make_instance("sqlite")
+    with inside(target):
+        restored = target.test_cli_runner().invoke(args=["restore", str(output)])
+    assert restored.exit_code == 0, restored.output
+    assert "Restored" in restored.output
