@@ -1,6 +1,7 @@
 """Backups (services/backup.py, `courseware backup` / `restore`): an instance with courses, learners, firms,
 progress, completions and certificates goes through an archive into an empty database, on SQLite, on PostgreSQL
 and across the two, and every table's rows compare equal; damaged archives, filled targets and secrets."""
+import hashlib
 import io
 import json
 import os
@@ -312,6 +313,54 @@ def test_a_backup_from_a_newer_schema_is_refused(archive, make_instance):
     with inside(target), pytest.raises(Conflict, match="newer database schema"):
         backup.restore_backup(_rewrite(archive, change))
     _untouched(target)
+
+
+# What the newest migration (f4eca2b65fb2, the studio) added: a backup made before it has none of these.
+STUDIO_TABLES = {"staff_invitations", "studio_events", "course_drafts", "draft_files"}
+STUDIO_COLUMNS = {"course_versions": {"manifest_source", "published_by_id"}, "courses": {"retired_at"},
+                  "modules": {"source"}, "providers": {"municipality_code", "logo_sha256", "logo_content_type"}}
+
+
+def _as_before_the_studio(archive: Path) -> Path:
+    """The archive as the version before the studio migration would have written it (same rows, fewer columns)."""
+    with tarfile.open(archive) as tar:
+        members = {m.name: tar.extractfile(m).read() for m in tar}
+    manifest = json.loads(members.pop(backup.MANIFEST))
+    manifest["alembic_revision"] = backup._script().get_revision("f4eca2b65fb2").down_revision
+    manifest["tables"] = [t for t in manifest["tables"] if t["name"] not in STUDIO_TABLES]
+    for described in manifest["tables"]:
+        gone = STUDIO_COLUMNS.get(described["name"], set())
+        described["columns"] = {k: v for k, v in described["columns"].items() if k not in gone}
+        described["deferred"] = [c for c in described["deferred"] if c not in gone]
+        lines = members[described["member"]].decode().splitlines()
+        members[described["member"]] = "".join(
+            json.dumps({k: v for k, v in json.loads(line).items() if k not in gone}) + "\n" for line in lines).encode()
+    for name in [n for n in members if n.removeprefix("database/").removesuffix(".jsonl") in STUDIO_TABLES]:
+        del members[name]
+    manifest["members"] = {n: {"sha256": hashlib.sha256(d).hexdigest(), "size": len(d)} for n, d in members.items()}
+    older = archive.with_name("older.tar.gz")
+    with tarfile.open(older, "w:gz") as out:
+        for name, data in [(backup.MANIFEST, json.dumps(manifest).encode()), *members.items()]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            out.addfile(info, io.BytesIO(data))
+    return older
+
+
+def test_a_backup_from_an_older_schema_is_restored_then_migrated(stamped, make_instance, tmp_path):
+    build_instance()
+    expected = snapshot()
+    archive = _as_before_the_studio(backup.write_backup(tmp_path / "instance.tar.gz").path)
+    assert not any(expected[name] for name in STUDIO_TABLES)
+    for table in db.metadata.sorted_tables:  # the columns the migration adds are empty after it
+        gone = [i for i, c in enumerate(table.columns) if c.name in STUDIO_COLUMNS.get(table.name, ())]
+        expected[table.name] = [tuple(None if i in gone else v for i, v in enumerate(row)) for row in expected[table.name]]
+    target = make_instance(database_backend())
+    with inside(target):
+        result = backup.restore_backup(archive)
+        assert snapshot() == expected
+        assert backup._current_revision(db.session.connection()) == "f4eca2b65fb2"
+    assert any("migrated" in note for note in result.notes)
 
 
 def test_foreign_signing_keys_are_refused(archive, make_instance):

@@ -204,12 +204,13 @@ def _without_password(value: str) -> str:
 def restore_backup(path: Path) -> RestoreResult:
     """Bring a backup back into this instance, whose database must be empty. Every check (archive readable, every
     sha256, migration revision, empty database, no foreign signing keys) happens before anything is written; then
-    the schema is made by the migrations, the files are copied and the rows are loaded in one transaction."""
+    the schema is made by the migrations (up to the backup's revision), the files are copied, the rows are loaded in
+    one transaction and, for a backup from an older version, the later migrations run on the restored data."""
     with tempfile.TemporaryDirectory(prefix="courseware-restore-") as tmp:
         folder = Path(tmp)
         manifest = _unpack(Path(path), folder)
         revision = _check_revision(manifest)
-        target_revision = _check_empty_database()
+        target_revision = _check_empty_database(revision)
         _check_keys_folder(manifest)
         notes = []
         if target_revision is None:
@@ -218,6 +219,9 @@ def restore_backup(path: Path) -> RestoreResult:
         _copy_files(manifest, folder, "keys", Path(current_app.config["SIGNING_KEYS_DIR"]), private=True)
         notes += _restore_secrets(manifest, folder)
         _load_database(manifest, folder)
+    if revision not in _script().get_heads():
+        _migrate("head")
+        notes.append(f"The backup was made at migration {revision}; the database was migrated to this version's.")
     if not manifest["includes_secrets"]:
         notes.append("The backup holds no secrets: this instance keeps its own secret key (everyone logs in again; "
                      "links in e-mails sent before the backup no longer work) and its own settings.")
@@ -260,21 +264,18 @@ def _unpack(path: Path, folder: Path) -> dict:
 
 
 def _check_revision(manifest: dict) -> str:
-    """The backup's migration revision, which must be this version's head. An older backup is refused rather than
-    migrated: restore it with the version that made it, then upgrade that instance."""
-    revision, heads = manifest["alembic_revision"], _script().get_heads()
-    if revision in heads:
-        return revision
-    known = {script.revision for script in _script().walk_revisions()}
-    when = (f"an older database schema (migration {revision}); restore it with Courseware "
-            f"{manifest['app_version']}, which made it, then upgrade" if revision in known else
-            f"a newer database schema than this version knows (migration {revision}, made by Courseware "
-            f"{manifest['app_version']}); upgrade Courseware first")
-    raise Conflict(f"The backup has {when}. Nothing was changed.")
+    """The backup's migration revision: this version's newest, or an older one this version can migrate from (the
+    restore then migrates); a revision this version does not know (a newer Courseware made it) is refused."""
+    revision = manifest["alembic_revision"]
+    if revision not in {script.revision for script in _script().walk_revisions()}:
+        raise Conflict(f"The backup has a newer database schema than this version knows (migration {revision}, made by "
+                       f"Courseware {manifest['app_version']}): upgrade Courseware first. Nothing was changed.")
+    return revision
 
 
-def _check_empty_database() -> str | None:
-    """Refuse a database holding any row; the revision of its (empty) schema, or None when it has no tables."""
+def _check_empty_database(revision: str) -> str | None:
+    """Refuse a database holding any row, or tables at another migration than the backup's; the revision of its
+    (empty) schema, or None when it has no tables."""
     with db.engine.connect() as conn:
         names = [n for n in inspect(conn).get_table_names() if n != "alembic_version"]
         filled = [(n, conn.execute(select(func.count()).select_from(Table(n, MetaData()))).scalar()) for n in names]
@@ -282,12 +283,13 @@ def _check_empty_database() -> str | None:
         if filled:
             raise Conflict(f"The database is not empty ({', '.join(filled[:5])}): restore only into a new, empty "
                            "database (before `courseware init` or `run`). Nothing was changed.")
-        revision = _current_revision(conn)
-    heads = _script().get_heads()
-    if names and revision not in heads:
-        raise Conflict(f"The database has empty tables at migration {revision}, not {', '.join(heads)}: restore into "
-                       "a database without tables. Nothing was changed.")
-    return revision
+        target = _current_revision(conn)
+    if not names and target is None:
+        return None
+    if not names or target != revision:
+        raise Conflict(f"The database has empty tables at migration {target}, the backup is at {revision}: restore "
+                       "into a database without tables. Nothing was changed.")
+    return target
 
 
 def _check_keys_folder(manifest: dict) -> None:
