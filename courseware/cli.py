@@ -345,7 +345,7 @@ def backup_command(output, include_secrets):
 def restore_command(file):
     """Bring a backup back into this instance, whose database must be empty (run it before `courseware init`)."""
     from .errors import DomainError
-    from .services.backup import restore_backup
+    from .services.restore import restore_backup
 
     try:
         result = restore_backup(file)

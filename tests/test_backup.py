@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from courseware import create_app
 from courseware.errors import Conflict, InvalidInput
 from courseware.extensions import db
-from courseware.services import backup
+from courseware.services import backup, restore
 
 from .conftest import FIXTURE_COURSES, _test_config
 from .groups import database_backend
@@ -187,7 +187,7 @@ def round_trip(source, target, tmp_path) -> Path:
         archive = backup.write_backup(tmp_path / "instance.tar.gz").path
         media, keys = (files_under(Path(source.config[k])) for k in ("MEDIA_DIR", "SIGNING_KEYS_DIR"))
     with inside(target):
-        result = backup.restore_backup(archive)
+        result = restore.restore_backup(archive)
         assert snapshot() == expected
         if target.config["SQLALCHEMY_DATABASE_URI"].split(":")[0] == source.config["SQLALCHEMY_DATABASE_URI"].split(":")[0]:
             assert raw_snapshot() == raw  # stored exactly as the app stores it (e.g. SQLite's timestamp text)
@@ -268,7 +268,7 @@ def test_a_damaged_archive_is_refused_and_nothing_written(archive, make_instance
     damaged = _rewrite(archive, change)
     target = make_instance("sqlite")
     with inside(target), pytest.raises(InvalidInput, match="database/users.jsonl"):
-        backup.restore_backup(damaged)
+        restore.restore_backup(damaged)
     _untouched(target)
 
 
@@ -277,7 +277,7 @@ def test_a_truncated_archive_is_refused(archive, make_instance, tmp_path):
     cut.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
     target = make_instance("sqlite")
     with inside(target), pytest.raises(InvalidInput, match="not a readable backup"):
-        backup.restore_backup(cut)
+        restore.restore_backup(cut)
     _untouched(target)
 
 
@@ -290,14 +290,14 @@ def test_a_member_outside_the_archive_folder_is_refused(archive, make_instance, 
         member.size = 2
         out.addfile(member, io.BytesIO(b"hi"))
     with inside(make_instance("sqlite")), pytest.raises(InvalidInput, match="unexpected member"):
-        backup.restore_backup(evil)
+        restore.restore_backup(evil)
     assert not (tmp_path / "escaped.txt").exists()
 
 
 def test_a_database_with_rows_is_refused_and_unchanged(archive, app):
     before, media = snapshot(), files_under(Path(app.config["MEDIA_DIR"]))
     with pytest.raises(Conflict, match="not empty"):
-        backup.restore_backup(archive)
+        restore.restore_backup(archive)
     assert snapshot() == before and files_under(Path(app.config["MEDIA_DIR"])) == media
 
 
@@ -311,7 +311,7 @@ def test_a_backup_from_a_newer_schema_is_refused(archive, make_instance):
 
     target = make_instance("sqlite")
     with inside(target), pytest.raises(Conflict, match="newer database schema"):
-        backup.restore_backup(_rewrite(archive, change))
+        restore.restore_backup(_rewrite(archive, change))
     _untouched(target)
 
 
@@ -326,7 +326,7 @@ def _as_before_the_studio(archive: Path) -> Path:
     with tarfile.open(archive) as tar:
         members = {m.name: tar.extractfile(m).read() for m in tar}
     manifest = json.loads(members.pop(backup.MANIFEST))
-    manifest["alembic_revision"] = backup._script().get_revision("f4eca2b65fb2").down_revision
+    manifest["alembic_revision"] = backup.migration_script().get_revision("f4eca2b65fb2").down_revision
     manifest["tables"] = [t for t in manifest["tables"] if t["name"] not in STUDIO_TABLES]
     for described in manifest["tables"]:
         gone = STUDIO_COLUMNS.get(described["name"], set())
@@ -357,9 +357,9 @@ def test_a_backup_from_an_older_schema_is_restored_then_migrated(stamped, make_i
         expected[table.name] = [tuple(None if i in gone else v for i, v in enumerate(row)) for row in expected[table.name]]
     target = make_instance(database_backend())
     with inside(target):
-        result = backup.restore_backup(archive)
+        result = restore.restore_backup(archive)
         assert snapshot() == expected
-        assert backup._current_revision(db.session.connection()) == "f4eca2b65fb2"
+        assert backup.current_revision(db.session.connection()) == "f4eca2b65fb2"
     assert any("migrated" in note for note in result.notes)
 
 
@@ -369,7 +369,7 @@ def test_foreign_signing_keys_are_refused(archive, make_instance):
     keys.mkdir(parents=True)
     (keys / "ed25519-0001.json").write_text("{}")
     with inside(target), pytest.raises(Conflict, match="signing keys"):
-        backup.restore_backup(archive)
+        restore.restore_backup(archive)
 
 
 # --- secrets ------------------------------------------------------------------------------------------------------
@@ -405,7 +405,7 @@ def test_secrets_when_asked_for_are_restored(stamped, make_instance, tmp_path):
     assert json.loads(members["settings.json"])["MAIL_PASSWORD"] == "smtp-passord-hemmelig"
     target = make_instance("sqlite")
     with inside(target):
-        result = backup.restore_backup(path)
+        result = restore.restore_backup(path)
     assert (Path(target.instance_path) / "secret_key").read_text() == "test-secret-key"
     assert any("secret key" in note for note in result.notes)
 
