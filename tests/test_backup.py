@@ -112,6 +112,13 @@ def files_under(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture
+def app_config():
+    """Every source instance here has an SMTP password, which a backup must leave out unless asked."""
+    return {"MAIL_PASSWORD": "smtp-passord-hemmelig"}
+
+
+
+@pytest.fixture
 def stamped(app):
     """The test database (made by create_all) marked as at the newest migration, as `courseware init` leaves it."""
     from flask_migrate import stamp
@@ -193,6 +200,8 @@ def round_trip(source, target, tmp_path) -> Path:
             assert raw_snapshot() == raw  # stored exactly as the app stores it (e.g. SQLite's timestamp text)
         assert files_under(Path(target.config["MEDIA_DIR"])) == media and media
         assert files_under(Path(target.config["SIGNING_KEYS_DIR"])) == keys and keys
+        key_folder = Path(target.config["SIGNING_KEYS_DIR"])
+        assert {oct(p.stat().st_mode & 0o777) for p in [key_folder, *key_folder.iterdir()]} <= {"0o700", "0o600"}
         assert {t["name"]: t["rows"] for t in result.manifest["tables"]} == {k: len(v) for k, v in expected.items()}
         for table in ("courses", "users", "enrolments", "module_progress", "completions", "certificates",
                       "firm_certificates", "task_checks", "assets"):
@@ -252,13 +261,20 @@ def archive(stamped, tmp_path):
 
 
 def _untouched(target) -> None:
-    with inside(target):
-        with db.engine.connect() as conn:
-            from sqlalchemy import inspect
+    """No table, no media file, no key: the refused restore wrote nothing."""
+    from sqlalchemy import inspect
 
-            assert inspect(conn).get_table_names() == []
+    with inside(target), db.engine.connect() as conn:
+        assert inspect(conn).get_table_names() == []
     for setting in ("MEDIA_DIR", "SIGNING_KEYS_DIR"):
-        assert not files_under(Path(target.config[setting])) if Path(target.config[setting]).exists() else True
+        folder = Path(target.config[setting])
+        assert not folder.exists() or not files_under(folder)
+
+
+def test_a_database_not_at_the_newest_migration_is_not_backed_up(app, tmp_path):
+    with pytest.raises(Conflict, match="courseware init"):
+        backup.write_backup(tmp_path / "b.tar.gz")
+    assert not (tmp_path / "b.tar.gz").exists()
 
 
 def test_a_damaged_archive_is_refused_and_nothing_written(archive, make_instance):
@@ -373,11 +389,6 @@ def test_foreign_signing_keys_are_refused(archive, make_instance):
 
 
 # --- secrets ------------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def app_config():
-    return {"MAIL_PASSWORD": "smtp-passord-hemmelig", "RATELIMIT_STORAGE_URI": "memory://"}
 
 
 def _members(path: Path) -> dict[str, bytes]:
