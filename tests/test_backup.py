@@ -1,18 +1,16 @@
-"""Backups (services/backup.py, `courseware backup` / `restore`): an instance with courses, learners, firms,
+"""Backups (services/backup.py and restore.py, `courseware backup` / `restore`): an instance with courses, learners, firms,
 progress, completions and certificates goes through an archive into an empty database, on SQLite, on PostgreSQL
 and across the two, and every table's rows compare equal; damaged archives, filled targets and secrets."""
 import hashlib
 import io
 import json
 import os
-import shutil
 import tarfile
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from courseware import create_app
@@ -20,93 +18,9 @@ from courseware.errors import Conflict, InvalidInput
 from courseware.extensions import db
 from courseware.services import backup, restore
 
-from .conftest import FIXTURE_COURSES, _test_config
+from .backup_support import build_instance, files_under, raw_snapshot, snapshot
+from .conftest import _test_config
 from .groups import database_backend
-
-WHEN = datetime(2026, 11, 2, 9, 30, 15, 123456, tzinfo=timezone.utc)
-
-
-# --- an instance worth backing up ---------------------------------------------------------------------------------
-
-
-def build_instance() -> dict:
-    """In the current app: the `minimal` course imported, a verified firm, learners with progress, a completion
-    with its certificates (personal and firm), a signing key, and a self-reference loaded out of id order."""
-    from flask import current_app
-
-    from courseware.content.importer import import_packages
-    from courseware.models import Firm, User
-    from courseware.services import learning, outbox
-    from courseware.services.accounts import create_user
-    from courseware.services.badges import keyring
-    from courseware.services.catalogue import get_course, get_module
-
-    keyring()
-    package = Path(current_app.config["COURSES_DIR"]) / "minimal"
-    shutil.copytree(FIXTURE_COURSES / "minimal", package)
-    assert not import_packages([package]).refused
-    db.session.commit()
-    firm = Firm(orgnr="817920632", name="Testgården AS", verified_via="admin", verified_at=WHEN)
-    db.session.add(firm)
-    db.session.flush()
-    people = [create_user(email=f"learner{i}@example.no", name=f"Lærer Æøå {i}", password="Riktig-hest-batteri-42",
-                          role="learner") for i in range(3)]
-    contact = create_user(email="kontakt@example.no", name="Kontakt", password="Riktig-hest-batteri-42", role="learner")
-    db.session.flush()
-    for user in people + [contact]:
-        user.email_verified_at = WHEN
-        user.firm_id = firm.id
-    contact.is_firm_contact = True
-    people[0].firm_invited_by_id = contact.id  # a later row: loaded only once every user is in
-    db.session.commit()
-    course = get_course("minimal")
-    keys = [m["key"] for m in course.current_version.outline]
-    ids = [user.id for user in people]
-    from courseware.services.enrolment import enrol
-
-    for user_id in ids:
-        enrol(db.session.get(User, user_id), course, check_requires=False, now=WHEN)
-    db.session.commit()
-    db.session.remove()
-    learner = db.session.get(User, ids[0])
-    for key in keys:
-        module = get_module("minimal", key)
-        learning.mark_read(learner, module, now=WHEN)
-        for index in range(len(module.tasks)):
-            learning.set_task(learner, module, index, True, now=WHEN)
-    db.session.commit()
-    learning.mark_read(db.session.get(User, ids[1]), get_module("minimal", keys[0]), now=WHEN + timedelta(days=1))
-    db.session.commit()
-    db.session.remove()
-    course, learner = get_course("minimal"), db.session.get(User, ids[0])
-    learning.complete_course(learner, course, course.current_version, now=WHEN)
-    db.session.commit()
-    outbox.deliver()
-    return {"learner_id": learner.id}
-
-
-def snapshot() -> dict[str, list[tuple]]:
-    """Every table's rows, ordered by primary key."""
-    with db.engine.connect() as conn:
-        return {table.name: [tuple(row) for row in conn.execute(select(table).order_by(*table.primary_key.columns))]
-                for table in db.metadata.sorted_tables}
-
-
-def raw_snapshot() -> dict[str, list[tuple]]:
-    """Every table's rows as the database driver returns them (SQLite: the stored text of timestamps and JSON)."""
-    with db.engine.connect() as conn:
-        return {table.name: [tuple(row) for row in conn.execute(text(
-            f'SELECT {_names(table.columns)} FROM "{table.name}" ORDER BY {_names(table.primary_key.columns)}'))]
-            for table in db.metadata.sorted_tables}
-
-
-def _names(columns) -> str:
-    return ", ".join(f'"{c.name}"' for c in columns)
-
-
-def files_under(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
 
 # --- source and target instances ----------------------------------------------------------------------------------
 
