@@ -114,9 +114,9 @@ def _check_empty_database(revision: str) -> str | None:
     with db.engine.connect() as conn:
         names = [n for n in inspect(conn).get_table_names() if n != "alembic_version"]
         filled = [(n, conn.execute(select(func.count()).select_from(Table(n, MetaData()))).scalar()) for n in names]
-        filled = [f"{n} ({count} rows)" for n, count in filled if count]
+        filled = [f"{n}: {count}" for n, count in filled if count]
         if filled:
-            raise Conflict(f"The database is not empty ({', '.join(filled[:5])}): restore only into a new, empty "
+            raise Conflict(f"The database is not empty (rows in {', '.join(filled[:5])}): restore only into a new, empty "
                            "database (before `courseware init` or `run`). Nothing was changed.")
         target = current_revision(conn)
     if not names and target is None:
