@@ -73,7 +73,8 @@ def _unpack(path: Path, folder: Path) -> dict:
                 parts = PurePosixPath(name).parts
                 if (not member.isfile() or name in found or not parts or PurePosixPath(name).is_absolute()
                         or any(p in ("", ".", "..") for p in parts)):
-                    raise InvalidInput(f"{path}: unexpected member {name!r}; not a Courseware backup. Nothing was changed.")
+                    raise InvalidInput(f"{path}: unexpected member {name!r}; not a Courseware backup. "
+                                       "Nothing was changed.")
                 target = folder.joinpath(*parts)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with tar.extractfile(member) as src, target.open("wb") as out:
@@ -116,8 +117,8 @@ def _check_empty_database(revision: str) -> str | None:
         filled = [(n, conn.execute(select(func.count()).select_from(Table(n, MetaData()))).scalar()) for n in names]
         filled = [f"{n}: {count}" for n, count in filled if count]
         if filled:
-            raise Conflict(f"The database is not empty (rows in {', '.join(filled[:5])}): restore only into a new, empty "
-                           "database (before `courseware init` or `run`). Nothing was changed.")
+            raise Conflict(f"The database is not empty (rows in {', '.join(filled[:5])}): restore only into a new, "
+                           "empty database (before `courseware init` or `run`). Nothing was changed.")
         target = current_revision(conn)
     if not names and target is None:
         return None
@@ -268,5 +269,5 @@ def _reset_sequences(conn, tables: list[dict]) -> None:
         sequence = conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"),
                                 {"t": described["name"], "c": key[0]}).scalar()
         if sequence:
-            conn.execute(text(f'SELECT setval(:s, COALESCE((SELECT MAX("{key[0]}") FROM "{described["name"]}"), 0) + 1, '
-                              "false)"), {"s": sequence})
+            largest = f'SELECT MAX("{key[0]}") FROM "{described["name"]}"'
+            conn.execute(text(f"SELECT setval(:s, COALESCE(({largest}), 0) + 1, false)"), {"s": sequence})
