@@ -37,6 +37,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(certificates_group)
     app.cli.add_command(reports_group)
     app.cli.add_command(worker_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("purge")
@@ -344,6 +346,56 @@ def reports_rebuild_command():
     rows = rebuild()
     db.session.commit()
     click.echo(f"Reports: {rows} course/firm/month row(s) rebuilt")
+
+
+@click.command("backup")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Archive to write (default: courseware-backup-<UTC time>.tar.gz here); never overwritten.")
+@click.option("--include-secrets", is_flag=True,
+              help="Also the secret key, instance/config.py and the passwords in the settings.")
+@with_appcontext
+def backup_command(output, include_secrets):
+    """Write one archive: the database (portable JSON lines), media, signing keys and settings (see README: Backups)."""
+    from datetime import datetime, timezone
+
+    from .errors import DomainError
+    from .services.backup import write_backup
+
+    output = output or Path(f"courseware-backup-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.tar.gz")
+    try:
+        result = write_backup(output, include_secrets=include_secrets)
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from error
+    manifest = result.manifest
+    rows = sum(t["rows"] for t in manifest["tables"])
+    media = sum(1 for name in manifest["members"] if name.startswith("media/"))
+    keys = sum(1 for name in manifest["members"] if name.startswith("keys/"))
+    click.echo(f"Backup written to {result.path}: {len(manifest['tables'])} tables, {rows} rows, "
+               f"{media} media file(s), {keys} signing key(s), migration {manifest['alembic_revision']}")
+    if include_secrets:
+        click.secho("WARNING: this archive holds SECRETS (the secret key, instance/config.py and the passwords in "
+                    "the settings). Keep it as safe as the server itself.", fg="red", bold=True, err=True)
+    click.echo("It holds personal data and the private signing keys: store it encrypted, readable by few.", err=True)
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def restore_command(file):
+    """Bring a backup back into this instance, whose database must be empty (run it before `courseware init`)."""
+    from .errors import DomainError
+    from .services.restore import restore_backup
+
+    try:
+        result = restore_backup(file)
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from error
+    rows = sum(t["rows"] for t in result.manifest["tables"])
+    click.echo(f"Restored {rows} rows in {len(result.manifest['tables'])} tables from {file} "
+               f"(made {result.manifest['created_at']} on {result.manifest['database']}).")
+    for note in result.notes:
+        click.echo(note)
+    click.echo("Now start the instance as usual (`courseware run`).")
 
 
 def _print_backfill(counts, always: bool = False) -> None:
