@@ -1,8 +1,10 @@
 """All models, importable from one place."""
 from .api_tokens import ApiToken
+from .audit import AuditEvent
 from .base import set_loaded, utcnow
 from .certificates import REVOCATION_REASONS, Certificate, CertificateEvent, FirmCertificate
 from .courses import Asset, Course, CourseVersion, Module
+from .mfa import RecoveryCode, TotpCredential
 from .orgs import (JOIN_REQUEST_STATUSES, PROVIDER_KINDS, SIZE_BANDS, VERIFIED_VIA, Firm, FirmInvitation,
                    FirmJoinRequest, Provider, RegistryEntry)
 from .reports import FIRM_STATUSES, ReportCube, ReportFirm, ReportRollup
@@ -11,7 +13,7 @@ from .studio import DRAFT_FILE_KINDS, CourseDraft, DraftFile, StaffInvitation, S
 from .users import ROLES, SetupToken, User, UserLogin
 
 __all__ = [
-    "ApiToken", "Asset", "CourseDraft", "DRAFT_FILE_KINDS", "DraftFile", "StaffInvitation", "StudioEvent", "BulkUpload", "Certificate", "CertificateEvent", "Completion", "Course", "CourseVersion", "Enrolment", "Firm", "FirmCertificate", "FirmInvitation",
+    "ApiToken", "Asset", "AuditEvent", "RecoveryCode", "TotpCredential", "CourseDraft", "DRAFT_FILE_KINDS", "DraftFile", "StaffInvitation", "StudioEvent", "BulkUpload", "Certificate", "CertificateEvent", "Completion", "Course", "CourseVersion", "Enrolment", "Firm", "FirmCertificate", "FirmInvitation",
     "FirmJoinRequest", "JOIN_REQUEST_STATUSES", "Module", "ModuleProgress", "PROVIDER_KINDS", "Provider",
     "QuizAttempt", "REVOCATION_REASONS", "ROLES", "FIRM_STATUSES", "ReportCube", "ReportFirm", "ReportRollup", "RegistryEntry", "SIZE_BANDS", "SetupToken", "TaskCheck", "User", "UserLogin", "VERIFIED_VIA",
     "set_loaded", "utcnow",
