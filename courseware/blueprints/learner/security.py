@@ -41,7 +41,7 @@ def _limited(view):
                          key_func=get_remote_address)(view)
 
 
-def _page(status=200, **forms):
+def _page(**forms):
     context = {"enabled": mfa.is_enabled(current_user), "may_use": mfa.may_use(current_user),
                "required": mfa.is_required(current_user), "enrolment": None, "left": 0,
                "confirm_form": forms.get("confirm_form") or CodeForm(),
@@ -51,7 +51,7 @@ def _page(status=200, **forms):
         context["left"] = mfa.count_recovery_codes(current_user)
     elif context["may_use"]:
         context["enrolment"] = mfa.pending_enrolment(current_user)
-    return render_template("learner/security.html", **context), status, {"Cache-Control": "no-store"}
+    return render_template("learner/security.html", **context), 200, {"Cache-Control": "no-store"}
 
 
 def _codes_page(codes):
@@ -100,7 +100,7 @@ def security_confirm():
             db.session.commit()
             stay_logged_in()  # the session stamp changed: other browsers are logged out
             return _codes_page(codes)
-    return _page(400, confirm_form=form)
+    return _page(confirm_form=form)
 
 
 @bp.route("/security/disable", methods=["POST"])
@@ -120,7 +120,7 @@ def security_disable():
             stay_logged_in()
             flash(_("Two-step login is off."), "success")
             return redirect(url_for(".security"))
-    return _page(400, disable_form=form)
+    return _page(disable_form=form)
 
 
 @bp.route("/security/recovery-codes", methods=["POST"])
@@ -138,4 +138,4 @@ def security_recovery_codes():
         else:
             db.session.commit()
             return _codes_page(codes)
-    return _page(400, regenerate_form=form)
+    return _page(regenerate_form=form)
