@@ -4,9 +4,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..errors import PermissionDenied
 from ..extensions import db
 from ..models import AuditEvent, utcnow
-from ..errors import PermissionDenied
 
 # Every action written, in one place (the admin page filters by these).
 ACTIONS = (

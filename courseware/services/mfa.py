@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pyotp
-import segno
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -27,6 +26,7 @@ from ..errors import Conflict, InvalidInput, PermissionDenied
 from ..extensions import db
 from ..models import RecoveryCode, TotpCredential, User, utcnow
 from . import audit
+from .certificate_pdf import qr_svg
 from .accounts import renew_session_stamp
 
 ELIGIBLE_ROLES = ("admin", "funder", "author")
@@ -108,8 +108,7 @@ def pending_enrolment(user: User) -> Enrolment | None:
         return None
     secret = _secret(credential)
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
-    qr = Markup(segno.make(uri, error="m", micro=False).svg_inline(omitsize=True, dark="#111111"))
-    return Enrolment(secret=secret, uri=uri, qr=qr)
+    return Enrolment(secret=secret, uri=uri, qr=qr_svg(uri))  # the certificates' QR code, as inline SVG
 
 
 def confirm_enrolment(user: User, code: str, now: datetime | None = None) -> list[str]:
