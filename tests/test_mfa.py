@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pyotp
 import pytest
+from flask import g
 from sqlalchemy import select
 
 from courseware.errors import Conflict
@@ -243,3 +244,67 @@ def test_only_admins_open_the_audit_log(client, login_as, role, status):
 def test_anonymous_visitors_are_sent_to_log_in_from_the_audit_log(client):
     response = client.get("/admin/audit")
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_firm_verification_is_audited(client, login, make_user):
+    from .learning_factory import make_firm
+
+    admin = login(make_user("admin", locale="en"))
+    firm = make_firm()
+    assert client.post(f"/admin/firms/{firm.id}/verify").status_code == 302
+    event = db.session.execute(select(AuditEvent)).scalar_one()
+    assert (event.action, event.target_type, event.target_id, event.actor_id) == ("firm.verify", "firm", firm.id,
+                                                                                  admin.id)
+
+
+def test_the_audit_page_runs_a_fixed_number_of_queries(client, login, make_user, count_queries):
+    from courseware.services import audit
+
+    admin = login(make_user("admin", locale="en"))
+    audit.record(admin, "role.change", "user", admin.id, {"n": 0})
+    db.session.commit()
+    with count_queries() as few:
+        client.get("/admin/audit")
+    for n in range(10):
+        audit.record(make_user("admin"), "role.change", "user", admin.id, {"n": n})
+    db.session.commit()
+    with count_queries() as many:
+        page = client.get("/admin/audit")
+    assert page.status_code == 200 and page.data.count(b"<code>role.change</code>") == 11
+    assert many.count == few.count, many
+
+
+def test_turning_two_step_login_on_ends_the_other_logins(client, app, login, make_user):
+    user = make_user("admin", locale="en")
+    other = app.test_client()
+    login(user, other)
+    login(user)
+    assert other.get("/me/security").status_code == 200
+    client.post("/me/security/start")
+    secret = mfa.pending_enrolment(db.session.get(User, user.id)).secret
+    assert client.post("/me/security/confirm", data={"code": pyotp.TOTP(secret).now()}).status_code == 200
+    assert client.get("/me/security").status_code == 200  # this browser stays logged in
+    g.pop("_login_user", None)  # the test clients share the fixture's app context (see conftest's login)
+    assert other.get("/me/security").status_code == 302  # the other one is sent to log in
+
+
+def test_a_new_password_ends_a_waiting_code_step(client, make_user):
+    from courseware.services import accounts
+
+    user = make_user("admin", locale="en")
+    secret, _codes = _enrol(user)
+    _password_step(client, user)
+    accounts.set_password(db.session.get(User, user.id), "another-password-2")
+    db.session.commit()
+    response = client.post("/auth/login/code", data={"code": _next_code(secret)})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/auth/login")
+    assert _logged_in_as(client) is None
+
+
+def test_an_account_that_lost_its_staff_role_can_still_turn_it_off(client, login, make_user):
+    user = make_user("author", locale="en")
+    _secret, codes = _enrol(user)
+    user.role = "learner"
+    db.session.commit()
+    login(user)
+    assert b"security/disable" in client.get("/me/security").data
