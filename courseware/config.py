@@ -10,6 +10,7 @@ ENVIRONMENT = {
     "COURSEWARE_COURSES_DIR": ("COURSES_DIR", str),
     "COURSEWARE_SECRET_KEY": ("SECRET_KEY", str),
     "COURSEWARE_BASE_URL": ("BASE_URL", str),
+    "COURSEWARE_MFA_REQUIRED_ROLES": ("MFA_REQUIRED_ROLES", str),
     "COURSEWARE_SMTP_HOST": ("MAIL_SERVER", str),
     "COURSEWARE_SMTP_PORT": ("MAIL_PORT", int),
     "COURSEWARE_SMTP_USER": ("MAIL_USERNAME", str),
@@ -89,6 +90,9 @@ class DefaultConfig:
     LOGIN_ADDRESS_RATE_LIMIT = "30 per minute;300 per hour"
     # How long a browser's device cookie for an account lasts, in seconds.
     LOGIN_DEVICE_COOKIE_DURATION = 365 * 24 * 3600
+    # Roles that must use a TOTP second factor, comma-separated (e.g. "admin,funder"); such a user without one is
+    # sent to /me/security before anything else. Admin, funder and author accounts may use one either way.
+    MFA_REQUIRED_ROLES = ""
     # E-mail address confirmation links expire after this many seconds; "send the link again" per user.
     EMAIL_CONFIRM_MAX_AGE = 3 * 24 * 3600
     CONFIRM_RESEND_RATE_LIMIT = "2 per minute;6 per day"

@@ -31,6 +31,10 @@ PERSONA_BY_ENDPOINT = {
     "firm.leave": "learner",
     "firm.withdraw": "asker",
     "learner.firm_enrol": "contact",
+    "learner.security_start": "admin",  # two-step login is for staff (admin, funder, author)
+    "learner.security_confirm": "admin",
+    "learner.security_disable": "admin",
+    "learner.security_recovery_codes": "admin",
     "public.asset": "anonymous",
     "public.index": "anonymous",
     "public.privacy": "anonymous",

@@ -1,9 +1,11 @@
 """All models, importable from one place."""
 from .api_tokens import ApiToken
+from .audit import AuditEvent
 from .base import set_loaded, utcnow
 from .certificates import REVOCATION_REASONS, Certificate, CertificateEvent, FirmCertificate
 from .courses import Asset, Course, CourseVersion, Module
 from .jobs import JobRun
+from .mfa import RecoveryCode, TotpCredential
 from .outbox import OUTBOX_STATUSES, OutboxMessage
 from .orgs import (JOIN_REQUEST_STATUSES, PROVIDER_KINDS, SIZE_BANDS, VERIFIED_VIA, Firm, FirmInvitation,
                    FirmJoinRequest, Provider, RegistryEntry)
@@ -13,7 +15,7 @@ from .studio import DRAFT_FILE_KINDS, CourseDraft, DraftFile, StaffInvitation, S
 from .users import ROLES, SetupToken, User, UserLogin
 
 __all__ = [
-    "ApiToken", "Asset", "CourseDraft", "DRAFT_FILE_KINDS", "DraftFile", "StaffInvitation", "StudioEvent", "BulkUpload", "Certificate", "CertificateEvent", "Completion", "Course", "CourseVersion", "Enrolment", "Firm", "FirmCertificate", "FirmInvitation",
+    "ApiToken", "Asset", "AuditEvent", "RecoveryCode", "TotpCredential", "CourseDraft", "DRAFT_FILE_KINDS", "DraftFile", "StaffInvitation", "StudioEvent", "BulkUpload", "Certificate", "CertificateEvent", "Completion", "Course", "CourseVersion", "Enrolment", "Firm", "FirmCertificate", "FirmInvitation",
     "FirmJoinRequest", "JOIN_REQUEST_STATUSES", "JobRun", "OUTBOX_STATUSES", "OutboxMessage", "Module", "ModuleProgress", "PROVIDER_KINDS", "Provider",
     "QuizAttempt", "REVOCATION_REASONS", "ROLES", "FIRM_STATUSES", "ReportCube", "ReportFirm", "ReportRollup", "RegistryEntry", "SIZE_BANDS", "SetupToken", "TaskCheck", "User", "UserLogin", "VERIFIED_VIA",
     "set_loaded", "utcnow",

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import REVOCATION_REASONS, Certificate, CertificateEvent, FirmCertificate, set_loaded, utcnow
+from . import audit
 from .certificate_status import ACCOUNT_DELETED, look_up
 from .studio import require_staff
 from .validation import search_term
@@ -79,7 +80,14 @@ def revoke(actor, certificate, reason: str, note: str | None = "", now: datetime
         raise PermissionDenied(_("This certificate was issued by another provider."))
     if reason not in STAFF_REASONS:
         raise InvalidInput(_("Choose why the certificate is revoked."), field="reason")
-    return mark_revoked(actor, certificate, reason, _note(note), now)
+    event = mark_revoked(actor, certificate, reason, _note(note), now)
+    _audit(actor, certificate, "certificate.revoke", reason, event)
+    return event
+
+
+def _audit(actor, certificate, action: str, reason: str | None, event: CertificateEvent) -> None:
+    kind = "certificate" if isinstance(certificate, Certificate) else "firm_certificate"
+    audit.record(actor, action, kind, certificate.id, {"reason": reason, "note": event.note}, now=event.created_at)
 
 
 def _change(certificate, still, revoked_at: datetime | None, reason: str | None) -> bool:
@@ -117,7 +125,9 @@ def restore(actor, certificate, note: str | None = "", now: datetime | None = No
         raise Conflict(_("This certificate cannot be restored: its holder deleted their account."))
     if not _change(certificate, _revoked_by_staff, None, None):
         raise Conflict(_("This certificate is not revoked."))
-    return _event(actor, certificate, "restored", None, note, now or utcnow())
+    event = _event(actor, certificate, "restored", None, note, now or utcnow())
+    _audit(actor, certificate, "certificate.restore", None, event)
+    return event
 
 
 def list_events(certificate) -> list[CertificateEvent]:

@@ -16,7 +16,7 @@ from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import (Completion, Course, CourseVersion, Enrolment, Firm, FirmInvitation, FirmJoinRequest, User,
                       set_loaded, utcnow)
-from . import outbox
+from . import audit, outbox
 from .certificate_admin import firm_certificates
 from .certificates import issue_firm_certificates
 from .mail import absolute_url, send_mail
@@ -340,6 +340,7 @@ def verify_firm(actor, firm: Firm, *, now: datetime | None = None) -> Firm:
     if claimed != 1:
         raise Conflict(_("%(firm)s is verified already.", firm=firm.name))
     set_loaded(firm, verified_via="admin", verified_at=now, verified_by_id=actor.id)
+    audit.record(actor, "firm.verify", "firm", firm.id, {"name": firm.name, "orgnr": firm.orgnr}, now=now)
     outbox.queue(send_firm_verified_mail, firm.id)
     issue_firm_certificates(firm)  # courses its people completed while the contact person was unverified
     return firm

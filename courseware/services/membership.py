@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import Firm, FirmJoinRequest, User, set_loaded, utcnow
-from . import outbox
+from . import audit, outbox
 from .accounts import require_verified_email
 from .firms import (FirmDetails, can_decide_requests, can_manage_firm, count_pending_requests, find_firm_by_orgnr,
                     get_visible_member, is_contact_of, mail_contacts, may_see_member)
@@ -281,6 +281,7 @@ def remove_member(actor, firm: Firm, member_id: int) -> User:
     if not _leave(member.id, firm.id):
         raise Conflict(_("%(name)s is no longer a member of the firm.", name=member.name))
     set_loaded(member, firm_id=None, is_firm_contact=False, firm_invited_by_id=None)
+    audit.record(actor, "firm.remove_member", "firm", firm.id, {"user_id": member.id, "email": member.email})
     outbox.queue(send_member_mail, member.id, _l("You are no longer registered with %(firm)s", firm=firm.name),
                  "member_removed", firm_name=firm.name, by_admin=not is_contact_of(actor, firm),
                  my_courses_url=absolute_url("learner.my_courses"), firm_url=absolute_url("firm.index"))
@@ -313,6 +314,8 @@ def hand_over_contact(actor, firm: Firm, user_id: int) -> User:
     db.session.execute(update(User).where(User.firm_id == firm.id, User.id != new.id).values(is_firm_contact=False))
     new.is_firm_contact = True
     db.session.flush()
+    audit.record(actor, "firm.appoint_contact", "firm", firm.id,
+                 {"user_id": new.id, "email": new.email, "previous": [old.id for old in previous]})
     context = {"firm_name": firm.name, "new_name": new.name, "by_name": actor.name,
                "firm_url": absolute_url("firm.index")}
     outbox.queue(send_member_mail, new.id, _l("You are now the contact person of %(firm)s", firm=firm.name),

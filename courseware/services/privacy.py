@@ -18,6 +18,7 @@ from werkzeug.security import check_password_hash
 from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..models import (
+    AuditEvent,
     BulkUpload,
     Certificate,
     CertificateEvent,
@@ -31,7 +32,9 @@ from ..models import (
     ModuleProgress,
     Provider,
     QuizAttempt,
+    RecoveryCode,
     TaskCheck,
+    TotpCredential,
     User,
     UserLogin,
     utcnow,
@@ -252,7 +255,7 @@ def delete_account(user: User, password: str) -> None:
     db.session.execute(
         update(Completion).where(Completion.user_id == uid).values(user_id=None), execution_options=quiet
     )
-    for model in (QuizAttempt, TaskCheck, ModuleProgress, Enrolment, UserLogin):
+    for model in (QuizAttempt, TaskCheck, ModuleProgress, Enrolment, UserLogin, TotpCredential, RecoveryCode):
         db.session.execute(delete(model).where(model.user_id == uid), execution_options=quiet)
     db.session.execute(
         update(Enrolment).where(Enrolment.enrolled_by_id == uid).values(enrolled_by_id=None),
@@ -280,6 +283,9 @@ def delete_account(user: User, password: str) -> None:
                        execution_options=quiet)
     # Revocations they made as staff stay in the audit log under the name they had.
     db.session.execute(update(CertificateEvent).where(CertificateEvent.actor_id == uid).values(actor_id=None),
+                       execution_options=quiet)
+    # So do the administrative actions they made (services/audit.py), under the address they had.
+    db.session.execute(update(AuditEvent).where(AuditEvent.actor_id == uid).values(actor_id=None),
                        execution_options=quiet)
     db.session.execute(update(User).where(User.firm_invited_by_id == uid).values(firm_invited_by_id=None),
                        execution_options=quiet)

@@ -6,6 +6,7 @@ from sqlalchemy.orm import joinedload
 from ..errors import Conflict, InvalidInput, PermissionDenied
 from ..extensions import db
 from ..models import ROLES, Firm, Provider, User
+from . import audit
 from .validation import search_term
 
 
@@ -55,10 +56,15 @@ def change_role(actor, user: User, role: str, *, provider_id: int | None = None)
         _provider(provider_id)  # before anything changes
     if user.role == "admin" and role != "admin" and admin_count() <= 1:
         raise Conflict(_("%(name)s is the only administrator and must keep the role.", name=user.name))
+    before = {"role": user.role, "provider_id": user.provider_id}
     user.role = role
     user.provider_id = None
     db.session.flush()
-    return link_author(actor, user, provider_id) if role == "author" else user
+    if role == "author":
+        link_author(actor, user, provider_id)
+    audit.record(actor, "role.change", "user", user.id,
+                 {"from": before, "to": {"role": user.role, "provider_id": user.provider_id}, "email": user.email})
+    return user
 
 
 def link_author(actor, user: User, provider_id: int | None) -> User:

@@ -7,7 +7,7 @@ from flask_login import current_user
 from ...errors import DomainError, PermissionDenied
 from ...extensions import db, login_manager
 from ...models import ROLES
-from ...services import accounts, certificate_admin, firms, membership, orgs, roles
+from ...services import accounts, audit, certificate_admin, firms, membership, orgs, roles
 from ...web.inputs import optional_id, page_number
 from ...web.next_url import safe_next_url
 from . import bp
@@ -121,3 +121,11 @@ def appoint_contact(firm_id):
         flash(_("%(name)s is now the contact person of %(firm)s.", name=user.name, firm=the_firm.name), "success")
     return redirect(url_for(".firm", firm_id=firm_id))
 
+
+
+@bp.route("/audit")
+def audit_log():
+    """The audit log: changes of roles, firms and certificates, and two-step login, newest first."""
+    action = request.args.get("action", "")
+    page = audit.list_events(current_user, action=action, page=_page())
+    return render_template("admin/audit.html", page=page, action=action, actions=audit.ACTIONS)

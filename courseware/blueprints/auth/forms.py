@@ -82,3 +82,10 @@ class SetupForm(FlaskForm):
     email = _email_field()
     password, confirm = new_password_fields()
     submit = SubmitField(_l("Create the administrator"))
+
+
+class LoginCodeForm(FlaskForm):
+    """The second step of a login with two-step login on: a code from the app, or a recovery code."""
+    code = StringField(_l("Code"), validators=[DataRequired(_l("Enter the code.")), Length(max=40)],
+                       filters=[lambda value: value.strip() if value else value])
+    submit = SubmitField(_l("Log in"))

@@ -1,7 +1,8 @@
 """Log in and out, register, reset a forgotten password, and create the first admin."""
+import time
 from functools import wraps
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
@@ -10,11 +11,12 @@ from sqlalchemy.exc import IntegrityError
 
 from ...errors import Conflict, DomainError, InvalidInput
 from ...extensions import db, limiter
-from ...services import accounts, verification
+from ...models import User
+from ...services import accounts, mfa, verification
 from ...web.login import log_in, log_out
 from ...web.next_url import safe_next, safe_next_url
 from . import bp
-from .forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm, SetupForm
+from .forms import ForgotPasswordForm, LoginCodeForm, LoginForm, RegisterForm, ResetPasswordForm, SetupForm
 from .throttle import LoginGate
 
 
@@ -63,11 +65,87 @@ def login():
             gate.failed()
             # One message for an unknown address and a wrong password, so the form does not reveal who has an account.
             form.form_errors.append(_("The e-mail address or the password is wrong."))
+        elif mfa.is_enabled(user):  # the password was right; the device cookie waits for the code too
+            return _ask_for_code(user, form.email.data, form.remember.data, form.next.data)
         else:
             gate.succeeded()
             log_in(user, remember=form.remember.data)
             return redirect(safe_next(form.next.data))
     return render_template("auth/login.html", form=form)
+
+
+# --- The second step of a login with two-step login on -------------------------------------------------------------
+
+PENDING_KEY = "courseware_mfa_pending"
+PENDING_SECONDS = 300  # how long the code step waits after the password
+
+
+def _ask_for_code(user: User, email: str, remember: bool, next_url: str | None):
+    """Remember (in the signed session) whose password was right, with its session stamp, and ask for the code."""
+    session[PENDING_KEY] = {"uid": user.id, "stamp": user.session_stamp or "", "email": email,
+                            "remember": bool(remember), "next": next_url or "", "until": time.time() + PENDING_SECONDS}
+    return redirect(url_for(".login_code"))
+
+
+def _pending() -> tuple[User | None, dict]:
+    """The user waiting for the code step and the saved login, or (None, {}) when there is none, it expired, or
+    the account changed meanwhile (a new password, deactivated)."""
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or not isinstance(pending.get("uid"), int) \
+            or float(pending.get("until") or 0) < time.time():
+        return None, {}
+    user = db.session.get(User, pending["uid"])
+    if user is None or not user.active or (user.session_stamp or "") != pending.get("stamp"):
+        return None, {}
+    return user, pending
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@_anonymous_only
+def login_code():
+    """Log in, step two: a code from the authenticator app or a recovery code, limited like the password."""
+    user, pending = _pending()
+    if user is None:
+        session.pop(PENDING_KEY, None)
+        flash(_("Log in with your e-mail address and password first."), "info")
+        return redirect(url_for(".login"))
+    form = LoginCodeForm()
+    if form.validate_on_submit():
+        gate = LoginGate(pending["email"])
+        wait = gate.retry_after()
+        if wait is not None:
+            form.form_errors.append(_("Too many failed attempts to log in to this account. Wait a few minutes and "
+                                      "try again."))
+            return render_template("auth/login_code.html", form=form), 429, {"Retry-After": str(wait)}
+        if mfa.verify(user, form.code.data):
+            session.pop(PENDING_KEY, None)
+            gate.succeeded()
+            log_in(user, remember=pending["remember"])  # commits the spent code with the login
+            return redirect(safe_next(pending["next"] or None))
+        db.session.rollback()
+        gate.failed()
+        form.form_errors.append(_("The code is not right, or it has been used already."))
+    return render_template("auth/login_code.html", form=form)
+
+
+@bp.before_app_request
+def _second_factor_first():
+    """Where the instance requires a second factor of a role (MFA_REQUIRED_ROLES), such a user without one sets
+    it up before anything else. The client address is kept for the audit log (services/audit.py)."""
+    g.client_address = request.remote_addr
+    if not current_app.config.get("MFA_REQUIRED_ROLES") or request.endpoint in _OPEN_WITHOUT_SECOND_FACTOR:
+        return None
+    if current_user.is_authenticated and mfa.is_required(current_user) and not mfa.is_enabled(current_user):
+        if request.blueprint == "api":
+            return None  # bearer tokens, not sessions
+        return redirect(url_for("learner.security"))
+    return None
+
+
+_OPEN_WITHOUT_SECOND_FACTOR = {
+    None, "static", "auth.logout", "learner.security", "learner.security_start", "learner.security_confirm",
+    "public.asset",
+}
 
 
 @bp.route("/logout", methods=["POST"])
@@ -162,6 +240,10 @@ def reset_password(token):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         accounts.complete_password_reset(user, form.password.data)
+        if mfa.is_enabled(user):  # a reset link is no second factor
+            db.session.commit()
+            flash(_("Your new password is saved. Enter a code to log in."), "success")
+            return _ask_for_code(user, user.email, False, None)
         log_in(user)
         flash(_("Your new password is saved, and you are logged in."), "success")
         return redirect(url_for("public.index"))

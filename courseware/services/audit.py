@@ -1,0 +1,39 @@
+"""The audit log: services that change roles, firms and certificates record who did what (AuditEvent)."""
+from flask import g, has_app_context
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..errors import PermissionDenied
+from ..extensions import db
+from ..models import AuditEvent, utcnow
+
+# Every action written, in one place (the admin page filters by these).
+ACTIONS = (
+    "role.change", "firm.verify", "firm.appoint_contact", "firm.remove_member", "certificate.revoke",
+    "certificate.restore", "mfa.enable", "mfa.disable", "mfa.recovery_codes",
+)
+
+
+def record(actor, action: str, target_type: str, target_id: int | None, detail: dict | None = None,
+           now=None) -> AuditEvent:
+    """Add an audit event for `actor` (a User, or None for the system). The client address comes from
+    `g.client_address`, which the web layer sets per request (services do not read the request)."""
+    ip = g.get("client_address") if has_app_context() else None
+    event = AuditEvent(actor_id=getattr(actor, "id", None), actor_email=getattr(actor, "email", "") or "",
+                       action=action, target_type=target_type, target_id=target_id, detail=detail or {},
+                       at=now or utcnow(), ip=ip)
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def list_events(actor, *, action: str = "", page: int = 1, per_page: int = 50):
+    """One page of audit events, newest first, optionally of one action; admins only."""
+    if not getattr(actor, "is_admin", False):
+        raise PermissionDenied(_("Only an administrator can do this."))
+    query = select(AuditEvent).options(joinedload(AuditEvent.actor)).order_by(AuditEvent.at.desc(),
+                                                                             AuditEvent.id.desc())
+    if action in ACTIONS:
+        query = query.where(AuditEvent.action == action)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
