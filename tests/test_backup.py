@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from courseware import create_app
 from courseware.errors import Conflict, InvalidInput
 from courseware.extensions import db
-from courseware.services import backup, restore
+from courseware.services import backup, health, restore
 
 from .backup_support import build_instance, files_under, raw_snapshot, snapshot
 from .conftest import _test_config
@@ -247,6 +247,8 @@ def test_a_backup_from_a_newer_schema_is_refused(archive, make_instance):
 
 # What the newest migration (f4eca2b65fb2, the studio) added: a backup made before it has none of these.
 STUDIO_TABLES = {"staff_invitations", "studio_events", "course_drafts", "draft_files"}
+# Tables of the migrations after it (outbox and jobs; MFA and audit): an older backup has none of them either.
+LATER_TABLES = {"outbox_messages", "job_runs", "totp_credentials", "recovery_codes", "audit_events"}
 STUDIO_COLUMNS = {"course_versions": {"manifest_source", "published_by_id"}, "courses": {"retired_at"},
                   "modules": {"source"}, "providers": {"municipality_code", "logo_sha256", "logo_content_type"}}
 
@@ -257,7 +259,7 @@ def _as_before_the_studio(archive: Path) -> Path:
         members = {m.name: tar.extractfile(m).read() for m in tar}
     manifest = json.loads(members.pop(backup.MANIFEST))
     manifest["alembic_revision"] = backup.migration_script().get_revision("f4eca2b65fb2").down_revision
-    manifest["tables"] = [t for t in manifest["tables"] if t["name"] not in STUDIO_TABLES]
+    manifest["tables"] = [t for t in manifest["tables"] if t["name"] not in STUDIO_TABLES | LATER_TABLES]
     for described in manifest["tables"]:
         gone = STUDIO_COLUMNS.get(described["name"], set())
         described["columns"] = {k: v for k, v in described["columns"].items() if k not in gone}
@@ -265,7 +267,8 @@ def _as_before_the_studio(archive: Path) -> Path:
         lines = members[described["member"]].decode().splitlines()
         members[described["member"]] = "".join(
             json.dumps({k: v for k, v in json.loads(line).items() if k not in gone}) + "\n" for line in lines).encode()
-    for name in [n for n in members if n.removeprefix("database/").removesuffix(".jsonl") in STUDIO_TABLES]:
+    for name in [n for n in members
+                 if n.removeprefix("database/").removesuffix(".jsonl") in STUDIO_TABLES | LATER_TABLES]:
         del members[name]
     manifest["members"] = {n: {"sha256": hashlib.sha256(d).hexdigest(), "size": len(d)} for n, d in members.items()}
     older = archive.with_name("older.tar.gz")
@@ -282,6 +285,7 @@ def test_a_backup_from_an_older_schema_is_restored_then_migrated(stamped, make_i
     expected = snapshot()
     archive = _as_before_the_studio(backup.write_backup(tmp_path / "instance.tar.gz").path)
     assert not any(expected[name] for name in STUDIO_TABLES)
+    expected.update({name: [] for name in LATER_TABLES})  # made empty by their migrations
     for table in db.metadata.sorted_tables:  # the columns the migration adds are empty after it
         gone = [i for i, c in enumerate(table.columns) if c.name in STUDIO_COLUMNS.get(table.name, ())]
         expected[table.name] = [tuple(None if i in gone else v for i, v in enumerate(row))
@@ -290,7 +294,7 @@ def test_a_backup_from_an_older_schema_is_restored_then_migrated(stamped, make_i
     with inside(target):
         result = restore.restore_backup(archive)
         assert snapshot() == expected
-        assert backup.current_revision(db.session.connection()) == "f4eca2b65fb2"
+        assert backup.current_revision(db.session.connection()) in health.migration_heads()
     assert any("migrated" in note for note in result.notes)
 
 

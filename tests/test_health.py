@@ -4,10 +4,13 @@ import socket
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from courseware import create_app
 from courseware.models import utcnow
-from courseware.services import health
+from courseware.extensions import db
+from courseware.models import JobRun
+from courseware.services import health, jobs, worker
 
 from .conftest import _test_config
 from .health_support import head, previous, stamp
@@ -83,6 +86,17 @@ class TestWorkerRequired:
         response = client.get("/readyz")
         assert response.status_code == status, response.json
         assert (response.json["checks"]["worker"] == "ok") == (status == 200)
+
+    def test_a_worker_poll_is_the_heartbeat_readyz_reads(self, client):
+        stamp(head())
+        assert client.get("/readyz").json["checks"]["worker"] == "never seen"
+        worker.work_once()
+        assert client.get("/readyz").status_code == 200
+        assert health.worker_last_seen() > utcnow() - timedelta(minutes=1)
+        later = utcnow() + timedelta(hours=2)  # a later poll keeps only the last hour's heartbeats
+        jobs.run_due_jobs(now=later)
+        rows = db.session.scalars(select(JobRun.started_at).where(JobRun.name == jobs.HEARTBEAT)).all()
+        assert rows == [later]
 
 
 def test_the_migrations_head_is_the_one_alembic_reads():

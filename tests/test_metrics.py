@@ -65,6 +65,10 @@ def test_completions_are_counted_once_committed(client, make_user):
     assert sample(scrape(client), "courseware_completions_total") - before == 1
 
 
+def _broken_mail():
+    raise RuntimeError("a bug in a mail function")
+
+
 def test_mail_failures_are_counted(app, client, make_user):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -74,10 +78,7 @@ def test_mail_failures_are_counted(app, client, make_user):
     before = sample(scrape(client), "courseware_mail_failures_total")
     assert mail.send_mail(user, "Test", "password_changed", user=user) is False
 
-    def broken():
-        raise RuntimeError("a bug in a mail function")
-
-    outbox.queue(broken)
+    outbox.queue(outbox.register(_broken_mail))
     db.session.commit()
     assert outbox.deliver() == 1
     assert sample(scrape(client), "courseware_mail_failures_total") - before == 2
@@ -115,8 +116,11 @@ class TestToken:
 MULTIPROCESS_SCRIPT = """
 import sys
 from courseware import create_app
+from courseware.extensions import db
 app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://",
                   "COURSES_DIR": sys.argv[2], "SIGNING_KEYS_DIR": sys.argv[2]})
+with app.app_context():
+    db.create_all()
 client = app.test_client()
 if sys.argv[1] == "serve":
     for _ in range(2):

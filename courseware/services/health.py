@@ -7,10 +7,10 @@ from pathlib import Path
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from ..extensions import db
-from ..models import utcnow
+from ..models import JobRun, utcnow
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -70,7 +70,8 @@ def check_readiness(*, requires_worker: bool = False, worker_max_age: int = 120,
 def worker_last_seen() -> datetime | None:
     """When a background worker last reported that it is alive (timezone-aware UTC), or None.
 
-    TODO(issue 13 item 1): there is no worker yet; `courseware worker` should store a heartbeat (e.g. a row or a
-    Redis key it refreshes) and this reads it. Until then READY_REQUIRES_WORKER must stay off.
+    Every worker poll runs the periodic jobs, and one of them ("worker.heartbeat", services/jobs.py) takes a slot
+    each minute; its latest `job_runs` row is the heartbeat.
     """
-    return None
+    from .jobs import HEARTBEAT  # jobs imports the outbox and mail; health is imported by the app factory
+    return db.session.scalar(select(func.max(JobRun.started_at)).where(JobRun.name == HEARTBEAT))

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
@@ -30,8 +30,17 @@ class Job:
         return int(now.timestamp() // self.interval.total_seconds())
 
 
+HEARTBEAT = "worker.heartbeat"
+
+
+def heartbeat(now: datetime) -> None:
+    """The job's row is the heartbeat /readyz reads (services/health.worker_last_seen); keep the last hour's."""
+    db.session.execute(delete(JobRun).where(JobRun.name == HEARTBEAT, JobRun.started_at < now - timedelta(hours=1)))
+
+
 JOBS: tuple[Job, ...] = (
     Job("outbox.purge_sent", timedelta(days=1), outbox.purge_sent),
+    Job(HEARTBEAT, timedelta(minutes=1), heartbeat),
 )
 
 

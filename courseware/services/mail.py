@@ -59,9 +59,9 @@ def send_mail(to, subject, template: str, **context) -> bool:
     except (OSError, smtplib.SMTPException):  # SMTPException is an OSError; both listed for the reader
         log.disabled = False  # see _log_message
         log.exception("Could not send e-mail %r to %s", message["Subject"], message["To"])
-        metrics.count_mail_failure()
-        if g.get("courseware_mail_raise"):  # the outbox worker retries it (services/outbox.py)
+        if g.get("courseware_mail_raise"):  # the outbox worker retries it and counts the failure
             raise
+        metrics.count_mail_failure()
         return False
     log.info("Sent e-mail %r to %s", message["Subject"], message["To"])
     return True

@@ -8,14 +8,19 @@ Several processes on one host (e.g. a process manager that forks workers) need p
 mode: set PROMETHEUS_MULTIPROC_DIR to an empty folder, writable by the app, *before* the processes start (the
 library reads it at import) and empty it on every start; each scrape then adds up the files of all processes.
 """
+import logging
 import os
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import event
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, object_session
 
-from ..models import Completion
+from ..extensions import db
+from ..models import Completion, OutboxMessage
+
+log = logging.getLogger("courseware.metrics")
 
 REQUESTS = Counter("courseware_http_requests_total", "HTTP requests answered, by endpoint, method and status.",
                    ["endpoint", "method", "status"])
@@ -41,20 +46,25 @@ def count_mail_failure() -> None:
     MAIL_FAILURES.inc()
 
 
-def queue_depth() -> int:
-    """Jobs waiting in the background queue.
-
-    TODO(issue 13 item 1): there is no queue yet; the durable mail/jobs work replaces this with its count.
-    """
-    return 0
+def queue_depth() -> int | None:
+    """E-mails waiting in the outbox (pending, or claimed and not yet sent; failed ones wait for nobody), or None
+    when the database does not answer (a scrape must still report the other metrics)."""
+    try:
+        return db.session.scalar(select(func.count(OutboxMessage.id))
+                                 .where(OutboxMessage.status.in_(("pending", "sending"))))
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.warning("Could not read the outbox's queue depth for /metrics", exc_info=True)
+        return None
 
 
 class _QueueDepth:
     """Reads the queue depth at scrape time (a callback gauge that works in multiprocess mode too)."""
 
     def collect(self):
-        yield GaugeMetricFamily("courseware_queue_depth", "Jobs waiting in the background queue.",
-                                value=queue_depth())
+        depth = queue_depth()
+        if depth is not None:
+            yield GaugeMetricFamily("courseware_queue_depth", "E-mails waiting in the outbox.", value=depth)
 
 
 def render_latest() -> tuple[bytes, str]:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from ..errors import Conflict, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import OutboxMessage, utcnow
+from . import metrics
 
 log = logging.getLogger("courseware.mail")
 
@@ -166,6 +167,7 @@ def _send(message_id: int, now: datetime) -> None:
     except Exception as error:  # a mail function's failure must not stop the others
         db.session.rollback()
         log.exception("Could not send a queued e-mail (%s)", kind.rpartition(".")[2])
+        metrics.count_mail_failure()
         _record_failure(message_id, attempts, f"{type(error).__name__}: {error}", now)
     else:
         # End the function's read transaction first: on SQLite a read snapshot cannot always become a write
