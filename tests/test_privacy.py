@@ -292,3 +292,35 @@ def test_privacy_page_tells_how_long_uploads_are_kept_and_who_verifies_contacts(
     html = client.get("/privacy").get_data(as_text=True)
     assert "kept for 30 days and then deleted" in html
     assert "sees only the colleagues who accepted their invitation" in html
+
+
+def test_the_audit_log_forgets_the_deleted_person_but_keeps_the_actions(app, make_user):
+    """Events about the person lose their address; their own two-step-login events go; what they did as an
+    administrator stays under the address they had."""
+    from courseware.models import AuditEvent
+    from courseware.services import audit, membership, roles
+
+    admin = make_user("admin", email="ada@example.no")
+    make_user("admin")  # so that the first administrator may delete their account
+    person, contact = make_user(email="ola@example.no"), make_user(email="kari@example.no")
+    firm = make_firm(ORGNR_A, "Fjordbruket AS", contact=contact)
+    person.firm_id = firm.id
+    db.session.flush()
+    membership.remove_member(admin, firm, person.id)
+    roles.change_role(admin, person, "funder")
+    audit.record(person, "mfa.enable", "user", person.id)
+    audit.record(admin, "firm.verify", "firm", firm.id, {"name": firm.name})
+    db.session.commit()
+
+    privacy.delete_account(person, TEST_PASSWORD)
+    privacy.delete_account(admin, TEST_PASSWORD)
+    db.session.commit()
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert "mfa.enable" not in [e.action for e in events]
+    change = next(e for e in events if e.action == "role.change")
+    assert change.target_id is None and "email" not in change.detail and change.detail["deleted_account"]
+    assert change.actor_id is None and change.actor_email == "ada@example.no"
+    assert not any("ola@example.no" in json.dumps(e.detail) for e in events)
+    assert any(e.action == "firm.verify" and e.actor_email == "ada@example.no" for e in events)
+    removal = next(e for e in events if e.action == "firm.remove_member")
+    assert removal.target_id == firm.id and removal.detail == {"deleted_account": True}

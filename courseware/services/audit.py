@@ -1,7 +1,7 @@
 """The audit log: services that change roles, firms and certificates record who did what (AuditEvent)."""
 from flask import g, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..errors import PermissionDenied
@@ -9,6 +9,8 @@ from ..extensions import db
 from ..models import AuditEvent, utcnow
 
 # Every action written, in one place (the admin page filters by these).
+# The actions a person takes on their own account: deleted with the account (they are theirs, not administration).
+OWN_ACTIONS = ("mfa.enable", "mfa.disable", "mfa.recovery_codes")
 ACTIONS = (
     "role.change", "firm.verify", "firm.appoint_contact", "firm.remove_member", "certificate.revoke",
     "certificate.restore", "mfa.enable", "mfa.disable", "mfa.recovery_codes",
@@ -37,3 +39,22 @@ def list_events(actor, *, action: str = "", page: int = 1, per_page: int = 50):
     if action in ACTIONS:
         query = query.where(AuditEvent.action == action)
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+
+
+def forget_person(uid: int) -> None:
+    """For account deletion (services/privacy.py): drop the person's own-account events, and the person's address
+    and id from the events that administrators took about them. The actions stay (who changed a role, removed a
+    member), and so do the actions the person took as an administrator, under the address they had then: an
+    administrator's actions are the service's record, not the administrator's data."""
+    db.session.execute(delete(AuditEvent).where(AuditEvent.action.in_(OWN_ACTIONS), AuditEvent.target_type == "user",
+                                                AuditEvent.target_id == uid), execution_options={"synchronize_session": False})
+    about = db.session.scalars(select(AuditEvent).where(or_(
+        (AuditEvent.target_type == "user") & (AuditEvent.target_id == uid),
+        AuditEvent.action.in_(("firm.appoint_contact", "firm.remove_member")))))
+    for event in about:
+        if event.target_type == "user" or (event.detail or {}).get("user_id") == uid:
+            detail = {k: v for k, v in (event.detail or {}).items() if k not in ("email", "user_id")}
+            event.detail = {**detail, "deleted_account": True}
+            if event.target_type == "user":
+                event.target_id = None
+    db.session.flush()

@@ -39,7 +39,7 @@ from ..models import (
     UserLogin,
     utcnow,
 )
-from . import csvfile, rollups
+from . import audit, csvfile, rollups
 from .accounts import normalise_email
 from .certificate_admin import mark_revoked
 from .certificate_codes import format_code, verify_url
@@ -284,7 +284,9 @@ def delete_account(user: User, password: str) -> None:
     # Revocations they made as staff stay in the audit log under the name they had.
     db.session.execute(update(CertificateEvent).where(CertificateEvent.actor_id == uid).values(actor_id=None),
                        execution_options=quiet)
-    # So do the administrative actions they made (services/audit.py), under the address they had.
+    # So do the administrative actions they made (services/audit.py), under the address they had; events about
+    # them lose their address, and their own two-step-login events go.
+    audit.forget_person(uid)
     db.session.execute(update(AuditEvent).where(AuditEvent.actor_id == uid).values(actor_id=None),
                        execution_options=quiet)
     db.session.execute(update(User).where(User.firm_invited_by_id == uid).values(firm_invited_by_id=None),
