@@ -1,6 +1,7 @@
 """The audit log: services that change roles, firms and certificates record who did what (AuditEvent)."""
 from flask import g, has_app_context
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -8,13 +9,20 @@ from ..errors import PermissionDenied
 from ..extensions import db
 from ..models import AuditEvent, utcnow
 
-# Every action written, in one place (the admin page filters by these).
+# Every action written, in one place, with its name on the admin page (which filters by these).
+ACTIONS = {
+    "role.change": _l("Role changed"),
+    "firm.verify": _l("Firm verified"),
+    "firm.appoint_contact": _l("New contact person"),
+    "firm.remove_member": _l("Member removed from a firm"),
+    "certificate.revoke": _l("Certificate revoked"),
+    "certificate.restore": _l("Certificate restored"),
+    "mfa.enable": _l("Two-step login turned on"),
+    "mfa.disable": _l("Two-step login turned off"),
+    "mfa.recovery_codes": _l("New recovery codes"),
+}
 # The actions a person takes on their own account: deleted with the account (they are theirs, not administration).
 OWN_ACTIONS = ("mfa.enable", "mfa.disable", "mfa.recovery_codes")
-ACTIONS = (
-    "role.change", "firm.verify", "firm.appoint_contact", "firm.remove_member", "certificate.revoke",
-    "certificate.restore", "mfa.enable", "mfa.disable", "mfa.recovery_codes",
-)
 
 
 def record(actor, action: str, target_type: str, target_id: int | None, detail: dict | None = None,
