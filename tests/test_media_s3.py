@@ -20,7 +20,7 @@ from courseware.storage.folder import FolderStore
 from .conftest import FIXTURE_COURSES
 from .packages_support import PDF, PNG
 from .s3_support import bucket_objects, new_bucket, s3_client, s3_server, s3_settings  # noqa: F401 (a fixture)
-from .test_backup import stamped  # noqa: F401 (a fixture: the test database marked as migrated)
+from .test_backup import make_instance, stamped  # noqa: F401 (fixtures: instances to restore into; a migrated db)
 
 PNG_SHA = hashlib.sha256(PNG).hexdigest()
 PDF_SHA = hashlib.sha256(PDF).hexdigest()
@@ -305,45 +305,13 @@ def test_an_unknown_backend_is_refused_when_first_used(app):
 # --- backups ------------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def make_target(tmp_path, monkeypatch):
-    """make_target(name, **settings) -> a new app on an empty database of the suite's kind (PostgreSQL: the test
-    database's neighbour <name>2, wiped first), with its own instance and media folders."""
-    from courseware import create_app
-
-    from .conftest import _test_config
-    from .groups import database_backend
-    from .test_backup import _postgres_target_url, _wipe_postgres
-
-    made = []
-
-    def _make(name: str, **settings):
-        for application, _url in made:  # one target at a time: the PostgreSQL one is reused
-            with application.app_context():
-                db.session.remove()
-                db.engine.dispose()
-        root = tmp_path / name
-        (root / "courses").mkdir(parents=True)
-        monkeypatch.setenv("COURSEWARE_INSTANCE_PATH", str(root / "instance"))
-        url = f"sqlite:///{root / 'courseware.db'}" if database_backend() == "sqlite" else _postgres_target_url()
-        application = create_app(_test_config(url, root, **settings))
-        made.append((application, url))
-        return application
-
-    yield _make
-    for application, url in made:
-        with application.app_context():
-            db.session.remove()
-            db.engine.dispose()
-    if made and made[-1][1].startswith("postgresql"):
-        _wipe_postgres(made[-1][1])
-
-
-def test_backup_from_s3_restores_into_a_folder_instance_and_back(app, stamped, make_target, s3_server, bucket,
+def test_backup_from_s3_restores_into_a_folder_instance_and_back(app, stamped, make_instance, s3_server, bucket,
                                                                   tmp_path):
+    """S3 -> archive -> a folder instance -> archive -> an S3 instance (with another bucket and prefix)."""
     from courseware.services import backup, restore
 
     from .backup_support import build_instance, snapshot
+    from .groups import database_backend
     from .test_backup import inside
 
     build_instance()
@@ -355,7 +323,8 @@ def test_backup_from_s3_restores_into_a_folder_instance_and_back(app, stamped, m
         == sorted(f"media/{k[:2]}/{k}" for k in in_bucket)
     db.session.remove()
 
-    folder_instance = make_target("folder-instance", MEDIA_BACKEND="folder")
+    kind = database_backend()
+    folder_instance = make_instance(kind, "folder-instance", MEDIA_BACKEND="folder")
     with inside(folder_instance):
         restore.restore_backup(archive.path)
         assert snapshot() == expected
@@ -363,9 +332,10 @@ def test_backup_from_s3_restores_into_a_folder_instance_and_back(app, stamped, m
         assert {p.name: p.read_bytes() for p in media_dir.rglob("*") if p.is_file()} \
             == {k: item["body"] for k, item in in_bucket.items()}
         second = backup.write_backup(tmp_path / "from-folder.tar.gz")
+        db.engine.dispose()  # on PostgreSQL the next instance reuses (and first wipes) this database
 
     other_bucket = new_bucket(s3_server)
-    s3_instance = make_target("s3-instance", **s3_settings(s3_server, other_bucket, S3_PREFIX="courseware/"))
+    s3_instance = make_instance(kind, "s3-instance", **s3_settings(s3_server, other_bucket, S3_PREFIX="courseware/"))
     with inside(s3_instance):
         restore.restore_backup(second.path)
         assert snapshot() == expected
