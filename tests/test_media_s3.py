@@ -155,7 +155,8 @@ def test_redirect_mode_answers_302_to_a_presigned_url_with_the_same_headers(redi
     for name, expected in streamed.items():
         answer = client.get(f"/courses/minimal/assets/{name}")
         assert answer.status_code == 302, name
-        assert answer.headers["Cache-Control"] == f"private, max-age={redirecting.config['MEDIA_REDIRECT_SECONDS'] // 2}"
+        seconds = redirecting.config["MEDIA_REDIRECT_SECONDS"]
+        assert answer.headers["Cache-Control"] == f"private, max-age={seconds // 2}"
         status, headers, body = fetch(answer.headers["Location"])
         assert status == 200 and body == expected.data
         for header in ("Content-Type", "Cache-Control", "Content-Disposition"):
@@ -226,7 +227,8 @@ def test_studio_upload_preview_and_publish_through_the_bucket(client, import_cou
     assert answer.status_code == 302
     assert bucket_objects(s3_server, bucket)[f"media/{key[:2]}/{key}"]["body"] == new
     preview = client.get("/studio/courses/minimal/preview/assets/ny-sensor.png")  # private: streamed, never redirected
-    assert preview.status_code == 200 and preview.data == new and preview.headers["Cache-Control"] == "private, no-cache"
+    assert preview.status_code == 200 and preview.data == new
+    assert preview.headers["Cache-Control"] == "private, no-cache"
     draft = drafts.open_draft(author, "minimal")
     item = drafts.get_file(draft, "modules/01-intro.md")
     drafts.save_text(author, draft, item.path, item.text + "\n\n![En ny sensor](../assets/ny-sensor.png)\n",
@@ -358,3 +360,14 @@ def test_a_damaged_object_in_the_bucket_fails_the_backup_and_writes_no_archive(a
     with pytest.raises(Conflict, match=PNG_SHA):
         backup.write_backup(tmp_path / "broken.tar.gz")
     assert not (tmp_path / "broken.tar.gz").exists()
+
+
+def test_nothing_but_the_folder_backend_opens_the_media_folder():
+    """Every reader and writer goes through courseware/storage/: MEDIA_DIR is named only where it is defined
+    (config.py), derived (__init__.py) and used (storage/)."""
+    package = Path(__file__).resolve().parent.parent / "courseware"
+    allowed = {package / "config.py", package / "__init__.py"}
+    naming = sorted(str(path.relative_to(package)) for path in package.rglob("*.py")
+                    if "MEDIA_DIR" in path.read_text("utf-8") and path not in allowed
+                    and package / "storage" not in path.parents)
+    assert naming == []

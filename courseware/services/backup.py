@@ -3,8 +3,9 @@ the settings (secrets only when asked); services/restore.py brings it back into 
 PostgreSQL either way.
 
 Archive members: `manifest.json` (first), `database/<table>.jsonl` (one row a line, tables in dependency order),
-`media/ab/<sha256>` (from the media store, folder or S3: storage/), `keys/...` (SIGNING_KEYS_DIR), `settings.json` (secrets left out unless asked) and, with
-secrets only, `secrets/secret_key` and `instance/config.py`. The manifest names the sha256 of every other member.
+`media/ab/<sha256>` (from the media store, folder or S3: storage/), `keys/...` (SIGNING_KEYS_DIR), `settings.json`
+(secrets left out unless asked) and, with secrets only, `secrets/secret_key` and `instance/config.py`. The manifest
+names the sha256 of every other member.
 """
 import base64
 import hashlib
@@ -160,12 +161,7 @@ def _kind(type_) -> str:
 
 def _media_sizes(store) -> dict[str, tuple[str, int]]:
     """Every object of the media store as its archive member name -> (sha256, size)."""
-    media = {}
-    for sha256 in store.keys():
-        size = store.size(sha256)
-        if size is not None:  # removed since it was listed: nothing names it any more
-            media[f"media/{sha256[:2]}/{sha256}"] = (sha256, size)
-    return media
+    return {f"media/{sha256[:2]}/{sha256}": (sha256, size) for sha256, size in store.listing()}
 
 
 def _add_media(tar: tarfile.TarFile, store, name: str, sha256: str, size: int) -> None:
@@ -196,7 +192,7 @@ class _Hashing:
 
 
 def _add_folder(files: dict[str, Path], prefix: str, folder: Path) -> None:
-    """Every regular file under `folder` (not the media store's half-written `.incoming-*` temporaries)."""
+    """Every regular file under `folder` but hidden ones (e.g. an editor's or a half-written file)."""
     if not folder.is_dir():
         return
     for file in sorted(folder.rglob("*")):

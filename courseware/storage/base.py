@@ -65,6 +65,13 @@ class MediaStore(ABC):
             raise MediaMissing(sha256)
         return self.open(sha256), size
 
+    def listing(self) -> Iterator[tuple[str, int]]:
+        """(key, size) of every stored object, sorted by key."""
+        for sha256 in self.keys():
+            size = self.size(sha256)
+            if size is not None:  # removed since it was listed
+                yield sha256, size
+
     def read(self, sha256: str) -> bytes:
         """The stored bytes, all at once (small objects: logos, checks)."""
         with self.open(sha256) as source:

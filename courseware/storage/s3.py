@@ -33,8 +33,11 @@ class S3Store(MediaStore):
         style = config.get("S3_ADDRESSING_STYLE") or ("path" if endpoint else "auto")
         client = boto3.session.Session().client(
             "s3", endpoint_url=endpoint, region_name=config.get("S3_REGION") or None,
+            # One client for all of the process's threads (boto3 clients are thread-safe); a pool for as many
+            # requests streaming at once as a busy app server has threads.
             config=Config(s3={"addressing_style": style}, signature_version="s3v4", connect_timeout=5,
-                          read_timeout=60, retries={"max_attempts": 4, "mode": "standard"}),
+                          read_timeout=60, retries={"max_attempts": 4, "mode": "standard"},
+                          max_pool_connections=64),
         )
         prefix = (config.get("S3_PREFIX") or "").lstrip("/")
         if prefix and not prefix.endswith("/"):
@@ -96,13 +99,17 @@ class S3Store(MediaStore):
         self.client.delete_object(Bucket=self.bucket, Key=self.key(sha256))
 
     def keys(self) -> Iterator[str]:
-        found = []
+        for sha256, _size in self.listing():
+            yield sha256
+
+    def listing(self) -> Iterator[tuple[str, int]]:
+        found = []  # one LIST request per 1000 objects, sizes included
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix):
             for item in page.get("Contents", []):
                 name = item["Key"][len(self.prefix):]
                 folder, _, sha256 = name.partition("/")
                 if SHA256.fullmatch(sha256) and folder == sha256[:2]:
-                    found.append(sha256)
+                    found.append((sha256, item["Size"]))
         yield from sorted(found)
 
     def download_url(self, sha256: str, *, content_type: str, cache_control: str, disposition: str | None,

@@ -33,7 +33,11 @@ def page_policy(app: Flask) -> str:
         if app.config.get("MEDIA_REDIRECT"):
             from ..storage import media_store
 
-            origin = media_store(app).redirect_origin()
+            try:
+                origin = media_store(app).redirect_origin()
+            except ValueError as error:  # a wrong media setting: assets fail with it, pages still show
+                app.logger.error("media store: %s", error)
+                origin = None
             if origin:
                 policy = (policy.replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
                           .replace("media-src 'self'", f"media-src 'self' {origin}"))
