@@ -76,6 +76,36 @@ def test_both_backends_keep_bytes_by_sha256_and_write_once(store):
     assert list(store.keys()) == [key]
 
 
+class Broken(io.RawIOBase):
+    """A file that fails after its first chunk, as a disk or a network can."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def readable(self):
+        return True
+
+    def read(self, size=-1):
+        self.calls += 1
+        if self.calls > 1:
+            raise OSError("read failed")
+        return b"x" * 1024
+
+    def readinto(self, buffer):
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def test_a_write_that_fails_leaves_nothing_behind(store):
+    key = hashlib.sha256(b"whatever").hexdigest()
+    with pytest.raises(OSError):
+        store.put(key, Broken(), "image/png")
+    assert not store.exists(key) and list(store.keys()) == []
+    if isinstance(store, FolderStore):
+        assert not [p for p in store.root.rglob("*") if p.is_file()]  # no temporary left either
+
+
 def test_keys_leave_out_what_is_not_a_media_object(store, s3_server, bucket):
     key = hashlib.sha256(b"y").hexdigest()
     store.put(key, b"y")
