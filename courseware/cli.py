@@ -39,6 +39,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(media_group)
 
 
 @click.command("purge")
@@ -396,6 +397,57 @@ def restore_command(file):
     for note in result.notes:
         click.echo(note)
     click.echo("Now start the instance as usual (`courseware run`).")
+
+
+@click.group("media")
+def media_group():
+    """The media store: copy it to another backend, check it against the database (see README: Media storage)."""
+
+
+@media_group.command("copy")
+@click.option("--to", "target", type=click.Choice(["folder", "s3"]), required=True, help="Backend to copy into.")
+@click.option("--from", "source", type=click.Choice(["folder", "s3"]),
+              help="Backend to copy from (default: the other one).")
+@with_appcontext
+def media_copy_command(target, source):
+    """Copy every media object the target lacks (checked against its sha256); safe to run again."""
+    from .errors import DomainError
+    from .services import media
+
+    source = source or ("folder" if target == "s3" else "s3")
+    if source == target:
+        raise click.UsageError("--from and --to name the same backend.")
+    try:
+        result = media.copy_media(media.store_for(source), media.store_for(target))
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from error
+    click.echo(f"Copied {result.copied} media object(s) from {source} to {target}; {result.present} were there "
+               "already.")
+    if result.damaged:
+        click.echo(f"{len(result.damaged)} object(s) in {source} do not match their sha256 and were not copied: "
+                   + ", ".join(result.damaged), err=True)
+        sys.exit(1)
+    missing = media.missing_media(media.store_for(target))
+    if missing:
+        click.echo(f"{len(missing)} object(s) the database names are in neither store: {', '.join(missing)}", err=True)
+        sys.exit(1)
+    if target != (current_app.config.get("MEDIA_BACKEND") or "folder"):
+        click.echo(f"Every object the database names is in {target}: now set COURSEWARE_MEDIA_BACKEND={target}.")
+
+
+@media_group.command("check")
+@with_appcontext
+def media_check_command():
+    """List the media objects the database names that the configured store lacks (exit 1 if any)."""
+    from .services import media
+
+    missing = media.missing_media()
+    for sha256 in missing:
+        click.echo(f"missing: {sha256}")
+    click.echo(f"{len(media.media_types()) - len(missing)} media object(s) present, {len(missing)} missing "
+               f"({current_app.config.get('MEDIA_BACKEND') or 'folder'}).")
+    if missing:
+        sys.exit(1)
 
 
 def _print_backfill(counts, always: bool = False) -> None:

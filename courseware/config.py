@@ -32,6 +32,15 @@ ENVIRONMENT = {
     "COURSEWARE_READY_REQUIRES_WORKER": ("READY_REQUIRES_WORKER", bool),
     "COURSEWARE_LOG_FORMAT": ("LOG_FORMAT", str),
     "COURSEWARE_TRUST_REQUEST_ID": ("TRUST_REQUEST_ID", bool),
+    "COURSEWARE_MEDIA_DIR": ("MEDIA_DIR", str),
+    "COURSEWARE_MEDIA_BACKEND": ("MEDIA_BACKEND", str),
+    "COURSEWARE_S3_BUCKET": ("S3_BUCKET", str),
+    "COURSEWARE_S3_ENDPOINT_URL": ("S3_ENDPOINT_URL", str),
+    "COURSEWARE_S3_REGION": ("S3_REGION", str),
+    "COURSEWARE_S3_PREFIX": ("S3_PREFIX", str),
+    "COURSEWARE_S3_ADDRESSING_STYLE": ("S3_ADDRESSING_STYLE", str),
+    "COURSEWARE_MEDIA_REDIRECT": ("MEDIA_REDIRECT", bool),
+    "COURSEWARE_MEDIA_REDIRECT_SECONDS": ("MEDIA_REDIRECT_SECONDS", int),
 }
 
 
@@ -40,8 +49,24 @@ class DefaultConfig:
     SQLALCHEMY_DATABASE_URI: str | None = None
     # Folder with the course packages `courseware import` reads; None means <repo>/courses.
     COURSES_DIR: str | None = None
-    # Folder where imported assets are stored by content hash; None means <instance>/media.
+    # Where media (course and draft assets, provider logos) is kept by content hash (storage/): "folder" (MEDIA_DIR)
+    # or "s3" (an S3-compatible bucket; credentials from the usual AWS environment, ~/.aws or instance role).
+    MEDIA_BACKEND = "folder"
+    # Folder of the folder backend; None means <instance>/media.
     MEDIA_DIR: str | None = None
+    # The s3 backend: bucket (required), endpoint for a store other than AWS (MinIO, Ceph, ...; None means AWS),
+    # region, key prefix inside the bucket (e.g. "courseware/"), and addressing style (None: "path" with an
+    # endpoint, botocore's choice without).
+    S3_BUCKET: str | None = None
+    S3_ENDPOINT_URL: str | None = None
+    S3_REGION: str | None = None
+    S3_PREFIX = ""
+    S3_ADDRESSING_STYLE: str | None = None
+    # s3 only: answer public asset and logo requests with a 302 to a presigned URL instead of streaming the bytes
+    # through the app (SVG always goes through the app: only it can send SVG's sandboxing CSP).
+    MEDIA_REDIRECT = False
+    # How long a presigned URL is valid, in seconds; browsers reuse a redirect for half of it.
+    MEDIA_REDIRECT_SECONDS = 3600
     # Largest asset a package may hold, in MiB.
     MAX_ASSET_MB = 20
     # A module longer than this many words gets a warning from the checker.

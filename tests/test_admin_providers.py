@@ -7,11 +7,11 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from courseware.content.importer import asset_file_path
 from courseware.errors import InvalidInput, PermissionDenied
 from courseware.extensions import db
 from courseware.models import CourseDraft, Provider, StaffInvitation, User
 from courseware.services import outbox, providers, roles, staff_invitations
+from courseware.storage import media_store
 
 from .firms_support import make_course, make_provider
 
@@ -267,7 +267,7 @@ def test_a_png_logo_is_stored_and_served_with_its_type(client, admin, import_cou
     logo = png_bytes()
     assert upload(client, "hage", logo, filename="LOGO.WHATEVER").status_code == 302
     db.session.refresh(provider)
-    assert provider.logo_content_type == "image/png" and asset_file_path(provider.logo_sha256).read_bytes() == logo
+    assert provider.logo_content_type == "image/png" and media_store().read(provider.logo_sha256) == logo
     page = client.get("/admin/providers/hage").get_data(as_text=True)
     src = re.search(r'<img[^>]*id="provider-logo"[^>]*src="([^"]+)"', page).group(1).replace("&amp;", "&")
     response = client.get(src)

@@ -67,16 +67,16 @@ def _wipe_postgres(url) -> None:
 
 @pytest.fixture
 def make_instance(tmp_path, monkeypatch):
-    """make_instance(kind) -> a new app on an empty database of that kind ("sqlite" or "postgresql"), with its own
-    instance, media and keys folders."""
+    """make_instance(kind, name, **settings) -> a new app on an empty database of that kind ("sqlite" or
+    "postgresql"), with its own instance, media and keys folders (and these settings)."""
     made = []
 
-    def _make(kind: str, name: str = "target"):
+    def _make(kind: str, name: str = "target", **settings):
         root = tmp_path / name
         (root / "courses").mkdir(parents=True)
         monkeypatch.setenv("COURSEWARE_INSTANCE_PATH", str(root / "instance"))
         url = f"sqlite:///{root / 'courseware.db'}" if kind == "sqlite" else _postgres_target_url()
-        config = _test_config(url, root)
+        config = _test_config(url, root, **settings)
         config.pop("SECRET_KEY")  # from instance/secret_key, as a deployment has it
         application = create_app(config)
         made.append((application, url))

@@ -5,9 +5,10 @@ import pytest
 from sqlalchemy import func, select
 
 from courseware.content import importer, render
-from courseware.content.importer import asset_file_path, import_packages
+from courseware.content.importer import import_packages
 from courseware.extensions import db
 from courseware.models import Asset, Course, CourseVersion, Module, Provider
+from courseware.storage import media_store
 
 FIXTURE_PNG = Path(__file__).parent / "fixtures" / "courses" / "minimal" / "assets" / "fjos-sensor.png"
 
@@ -81,12 +82,15 @@ def test_assets_are_stored_by_content_hash(app, copy_course):
     assert sorted(assets) == ["fjos-sensor.png", "sjekkliste.pdf"]
     png = assets["fjos-sensor.png"]
     assert png.content_type == "image/png" and assets["sjekkliste.pdf"].content_type == "application/pdf"
-    stored = asset_file_path(png.sha256)
+    stored = media_store().path(png.sha256)  # the folder backend: MEDIA_DIR/ab/abcdef...
+    assert stored == Path(app.config["MEDIA_DIR"]) / png.sha256[:2] / png.sha256
     assert stored.read_bytes() == (path / "assets" / "fjos-sensor.png").read_bytes() and png.size == stored.stat().st_size
     assert stored.parent.name == png.sha256[:2]
     assert not list(stored.parent.glob(".incoming-*"))
     with pytest.raises(ValueError):
-        asset_file_path("../../etc/passwd")
+        media_store().path("../../etc/passwd")
+    with pytest.raises(ValueError):
+        media_store().read("../../etc/passwd")
 
 
 def test_unchanged_reimport_writes_nothing_and_renders_nothing(app, copy_course, render_calls, monkeypatch):
@@ -155,7 +159,7 @@ def test_crash_while_writing_rolls_back_only_that_package(app, copy_course, monk
     before_id = course("minimal").current_version_id
     (first / "assets" / "ny.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 32)
 
-    def crash(source, sha256):
+    def crash(source, sha256, content_type=None):
         raise OSError("disk full")
 
     monkeypatch.setattr(importer, "store_asset", crash)

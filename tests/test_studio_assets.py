@@ -9,10 +9,10 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 from sqlalchemy import select
 
-from courseware.content.importer import asset_file_path
 from courseware.extensions import db
 from courseware.models import DraftFile, Provider, StudioEvent
 from courseware.services import draft_assets, drafts
+from courseware.storage import media_store
 
 from .packages_support import PDF, PNG, snapshot
 
@@ -65,7 +65,7 @@ def test_upload_an_image_with_alt_text(client, setup, app):
     item = _asset(draft, "sensor-i-fjoset.png")
     assert item.alt == "En sensor på veggen" and item.content_type == "image/png"
     assert item.sha256 == hashlib.sha256(PNG + b"ny").hexdigest()
-    assert asset_file_path(item.sha256).read_bytes() == PNG + b"ny"
+    assert media_store().read(item.sha256) == PNG + b"ny"
     html = client.get("/studio/courses/minimal/assets").get_data(as_text=True)
     assert "![En sensor på veggen](../assets/sensor-i-fjoset.png)" in html
     assert db.session.execute(select(StudioEvent.action, StudioEvent.path)).all() \
@@ -196,7 +196,7 @@ def test_an_svg_is_kept_as_the_checker_rewrites_it_and_served_in_a_sandbox(clien
                b" viewBox='0 0 10 10' inkscape:version='1.3'><title>Fjos</title><rect width='5' height='5'/></svg>")
     assert _post(client, drawing, "fjos.svg", alt="Tegning av fjøset").status_code == 302
     item = _asset(draft, "fjos.svg")
-    stored = asset_file_path(item.sha256).read_bytes()
+    stored = media_store().read(item.sha256)
     assert item.content_type == "image/svg+xml" and b"<rect" in stored and b"inkscape" not in stored
     served = client.get("/studio/courses/minimal/preview/assets/fjos.svg")
     assert served.status_code == 200 and served.data == stored and served.mimetype == "image/svg+xml"

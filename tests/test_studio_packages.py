@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from courseware.content.checker import check_packages
-from courseware.content.importer import asset_file_path, import_packages
+from courseware.content.importer import import_packages
 from courseware.extensions import db
 from courseware.models import Asset, Course, CourseDraft, CourseVersion, Module, Provider, StudioEvent
 from courseware.services import drafts
+from courseware.storage import media_store
 
 from .packages_support import PNG, make_zip, package_files, snapshot, unpack
 
@@ -150,7 +151,7 @@ def test_a_new_course_from_a_zip(client, login, world):
     assert stored["assets/ny.png"].sha256 == hashlib.sha256(PNG + b"\0").hexdigest()
     assert stored["assets/ny.png"].alt == "Et nytt bilde"
     assert stored["assets/fjos-sensor.png"].alt == "Temperaturlogger på fjøsveggen"
-    assert asset_file_path(stored["assets/ny.png"].sha256).read_bytes() == PNG + b"\0"
+    assert media_store().read(stored["assets/ny.png"].sha256) == PNG + b"\0"
     assert db.session.execute(select(StudioEvent.action).where(StudioEvent.slug == "nytt-kurs")).scalars().all() \
         == ["uploaded"]
     assert not any(p.is_error for p in drafts.check(author, draft))

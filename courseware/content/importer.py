@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import re
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +17,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Asset, Course, CourseVersion, Module, Provider
+from ..storage import media_store
 from .checker import (
     RequiresContext, check_package, check_requires, messages_in, read_requires, requires_context, unexpected,
 )
@@ -32,7 +29,6 @@ from .problems import Problem, Reporter, config, printable
 from .render import RenderedModule
 
 log = logging.getLogger(__name__)
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass
@@ -97,42 +93,15 @@ def _begin_transaction() -> None:
             connection.exec_driver_sql("BEGIN")
 
 
-def asset_file_path(sha256: str) -> Path:
-    """Where the media store keeps the bytes of an asset with this sha256 (MEDIA_DIR/ab/abcdef...)."""
-    if not _SHA256.fullmatch(sha256 or ""):
-        raise ValueError("not a sha256 hex digest")
-    return Path(current_app.config["MEDIA_DIR"]) / sha256[:2] / sha256
+def store_asset(source: Path, sha256: str, content_type: str | None = None) -> None:
+    """Put a file into the content-addressed media store (skipped when already there; see storage/)."""
+    with open_regular(source) as src:
+        media_store().put(sha256, src, content_type)
 
 
-def store_asset(source: Path, sha256: str) -> Path:
-    """Copy a file into the content-addressed media store (atomically; skipped when already there)."""
-    def copy(out) -> None:
-        with open_regular(source) as src:
-            shutil.copyfileobj(src, out, 1 << 20)
-
-    return _store(sha256, copy)
-
-
-def store_asset_data(data: bytes, sha256: str) -> Path:
-    """Write bytes into the content-addressed media store (atomically; skipped when already there)."""
-    return _store(sha256, lambda out: out.write(data))
-
-
-def _store(sha256: str, write) -> Path:
-    """The media store's one writer: `write(file)` fills a temporary file that then takes the asset's place."""
-    target = asset_file_path(sha256)
-    if target.exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            write(out)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return target
+def store_asset_data(data: bytes, sha256: str, content_type: str | None = None) -> None:
+    """Put bytes into the content-addressed media store (skipped when already there; see storage/)."""
+    media_store().put(sha256, data, content_type)
 
 
 def _import_one(path: Path, course, version, context: RequiresContext, report: ImportReport,
@@ -261,10 +230,10 @@ def _write(data: PackageData, source_hash: str, course: Course | None, published
     for asset in data.assets:
         if asset.data is not None:  # an SVG: its checked, re-written form is what is served
             sha256 = hashlib.sha256(asset.data).hexdigest()
-            store_asset_data(asset.data, sha256)
+            store_asset_data(asset.data, sha256, asset.content_type)
         else:
             sha256 = file_sha256(asset.file)
-            store_asset(asset.file, sha256)
+            store_asset(asset.file, sha256, asset.content_type)
         db.session.add(Asset(version_id=version.id, path=asset.path, sha256=sha256,
                              size=asset.size if asset.data is None else len(asset.data),
                              content_type=asset.content_type))

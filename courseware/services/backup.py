@@ -3,8 +3,9 @@ the settings (secrets only when asked); services/restore.py brings it back into 
 PostgreSQL either way.
 
 Archive members: `manifest.json` (first), `database/<table>.jsonl` (one row a line, tables in dependency order),
-`media/...` (MEDIA_DIR), `keys/...` (SIGNING_KEYS_DIR), `settings.json` (secrets left out unless asked) and, with
-secrets only, `secrets/secret_key` and `instance/config.py`. The manifest names the sha256 of every other member.
+`media/ab/<sha256>` (from the media store, folder or S3: storage/), `keys/...` (SIGNING_KEYS_DIR), `settings.json`
+(secrets left out unless asked) and, with secrets only, `secrets/secret_key` and `instance/config.py`. The manifest
+names the sha256 of every other member.
 """
 import base64
 import hashlib
@@ -26,6 +27,7 @@ from ..config import DefaultConfig
 from ..errors import Conflict
 from ..extensions import db
 from ..models import utcnow
+from ..storage import media_store
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -55,7 +57,8 @@ def write_backup(path: Path, *, include_secrets: bool = False) -> BackupResult:
         staging = Path(tmp)
         files: dict[str, Path] = {}  # member name -> file to add
         revision, tables = _dump_database(staging, files)
-        _add_folder(files, "media", Path(current_app.config["MEDIA_DIR"]))
+        store = media_store()
+        media = _media_sizes(store)  # member name -> (sha256, size): streamed from the store into the archive
         _add_folder(files, "keys", Path(current_app.config["SIGNING_KEYS_DIR"]))
         _write_json(staging / "settings.json", _settings(include_secrets))
         files["settings.json"] = staging / "settings.json"
@@ -68,15 +71,20 @@ def write_backup(path: Path, *, include_secrets: bool = False) -> BackupResult:
         manifest = {
             "format": FORMAT, "app_version": _app_version(), "alembic_revision": revision,
             "created_at": utcnow().isoformat(), "database": db.engine.dialect.name, "includes_secrets": include_secrets,
-            "tables": tables, "members": {name: file_digest(file) for name, file in sorted(files.items())},
+            "tables": tables, "members": dict(sorted(
+                [(name, file_digest(file)) for name, file in files.items()]
+                + [(name, {"sha256": sha256, "size": size}) for name, (sha256, size) in media.items()])),
         }
         _write_json(staging / MANIFEST, manifest)
         partial = staging / "archive.partial"
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out, tarfile.open(fileobj=out, mode="w:gz") as tar:
             tar.add(staging / MANIFEST, MANIFEST, recursive=False)
-            for name, file in sorted(files.items()):
-                tar.add(file, name, recursive=False)
+            for name in sorted([*files, *media]):
+                if name in media:
+                    _add_media(tar, store, name, *media[name])
+                else:
+                    tar.add(files[name], name, recursive=False)
         os.replace(partial, path)
     return BackupResult(path, manifest)
 
@@ -151,8 +159,40 @@ def _kind(type_) -> str:
     return "str"
 
 
+def _media_sizes(store) -> dict[str, tuple[str, int]]:
+    """Every object of the media store as its archive member name -> (sha256, size)."""
+    return {f"media/{sha256[:2]}/{sha256}": (sha256, size) for sha256, size in store.listing()}
+
+
+def _add_media(tar: tarfile.TarFile, store, name: str, sha256: str, size: int) -> None:
+    """Copy one media object into the archive, checking on the way that it holds the bytes its key names."""
+    info = tarfile.TarInfo(name)
+    info.size, info.mode, info.mtime = size, 0o600, int(utcnow().timestamp())
+    with store.open(sha256) as source:
+        reader = _Hashing(source)
+        try:
+            tar.addfile(info, reader)
+        except OSError as error:  # shorter than listed: changed under us
+            raise Conflict(f"The media object {sha256} could not be read whole ({error}); no backup was written.")
+    if reader.digest.hexdigest() != sha256:
+        raise Conflict(f"The media object {sha256} does not hold the bytes its name says (damaged in the store); "
+                       "no backup was written.")
+
+
+class _Hashing:
+    """A reader that hashes what passes through it."""
+
+    def __init__(self, source):
+        self.source, self.digest = source, hashlib.sha256()
+
+    def read(self, size=-1) -> bytes:
+        data = self.source.read(size)
+        self.digest.update(data)
+        return data
+
+
 def _add_folder(files: dict[str, Path], prefix: str, folder: Path) -> None:
-    """Every regular file under `folder` (not the media store's half-written `.incoming-*` temporaries)."""
+    """Every regular file under `folder` but hidden ones (e.g. an editor's or a half-written file)."""
     if not folder.is_dir():
         return
     for file in sorted(folder.rglob("*")):

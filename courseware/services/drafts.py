@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
-import shutil
 import tempfile
 import tomllib
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from pathlib import Path
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from ..content.importer import asset_file_path, import_packages, store_asset_data
+from ..content.importer import import_packages, store_asset_data
 from ..content.package import MANIFEST, SLUG_RE, default_module_key, split_front_matter
 from ..content.render import RenderedModule, render_module
 from ..content.checker import check_package
@@ -33,6 +32,7 @@ from ..errors import Conflict, ContentError, InvalidInput, NotFound, PermissionD
 from ..extensions import db
 from ..models import (Asset, Course, CourseDraft, CourseVersion, DraftFile, Module, Provider, StudioEvent, User,
                       utcnow)
+from ..storage import media_store
 from .studio import can_manage_course, require_staff
 
 
@@ -118,7 +118,7 @@ def add_text_file(user, draft: CourseDraft, path: str, kind: str, text: str) -> 
 def add_asset_file(user, draft: CourseDraft, path: str, data: bytes, content_type: str,
                    alt: str | None = None) -> DraftFile:
     """A new asset in the draft (or new bytes for an existing path); the bytes go to the media store."""
-    sha256 = store_bytes(data)
+    sha256 = store_bytes(data, content_type)
     item = db.session.execute(select(DraftFile).where(
         DraftFile.draft_id == draft.id, DraftFile.path == path)).scalar_one_or_none()
     if item is None:
@@ -172,10 +172,10 @@ def touch(user, draft: CourseDraft) -> None:
     draft.updated_at, draft.updated_by_id = utcnow(), user.id
 
 
-def store_bytes(data: bytes) -> str:
-    """Put bytes in the content-addressed media store (atomically; skipped when there); returns their sha256."""
+def store_bytes(data: bytes, content_type: str | None = None) -> str:
+    """Put bytes in the content-addressed media store (skipped when there; see storage/); returns their sha256."""
     sha256 = hashlib.sha256(data).hexdigest()
-    store_asset_data(data, sha256)
+    store_asset_data(data, sha256, content_type)
     return sha256
 
 
@@ -233,7 +233,7 @@ def materialised(draft: CourseDraft):
                 raise InvalidInput(_("The draft holds a file outside its folder."))
             target.parent.mkdir(parents=True, exist_ok=True)
             if item.kind == "asset":
-                shutil.copyfile(asset_file_path(item.sha256), target)
+                media_store().copy_to(item.sha256, target)
             else:
                 target.write_text(item.text or "", encoding="utf-8")
         yield root

@@ -28,12 +28,12 @@ from sqlalchemy import select
 
 from ..content.checker import check_package
 from ..content.files import OS_LEFTOVERS
-from ..content.importer import asset_file_path
 from ..content.package import ASSETS_DIR, MANIFEST, MODULES_DIR, SLUG_RE, PackageData, read_manifest
 from ..content.requires import requires_context
 from ..errors import ContentError, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import Course, CourseDraft, CourseVersion, DraftFile, Provider
+from ..storage import media_store
 from . import drafts
 from .studio import can_manage_course, get_course_for, require_staff
 
@@ -85,7 +85,7 @@ def build_zip(slug: str, files: list[DraftFile], filename: str) -> PackageZip:
                 if item.kind == "asset":
                     info.compress_type = zipfile.ZIP_STORED  # images, PDFs and media are compressed already
                     info.file_size = item.size
-                    with open(asset_file_path(item.sha256), "rb") as source, archive.open(info, "w") as target:
+                    with media_store().open(item.sha256) as source, archive.open(info, "w") as target:
                         shutil.copyfileobj(source, target, CHUNK)
                 else:
                     info.compress_type = zipfile.ZIP_DEFLATED
@@ -358,7 +358,7 @@ def _package_files(root: Path, data: PackageData) -> list[DraftFile]:
     for asset in data.assets:
         # An SVG is kept as svg.py re-wrote it (what the checker passed), never as uploaded
         content = asset.data if asset.data is not None else asset.file.read_bytes()
-        sha256 = drafts.store_bytes(content)
+        sha256 = drafts.store_bytes(content, asset.content_type)
         is_image = asset.path.rsplit(".", 1)[-1].lower() in IMAGE_EXTENSIONS
         files.append(DraftFile(path=f"{ASSETS_DIR}/{asset.path}", kind="asset", sha256=sha256, size=len(content),
                                content_type=asset.content_type, alt=alts.get(asset.path) if is_image else None))

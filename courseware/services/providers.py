@@ -166,7 +166,7 @@ def _apply(provider: Provider, *, name, slug, kind, municipality_code, logo, rem
     provider.name, provider.slug, provider.kind = values["name"], values["slug"], values["kind"]
     provider.municipality_code = values["municipality"]
     if logo:
-        provider.logo_sha256, provider.logo_content_type = store_bytes(logo), values["logo"]
+        provider.logo_sha256, provider.logo_content_type = store_bytes(logo, values["logo"]), values["logo"]
     elif remove_logo:
         provider.logo_sha256 = provider.logo_content_type = None
 

@@ -16,9 +16,9 @@ from flask import current_app
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, DateTime, Float, LargeBinary, MetaData, Numeric,
                         Table, Text, Time, bindparam, func, inspect, select, text)
 
-from ..content.importer import store_asset
 from ..errors import Conflict, InvalidInput
 from ..extensions import db
+from ..storage import media_store
 from .backup import FORMAT, MANIFEST, MIGRATIONS, current_revision, file_digest, migration_script
 
 BATCH = 1000  # rows per INSERT
@@ -49,8 +49,10 @@ def restore_backup(path: Path) -> RestoreResult:
         notes = []
         if target_revision is None:
             _migrate(revision)
+        store, types = media_store(), _media_types(manifest, folder)
         for name, sha256 in media:
-            store_asset(folder / name, sha256)  # the media store's one writer (content/importer.py)
+            with (folder / name).open("rb") as source:
+                store.put(sha256, source, types.get(sha256))
         _copy_files(manifest, folder, "keys", Path(current_app.config["SIGNING_KEYS_DIR"]), private=True)
         notes += _restore_secrets(manifest, folder)
         _load_database(manifest, folder)
@@ -151,6 +153,25 @@ def _media_members(manifest: dict) -> list[tuple[str, str]]:
                                    "Nothing was changed.")
             media.append((name, digest["sha256"]))
     return media
+
+
+# Where the database names media with its content type: (table, sha256 column, content type column).
+_MEDIA_COLUMNS = (("assets", "sha256", "content_type"), ("draft_files", "sha256", "content_type"),
+                  ("providers", "logo_sha256", "logo_content_type"))
+
+
+def _media_types(manifest: dict, folder: Path) -> dict[str, str]:
+    """sha256 -> the content type the backup's rows give it, stored on the object (an S3 store shows it)."""
+    types = {}
+    for described in manifest["tables"]:
+        for table, key, kind in _MEDIA_COLUMNS:
+            if described["name"] == table and {key, kind} <= set(described["columns"]):
+                with (folder / described["member"]).open(encoding="utf-8") as lines:
+                    for line in lines:
+                        row = json.loads(line)
+                        if row.get(key) and row.get(kind):
+                            types.setdefault(row[key], row[kind])
+    return types
 
 
 def _migrate(revision: str) -> None:

@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import current_app
 
 from ..extensions import db
+from ..storage import media_store
 
 
 @dataclass
@@ -31,7 +32,7 @@ def init_instance() -> InitResult:
     from .mail import absolute_url
 
     Path(current_app.instance_path).mkdir(parents=True, exist_ok=True)
-    Path(current_app.config["MEDIA_DIR"]).mkdir(parents=True, exist_ok=True)
+    media_store().prepare()  # the media folder, or a reachable bucket
     keyring()  # the Open Badges signing key, made on first start (services/badges/keys.py)
     upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     report = import_packages(None, lang="course")  # problems in each course's own language

@@ -17,8 +17,8 @@ _ASCII = str.maketrans({"æ": "ae", "Æ": "Ae", "ø": "o", "Ø": "O", "đ": "d",
 _ATTR_CHARS = "!#$&+-.^_`|~"
 
 
-def content_disposition(filename: str) -> str:
-    """`attachment` with `filename`: ASCII as it is; otherwise an ASCII fallback plus filename* in UTF-8.
+def content_disposition(filename: str, kind: str = "attachment") -> str:
+    """`attachment` (or `inline`) with `filename`: ASCII as it is; otherwise an ASCII fallback plus filename* in UTF-8.
 
     "Fullførte kurs.xlsx" gives `attachment; filename="Fullforte-kurs.xlsx"; filename*=UTF-8''Fullf%C3%B8rte%20
     kurs.xlsx`; browsers use filename*, old clients the fallback. Slashes, quotes and control characters never
@@ -29,8 +29,8 @@ def content_disposition(filename: str) -> str:
     fallback = unicodedata.normalize("NFKD", name.translate(_ASCII)).encode("ascii", "ignore").decode("ascii")
     fallback = re.sub(r"[^A-Za-z0-9._-]+", "-", fallback).strip("-.") or "download"
     if fallback == name:
-        return f'attachment; filename="{name}"'
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe=_ATTR_CHARS)}"
+        return f'{kind}; filename="{name}"'
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe=_ATTR_CHARS)}"
 
 
 def download_response(body: str | bytes | Iterable[bytes], *, filename: str, mimetype: str,

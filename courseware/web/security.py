@@ -24,6 +24,27 @@ CSP = "; ".join([
 ])
 
 
+def page_policy(app: Flask) -> str:
+    """The pages' Content-Security-Policy: CSP, plus the media store's origin for images, audio and video when
+    assets are answered by a redirect to it (MEDIA_REDIRECT), since a redirect is checked against the policy too."""
+    policy = app.extensions.get("courseware_csp")
+    if policy is None:
+        policy = CSP
+        if app.config.get("MEDIA_REDIRECT"):
+            from ..storage import media_store
+
+            try:
+                origin = media_store(app).redirect_origin()
+            except ValueError as error:  # a wrong media setting: assets fail with it, pages still show
+                app.logger.error("media store: %s", error)
+                origin = None
+            if origin:
+                policy = (policy.replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
+                          .replace("media-src 'self'", f"media-src 'self' {origin}"))
+        app.extensions["courseware_csp"] = policy
+    return policy
+
+
 def csrf_token() -> str:
     """Flask-WTF's signed CSRF token for this session, signed once per session rather than on every page.
 
@@ -61,7 +82,7 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def add_security_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("Content-Security-Policy", page_policy(app))
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

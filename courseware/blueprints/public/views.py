@@ -1,7 +1,7 @@
 """Public pages: the catalogue, course pages, module pages, course assets, language and privacy."""
 from datetime import date
 
-from flask import abort, current_app, get_template_attribute, redirect, render_template, request, send_file, session
+from flask import abort, current_app, get_template_attribute, redirect, render_template, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -11,11 +11,9 @@ from ...web.page_shell import shells
 from ...services import catalogue, module_page, progress, quiz
 from ..auth import parse_session_id
 from ...web.inputs import page_number
+from ...web.media import media_response
 from ...web.next_url import safe_next
-from ...web.security import CSP
 from . import bp
-
-SVG_TYPE = "image/svg+xml"
 
 
 @bp.route("/")
@@ -106,21 +104,12 @@ def _quiz_parts(module) -> dict:
 
 @bp.route("/courses/<slug>/assets/<path:path>")
 def asset(slug, path):
-    from ...content.importer import asset_file_path
-
     found = catalogue.find_asset(slug, path)
     if found is None:
         abort(404)
-    response = send_file(
-        asset_file_path(found.sha256), mimetype=found.content_type, conditional=True, etag=found.sha256,
-        max_age=current_app.config["ASSET_MAX_AGE"], download_name=path.rsplit("/", 1)[-1],
-        as_attachment=not found.content_type.startswith(("image/", "audio/", "video/", "application/pdf")),
-    )
-    response.headers["Cache-Control"] = f"public, max-age={current_app.config['ASSET_MAX_AGE']}, immutable"
-    if found.content_type == SVG_TYPE:  # checked and re-written at import; opened on its own it still runs nothing
-        response.headers["Content-Security-Policy"] = f"{CSP}; sandbox"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    max_age = current_app.config["ASSET_MAX_AGE"]
+    return media_response(found.sha256, found.content_type, cache_control=f"public, max-age={max_age}, immutable",
+                          filename=path.rsplit("/", 1)[-1], max_age=max_age, may_redirect=True)
 
 
 @bp.route("/privacy")

@@ -3,7 +3,7 @@
 The rules live in services/packages.py (zips) and services/draft_assets.py (assets); these views parse forms, call
 one service, commit once and redirect or render.
 """
-from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,12 +12,11 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ...content.importer import asset_file_path
 from ...errors import ContentError, InvalidInput
 from ...extensions import db
 from ...services import draft_assets, drafts, packages
-from ...web.downloads import content_disposition, download_response
-from ...web.security import CSP
+from ...web.downloads import download_response
+from ...web.media import media_response
 from ..errors import render_error
 from . import bp
 
@@ -194,13 +193,6 @@ def _remove(draft):
 @bp.route("/courses/<slug>/preview/assets/<path:path>")
 def draft_asset(slug, path):
     item = draft_assets.get_draft_asset(current_user, slug, path)
-    is_image = item.content_type.startswith("image/")
-    response = send_file(asset_file_path(item.sha256), mimetype=item.content_type, conditional=True,
-                         etag=item.sha256, max_age=0, download_name=path.rsplit("/", 1)[-1])
-    response.headers["Cache-Control"] = "private, no-cache"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    if item.content_type == "image/svg+xml":  # re-written by svg.py when it came in; opened alone it runs nothing
-        response.headers["Content-Security-Policy"] = f"{CSP}; sandbox"
-    if not is_image:
-        response.headers["Content-Disposition"] = content_disposition(path.rsplit("/", 1)[-1])
-    return response
+    return media_response(item.sha256, item.content_type, cache_control="private, no-cache",
+                          filename=path.rsplit("/", 1)[-1], attachment=not item.content_type.startswith("image/"),
+                          max_age=0)

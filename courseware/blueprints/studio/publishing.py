@@ -7,7 +7,7 @@ commit and redirect or render; the preview in services/preview.py.
 import functools
 import re
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
@@ -21,6 +21,7 @@ from ...extensions import db
 from ...services import preview as previews
 from ...services import publishing
 from ...services import versions as version_service
+from ...web.media import media_response
 from . import bp
 
 
@@ -131,17 +132,11 @@ def version_module(slug, number, key):
 @bp.route("/courses/<slug>/versions/<int:number>/assets/<path:path>")
 def version_asset(slug, number, path):
     """An asset of one version, so a version's module shows its own images (its relative links resolve here)."""
-    from ...content.importer import asset_file_path
-
     found = version_service.find_version_asset(current_user, slug, number, path)
     if found is None:
         abort(404)
-    response = send_file(asset_file_path(found.sha256), mimetype=found.content_type, conditional=True,
-                         etag=found.sha256, download_name=path.rsplit("/", 1)[-1],
-                         as_attachment=not found.content_type.startswith(("image/", "audio/", "video/",
-                                                                          "application/pdf")))
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    return media_response(found.sha256, found.content_type, cache_control="private, no-cache",
+                          filename=path.rsplit("/", 1)[-1])
 
 
 @bp.route("/courses/<slug>/compare")
