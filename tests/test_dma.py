@@ -225,3 +225,29 @@ def test_one_open_assessment_per_firm(people):
     db.session.commit()
     assert first is not None and second is None
     assert dma.start(people["contact"]).id == first.id
+
+
+def test_privacy_export_and_deletion(people, make_user):
+    from courseware.models import DmaDelegation, User
+    from courseware.services import privacy
+
+    from .conftest import TEST_PASSWORD
+
+    contact, colleague = people["contact"], people["delegate"]
+    dma.delegate(contact, colleague.id)
+    db.session.commit()
+    assessment = finished(colleague)
+    exported = privacy.export_user_data(contact)["digital_maturity"]
+    assert {row["dimension"] for row in exported if row["dimension"]} >= {"human", "overall"}
+    assert any(row["question"] == "q7_data" for row in exported)
+    assert privacy.export_user_data(people["member"])["digital_maturity"] == []
+    # Deleting the colleague's account keeps the firm's assessment, without them.
+    privacy.delete_account(db.session.get(User, colleague.id), TEST_PASSWORD)
+    db.session.commit()
+    kept = db.session.get(DmaAssessment, assessment.id)
+    assert kept is not None and kept.completed_by_id is None and kept.started_by_id is None
+    assert db.session.execute(db.select(DmaAnswer.answered_by_id).distinct()).scalars().all() == [None]
+    assert db.session.execute(db.select(DmaDelegation)).first() is None
+    privacy.delete_account(db.session.get(User, contact.id), TEST_PASSWORD)
+    db.session.commit()
+    assert db.session.get(DmaAssessment, assessment.id).overall == 49.5
