@@ -251,3 +251,20 @@ def test_privacy_export_and_deletion(people, make_user):
     privacy.delete_account(db.session.get(User, contact.id), TEST_PASSWORD)
     db.session.commit()
     assert db.session.get(DmaAssessment, assessment.id).overall == 49.5
+
+
+def test_courses_for_the_weakest_dimension(client, login, people):
+    from courseware.models import CourseVersion
+
+    from .firms_support import make_course
+
+    course = make_course("Opplæringsplan i praksis", slug="opplaering")
+    make_course("Grønn drift", slug="gronn")
+    for version in db.session.execute(db.select(CourseVersion)).scalars():
+        version.dma_dimensions = ["human"] if version.course_id == course.id else ["green"]
+    db.session.commit()
+    finished(people["contact"])  # human (25) is the weakest
+    login(people["contact"])
+    page = client.get("/firm/maturity").get_data(as_text=True)
+    assert "Courses for your weakest dimension: Human-centric digitalisation" in page
+    assert "/courses/opplaering" in page and "/courses/gronn" not in page

@@ -10,6 +10,8 @@ from .base import UTCDateTime, utcnow
 # T0: the baseline asked for when a firm first enrols in a stage; T1: the follow-up when it completes the stage;
 # later: any assessment the firm starts itself.
 DMA_KINDS = ("T0", "T1", "later")
+# The six dimensions of the DMA for SMEs, in the questionnaire's order; course.toml's `dma_dimensions` names these.
+DMA_DIMENSIONS = ("strategy", "readiness", "human", "data", "automation", "green")
 
 
 class DmaAssessment(db.Model):

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import yaml
 
+from ..models.dma import DMA_DIMENSIONS
+
 LANGUAGES = ("nb", "nn", "en")
-DIMENSIONS = ("strategy", "readiness", "human", "data", "automation", "green")
+DIMENSIONS = DMA_DIMENSIONS  # one list for the questionnaire file and course.toml
 QUESTION_TYPES = ("checklist", "scale")
 DATA_PACKAGE = "courseware.data"
 
