@@ -127,3 +127,14 @@ def test_no_pairs_says_so(client, login, make_user):
 def test_learners_never_see_it(client, login, make_user, programme):
     login(make_user("learner"))
     assert client.get("/reports/export/maturity-municipality.csv").status_code == 403
+
+
+def test_the_report_costs_a_fixed_number_of_queries(app, programme, count_queries):
+    with count_queries() as few:
+        dma_reports.maturity_report(ReportScope(), ReportFilters())
+    firm_with_pair(14, "5006", programme["other_course"])  # one firm more
+    db.session.commit()
+    with count_queries() as more:
+        report = dma_reports.maturity_report(ReportScope(), ReportFilters())
+    assert report.pairs > 13
+    assert more.count == few.count <= 5, more

@@ -1,11 +1,13 @@
 """What a firm sees of its digital maturity: its assessments, the latest compared with the one before, advice, the
 courses that address its weakest dimension, and its assessments as CSV rows (also for the privacy export)."""
+import json
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
+from ..errors import NotFound
 from ..extensions import db
 from ..models import Course, CourseVersion, DmaAssessment, Provider
 from . import dma, dma_questionnaire
@@ -99,8 +101,6 @@ def assessment_result(actor, assessment_id: int, lang: str) -> Comparison:
     """One completed assessment beside the firm's completed assessment before it."""
     assessment = dma.get_assessment(actor, assessment_id)
     if assessment.completed_at is None:
-        from ..errors import NotFound
-
         raise NotFound(_("This assessment is not finished yet."))
     completed = dma.list_completed(assessment.firm_id)
     index = [a.id for a in completed].index(assessment.id)
@@ -127,8 +127,6 @@ def csv_header() -> list[str]:
 
 def csv_rows(firm_id: int) -> list[list]:
     """Every assessment of the firm: one row per dimension score and one per answer (for download and export)."""
-    import json
-
     assessments = list(db.session.execute(
         select(DmaAssessment).where(DmaAssessment.firm_id == firm_id).order_by(DmaAssessment.created_at,
                                                                                DmaAssessment.id)

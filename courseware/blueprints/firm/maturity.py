@@ -4,6 +4,7 @@ and the contact person's choice of a colleague who fills it in."""
 import json
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -16,8 +17,7 @@ from .forms import ConfirmForm, DelegateForm
 
 
 def _lang() -> str:
-    from flask_babel import get_locale
-
+    """The page's language, for the questionnaire's texts (nb, nn or en)."""
     return str(get_locale() or "nb")
 
 
