@@ -47,3 +47,19 @@ def test_dimensions_are_imported_and_find_courses(app, pkg, copy_course):
 def test_a_course_without_dimensions_imports_as_before(app, pkg):
     data, _problems = check_package(pkg)
     assert data.dma_dimensions == []
+
+
+def test_cli_checks_the_questionnaire_and_init_refuses_a_broken_one(app, tmp_path, monkeypatch):
+    from courseware.services import dma_questionnaire
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["dma", "check"])
+    assert result.exit_code == 0 and "sound" in result.output
+    broken = tmp_path / "dma-9.yaml"
+    broken.write_text("version: 9\n", encoding="utf-8")
+    result = runner.invoke(args=["dma", "check", str(broken)])
+    assert result.exit_code == 1 and "dma-9.yaml: dimensions: must list the six dimensions" in result.output
+    monkeypatch.setattr(dma_questionnaire, "check_all", lambda: ["dma-1.yaml: title: the text in nn is missing"])
+    result = runner.invoke(args=["init"])
+    assert result.exit_code == 1
+    assert "courseware/data/dma/dma-1.yaml: title: the text in nn is missing" in result.output
