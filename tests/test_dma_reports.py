@@ -138,3 +138,12 @@ def test_the_report_costs_a_fixed_number_of_queries(app, programme, count_querie
         report = dma_reports.maturity_report(ReportScope(), ReportFilters())
     assert report.pairs > 13
     assert more.count == few.count <= 5, more
+
+
+def test_a_provider_sees_its_own_courses_pairs(client, login, make_user, programme):
+    login(make_user("author", provider_id=programme["park"].id))
+    page = client.get("/studio/reports").get_data(as_text=True)
+    assert "Digital maturity: average change" in page
+    assert "Grønt kurs" not in page.split("maturity-heading")[1]  # the other provider's course
+    response = client.get("/studio/reports/export/maturity-course.csv")
+    assert response.status_code == 200 and "Digital drift" in response.data.decode("utf-8-sig")

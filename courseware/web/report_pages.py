@@ -22,7 +22,8 @@ def render_dashboard(scope, endpoint: str, export_endpoint: str, title: str):
     return render_template("reports/dashboard.html", board=board, error=None, field=None, args=filters.to_args(),
                            options=reports.filter_options(scope, board.courses), endpoint=endpoint, title=title,
                            export_endpoint=export_endpoint,
-                           maturity=dma_reports.maturity_report(scope, filters, str(get_locale() or "nb")))
+                           maturity=dma_reports.maturity_report(scope, filters, str(get_locale() or "nb"),
+                                                                board.courses))
 
 
 def export_table(scope, table: str, kind: str = "csv") -> Response:
