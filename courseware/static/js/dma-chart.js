@@ -21,6 +21,17 @@
     return value || fallback;
   }
 
+  /* A long dimension name as lines of at most `width` characters, so a phone shows it whole beside its bars. */
+  function wrap(label, width) {
+    var lines = [], line = "";
+    label.split(/\s+/).forEach(function (word) {
+      if (line && (line + " " + word).length > width) { lines.push(line); line = word; }
+      else { line = line ? line + " " + word : word; }
+    });
+    if (line) { lines.push(line); }
+    return lines.length > 1 ? lines : label;
+  }
+
   function draw(table) {
     var head = table.tHead.rows[0];
     var series = [];
@@ -28,7 +39,8 @@
       if (cell.hasAttribute("data-series")) { series.push({index: index, label: cell.textContent.trim()}); }
     });
     var rows = Array.prototype.slice.call(table.tBodies[0].rows);
-    var labels = rows.map(function (row) { return row.cells[0].textContent.trim(); });
+    var narrow = window.matchMedia && window.matchMedia("(max-width: 40rem)").matches;
+    var labels = rows.map(function (row) { return wrap(row.cells[0].textContent.trim(), narrow ? 14 : 28); });
     var colours = [cssVar("--muted", "#4a5565"), cssVar("--brand", "#0b5a8a")];
     var datasets = series.map(function (s, i) {
       var colour = series.length === 1 ? colours[1] : colours[i % colours.length];
@@ -68,7 +80,7 @@
         plugins: {legend: {display: series.length > 1, labels: {color: ink}}},
         scales: {
           x: {min: 0, max: 100, ticks: {color: ink}, grid: {color: line}},
-          y: {ticks: {color: ink}, grid: {display: false}},
+          y: {ticks: {color: ink, autoSkip: false}, grid: {display: false}},
         },
       },
     });
