@@ -40,6 +40,26 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(media_group)
+    app.cli.add_command(dma_group)
+
+
+@click.group("dma")
+def dma_group():
+    """The digital maturity questionnaire."""
+
+
+@dma_group.command("check")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+def dma_check_command(files):
+    """Check questionnaire files (default: the ones shipped); prints `file: where: message`, exit 1 on problems."""
+    from .services.dma_questionnaire import check_all, check_file
+
+    lines = [f"{f}: {p}" for f in files for p in check_file(f)] if files else check_all()
+    for line in lines:
+        click.echo(line)
+    if not lines:
+        click.echo("The questionnaire files are sound.")
+    sys.exit(1 if lines else 0)
 
 
 @click.command("purge")
@@ -64,8 +84,14 @@ def init_command():
 
 
 def _init_instance(quiet: bool = False):
+    from .services.dma_questionnaire import check_all
     from .services.setup import init_instance
 
+    problems = check_all()  # the digital maturity questionnaire is checked at start-up, as a course package is
+    if problems:
+        for line in problems:
+            click.secho(f"courseware/data/dma/{line}", fg="red", err=True)
+        sys.exit(1)
     result = init_instance()
     _deliver_mail()
     _print_import_report(result.import_report)

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.fuzz
 CHECKSUMMED = {"getCertificate", "getRegisterFirm"}
 # The summary's filters are months, numbers and codes whose valid values (a real month, a known municipality)
 # JSON Schema does not say either; a bad one is a 400 with a message, as on the dashboard.
-CHECKED_VALUES = CHECKSUMMED | {"getReportSummary"}
+CHECKED_VALUES = CHECKSUMMED | {"getReportSummary", "getMaturityReport"}
 EXAMPLES = int(os.environ.get("COURSEWARE_FUZZ_EXAMPLES") or 25)
 
 

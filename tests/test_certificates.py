@@ -211,8 +211,10 @@ def test_the_first_member_to_complete_earns_the_firm_certificate(make_user, smtp
     graduate(make_user, course, firm_id=firm.id)
     assert _count(FirmCertificate) == 1
     outbox.deliver()
-    mails = smtp_server.wait_for(3)
-    assert len(mails) == 3  # two completion e-mails, one to the contact person
+    mails = smtp_server.wait_for(4)
+    # two completion e-mails, and two to the contact person: the certificate and the digital maturity follow-up
+    assert len(mails) == 4
+    assert sum("digital maturity" in m["Subject"] for m in mails) == 1
     [to_contact] = [m for m in mails if m["Subject"] == "Fjordbruk AS has a certificate for Kurs kurs"]
     assert contact.email in to_contact["To"] and "/verify/" in smtp_server.text(to_contact)
 

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from courseware.extensions import db
 from courseware.models import BulkUpload, FirmInvitation, Module, StaffInvitation, utcnow
-from courseware.services import (accounts, api_tokens, certificates, enrolment, invitations, learning, membership,
-                                 outbox, quiz, verification)
+from courseware.services import (accounts, api_tokens, certificates, dma, enrolment, invitations, learning,
+                                 membership, outbox, quiz, verification)
 
 from .health_support import head, stamp
 from .learning_factory import VALID_ORGNRS, answers_for, get_module, load, make_course, make_firm
@@ -74,6 +74,8 @@ ARGUMENTS = {
     "token_id": lambda w: w.api_token_id,
     "invitation_id": lambda w: w.staff_invitation_id,
     "message_id": lambda w: w.mail_message_id,
+    "assessment_id": lambda w: w.dma_assessment_id,  # the firm's open digital maturity assessment
+    "dimension": lambda w: "strategy",
 }
 ARGUMENTS_BY_ENDPOINT = {
     ("auth.reset_password", "token"): lambda w: w.tokens["reset"],
@@ -106,6 +108,7 @@ FORM_DATA_BY_ENDPOINT = {
     "learner.firm_enrol": lambda w: {"course": w.course_slug},
     "learner.submit_quiz": lambda w: {"token": quiz.new_token()},
     "admin.create_api_token": lambda w: {"name": "Ruteprøven", "scopes": "reports:read"},
+    "firm.maturity_autosave": lambda w: {"question": "q2_readiness", "value": '["needs"]'},
 }
 
 
@@ -126,6 +129,7 @@ class World:
     api_token_id: int = 0  # an API token (the admin's token pages)
     staff_invitation_id: int = 0  # an invitation to be an author for the course's provider
     mail_message_id: int = 0  # a failed e-mail in the outbox (the admin's mail page can retry it)
+    dma_assessment_id: int = 0  # the firm's open digital maturity assessment (its contact persons fill it in)
     users: dict = field(default_factory=dict)
     tokens: dict = field(default_factory=dict)
     make_user: object = None
@@ -218,6 +222,7 @@ def build_world(make_user) -> World:
     db.session.add(staff_invitation)
     failed_mail = outbox.queue(accounts.send_password_changed, world.users["learner"].id)
     failed_mail.status = "failed"
+    dma_assessment = dma.start(world.users["contact"])
     world.tokens = {"invitation": token, "staff_invitation": staff_token,
                     "reset": accounts.make_reset_token(world.users["newcomer"]),
                     "setup": accounts.create_setup_token(),
@@ -227,6 +232,7 @@ def build_world(make_user) -> World:
     world.api_token_id = api_token.id
     world.staff_invitation_id = staff_invitation.id
     world.mail_message_id = failed_mail.id
+    world.dma_assessment_id = dma_assessment.id
     assert load(course).current_version is not None
     stamp(head())  # a migrated database, as in production, so /readyz answers 200
     return world

@@ -263,7 +263,7 @@ def _check(path: Path, report: Reporter, context: RequiresContext, reuse) -> Pac
         language=manifest["language"], audience=manifest["audience"], estimated_minutes=estimated,
         requires=manifest["requires"], pass_mark=float(manifest["pass_mark"]), certificate=manifest["certificate"],
         partners=manifest["partners"], modules=modules, show_answers=manifest["show_answers"],
-        attempts_per_day=manifest["attempts_per_day"],
+        attempts_per_day=manifest["attempts_per_day"], dma_dimensions=manifest["dma_dimensions"],
         assets=[AssetData(a.relpath[len(ASSETS_DIR) + 1:], a.path, a.size, content_type(a), svg_data(a))
                 for a in asset_files],
     )

@@ -9,12 +9,13 @@ from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 
+from ..models.dma import DMA_DIMENSIONS
 from .package import KEY_RE, MANIFEST, SLUG_RE
 from .problems import Reporter, shown
 
 MANIFEST_KEYS = frozenset({
     "format", "title", "summary", "provider", "provider_name", "slug", "industry", "stage", "language", "audience",
-    "estimated_minutes", "requires", "modules", "completion", "certificate", "partners",
+    "estimated_minutes", "requires", "modules", "completion", "certificate", "partners", "dma_dimensions",
 })
 SUBTABLE_KEYS = {
     "completion": frozenset({"pass_mark", "show_answers", "attempts_per_day"}),
@@ -165,6 +166,14 @@ def check_manifest(data: dict, text: str, folder: str, report: Reporter) -> dict
         bad("requires", _("requires must be a list of course slugs, like requires = [\"my-course-trinn-1\"]"))
         requires = []
     out["requires"] = list(dict.fromkeys(requires))
+
+    dimensions = data.get("dma_dimensions", [])
+    if not isinstance(dimensions, list) or not all(isinstance(d, str) and d in DMA_DIMENSIONS for d in dimensions):
+        bad("dma_dimensions", _("dma_dimensions must be a list of the digital maturity dimensions the course "
+                                "addresses, from %(names)s, like dma_dimensions = [\"human\", \"data\"]",
+                                names=", ".join(DMA_DIMENSIONS)))
+        dimensions = []
+    out["dma_dimensions"] = [d for d in DMA_DIMENSIONS if d in dimensions]
 
     modules = data.get("modules")
     if modules is not None and (not isinstance(modules, list) or not all(isinstance(m, str) for m in modules)):

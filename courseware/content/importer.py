@@ -215,6 +215,7 @@ def _write(data: PackageData, source_hash: str, course: Course | None, published
         audience=data.audience, estimated_minutes=data.estimated_minutes, pass_mark=data.pass_mark,
         show_answers=data.show_answers, attempts_per_day=data.attempts_per_day,
         requires=data.requires, certificate=data.certificate, partners=data.partners, outline=data.outline,
+        dma_dimensions=data.dma_dimensions,
         manifest_source=read_manifest(data.path), published_by_id=published_by_id,
     )
     db.session.add(version)

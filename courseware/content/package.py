@@ -301,6 +301,7 @@ class PackageData:
     assets: list[AssetData] = field(default_factory=list)
     show_answers: str = "after-pass"
     attempts_per_day: int = 0
+    dma_dimensions: list[str] = field(default_factory=list)  # the digital maturity dimensions it addresses
 
     @property
     def outline(self) -> list[dict]:

@@ -4,6 +4,7 @@ from .audit import AuditEvent
 from .base import set_loaded, utcnow
 from .certificates import REVOCATION_REASONS, Certificate, CertificateEvent, FirmCertificate
 from .courses import Asset, Course, CourseVersion, Module
+from .dma import DMA_DIMENSIONS, DMA_KINDS, DmaAnswer, DmaAssessment, DmaDelegation, DmaScore
 from .jobs import JobRun
 from .mfa import RecoveryCode, TotpCredential
 from .outbox import OUTBOX_STATUSES, OutboxMessage
@@ -15,7 +16,7 @@ from .studio import DRAFT_FILE_KINDS, CourseDraft, DraftFile, StaffInvitation, S
 from .users import ROLES, SetupToken, User, UserLogin
 
 __all__ = [
-    "ApiToken", "Asset", "AuditEvent", "RecoveryCode", "TotpCredential", "CourseDraft", "DRAFT_FILE_KINDS", "DraftFile", "StaffInvitation", "StudioEvent", "BulkUpload", "Certificate", "CertificateEvent", "Completion", "Course", "CourseVersion", "Enrolment", "Firm", "FirmCertificate", "FirmInvitation",
+    "ApiToken", "Asset", "AuditEvent", "RecoveryCode", "TotpCredential", "CourseDraft", "DRAFT_FILE_KINDS", "DraftFile", "StaffInvitation", "StudioEvent", "BulkUpload", "Certificate", "CertificateEvent", "Completion", "Course", "CourseVersion", "DMA_DIMENSIONS", "DMA_KINDS", "DmaAnswer", "DmaAssessment", "DmaDelegation", "DmaScore", "Enrolment", "Firm", "FirmCertificate", "FirmInvitation",
     "FirmJoinRequest", "JOIN_REQUEST_STATUSES", "JobRun", "OUTBOX_STATUSES", "OutboxMessage", "Module", "ModuleProgress", "PROVIDER_KINDS", "Provider",
     "QuizAttempt", "REVOCATION_REASONS", "ROLES", "FIRM_STATUSES", "ReportCube", "ReportFirm", "ReportRollup", "RegistryEntry", "SIZE_BANDS", "SetupToken", "TaskCheck", "User", "UserLogin", "VERIFIED_VIA",
     "set_loaded", "utcnow",

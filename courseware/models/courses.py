@@ -53,6 +53,8 @@ class CourseVersion(db.Model):
     requires: Mapped[list] = mapped_column(JSON, default=list)
     certificate: Mapped[dict] = mapped_column(JSON, default=dict)
     partners: Mapped[list] = mapped_column(JSON, default=list)
+    # The digital maturity dimensions the course addresses (course.toml `dma_dimensions`; services/dma.py).
+    dma_dimensions: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     # The modules in order, [{"key", "title", "minutes", "tasks": n, "quiz": bool}], so pages that list
     # modules or compute progress need no extra query.
     outline: Mapped[list] = mapped_column(JSON, default=list)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import contains_eager
 from ..errors import InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import Completion, Course, CourseVersion, Enrolment, Firm, Provider, User, utcnow
-from . import outbox, rollups
+from . import dma_triggers, outbox, rollups
 from .accounts import require_verified_email
 from .firms import may_see_member, visible_members_clause
 from .mail import absolute_url, send_mail
@@ -96,6 +96,7 @@ def enrol(user, course, *, enrolled_by=None, check_requires: bool = True, now: d
                 db.session.add(enrolment)
             change = "created"
             rollups.record_enrolment(enrolment)
+            dma_triggers.on_enrolment(enrolment, course.current_version, now=now)  # a baseline for a new stage
         except IntegrityError:  # enrolled by a simultaneous request
             enrolment = find_enrolment(user, course)
     elif enrolment.withdrawn_at is not None:

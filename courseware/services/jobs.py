@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..models import JobRun, utcnow
-from . import outbox
+from . import dma_triggers, outbox
 
 log = logging.getLogger("courseware.jobs")
 
@@ -41,6 +41,7 @@ def heartbeat(now: datetime) -> None:
 JOBS: tuple[Job, ...] = (
     Job("outbox.purge_sent", timedelta(days=1), outbox.purge_sent),
     Job(HEARTBEAT, timedelta(minutes=1), heartbeat),
+    Job("dma.remind", timedelta(hours=1), dma_triggers.send_reminders),  # digital maturity reminders, 2 weeks on
 )
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import Completion, Course, CourseVersion, Enrolment, ModuleProgress, Provider, QuizAttempt, TaskCheck, User, utcnow
-from . import attempts, certificates, module_page, outbox, progress, quiz, rollups
+from . import attempts, certificates, dma_triggers, module_page, outbox, progress, quiz, rollups
 from .certificate_codes import format_code, verify_url
 from .mail import absolute_url, send_mail
 from .progress import ModuleState
@@ -245,6 +245,7 @@ def complete_course(user, course, version, now: datetime | None = None) -> Compl
     except IntegrityError:
         return None  # a simultaneous request recorded it first
     rollups.record_completion(completion, version)
+    dma_triggers.on_completion(completion, version, now=completion.completed_at)  # a follow-up for the stage
     certificates.issue_at_completion(completion, user, course, version)
     outbox.queue(send_completion_mail, user.id, course.id)  # announces the certificate too
     return completion

@@ -39,7 +39,8 @@ _READY = "outbox.ready"  # ids of messages whose transaction has committed (for 
 # or calls anything else.
 MAIL_FUNCTIONS = frozenset({
     "accounts.send_password_changed", "accounts.send_password_reset", "bulk.send_invitation",
-    "certificates.send_certificate_mail", "certificates.send_firm_certificate_mail", "enrolment.send_enrolment_mail",
+    "certificates.send_certificate_mail", "certificates.send_firm_certificate_mail",
+    "dma_triggers.send_assessment_reminder", "dma_triggers.send_assessment_request", "enrolment.send_enrolment_mail",
     "firms.send_firm_verified_mail", "invitations.send_invitation", "learning.send_completion_mail",
     "membership.send_decision_mail", "membership.send_join_request_mail", "membership.send_member_mail",
     "staff_invitations.send_staff_invitation", "verification.send_account_exists", "verification.send_confirmation",

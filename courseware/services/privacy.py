@@ -25,6 +25,9 @@ from ..models import (
     Completion,
     Course,
     CourseVersion,
+    DmaAnswer,
+    DmaAssessment,
+    DmaDelegation,
     Enrolment,
     Firm,
     FirmInvitation,
@@ -111,7 +114,19 @@ def export_user_data(user: User) -> dict:
             )
         ],
         "bulk_uploads": _bulk_upload_rows(normalise_email(user.email)),
+        "digital_maturity": _maturity(user),
     }
+
+
+def _maturity(user: User) -> list[dict]:
+    """The firm's digital maturity assessments, for the people who fill them in (contact person, delegate)."""
+    from .dma import may_assess
+    from .dma_results import csv_header, csv_rows
+
+    if not may_assess(user):
+        return []
+    header = csv_header()
+    return [dict(zip(header, row)) for row in csv_rows(user.firm_id)]
 
 
 def _staff_member(user_id: int | None, names: dict[int, tuple[str, str | None]]) -> dict | None:
@@ -290,6 +305,15 @@ def delete_account(user: User, password: str) -> None:
     db.session.execute(update(AuditEvent).where(AuditEvent.actor_id == uid).values(actor_id=None),
                        execution_options=quiet)
     db.session.execute(update(User).where(User.firm_invited_by_id == uid).values(firm_invited_by_id=None),
+                       execution_options=quiet)
+    # The firm's digital maturity assessments are the firm's and stay; who started, answered or delegated goes.
+    db.session.execute(delete(DmaDelegation).where(DmaDelegation.user_id == uid), execution_options=quiet)
+    db.session.execute(update(DmaDelegation).where(DmaDelegation.delegated_by_id == uid)
+                       .values(delegated_by_id=None), execution_options=quiet)
+    for column in (DmaAssessment.started_by_id, DmaAssessment.completed_by_id):
+        db.session.execute(update(DmaAssessment).where(column == uid).values({column.key: None}),
+                           execution_options=quiet)
+    db.session.execute(update(DmaAnswer).where(DmaAnswer.answered_by_id == uid).values(answered_by_id=None),
                        execution_options=quiet)
     db.session.execute(delete(User).where(User.id == uid), execution_options=quiet)
     db.session.expunge(user)

@@ -54,7 +54,32 @@ _REPORT_ROW = {"type": "object", "required": ["key", "label"],
                "properties": {"key": {"type": ["string", "integer"]}, "label": {"type": "string"}},
                "additionalProperties": _REPORT_VALUE}
 
+_MATURITY_AVERAGES = {"type": "object", "additionalProperties": {"type": ["number", "null"]},
+                      "description": "Average change per dimension key (and \"overall\"); null when hidden."}
+_MATURITY_ROW = {"type": "object", "required": ["key", "label", "firms", "averages"],
+                 "properties": {"key": {"type": "string"}, "label": {"type": "string"},
+                                "firms": {"anyOf": [{"type": "integer", "minimum": 0},
+                                                    {"type": "string", "pattern": "^<[0-9]+$"}]},
+                                "averages": _MATURITY_AVERAGES}}
+
 SCHEMAS = {
+    "MaturityReport": {
+        "type": "object", "required": ["filters", "minimum_count", "dimensions", "pairs", "tables"],
+        "properties": {
+            "filters": {"type": "object", "additionalProperties": {"type": "string"}},
+            "minimum_count": {"type": "integer"},
+            "dimensions": {"type": "array", "items": {
+                "type": "object", "required": ["key", "title"],
+                "properties": {"key": {"type": "string"}, "title": {"type": "string"}}},
+                "description": "The dimensions' keys and names, in order; \"overall\" last."},
+            "pairs": {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^<[0-9]+$"}],
+                      "description": "Firms with an assessment before and a follow-up after in the selection."},
+            "tables": {"type": "object", "additionalProperties": {
+                "type": "object", "required": ["title", "rows", "total"],
+                "properties": {"title": {"type": "string"}, "rows": {"type": "array", "items": _MATURITY_ROW},
+                               "total": _MATURITY_ROW}}},
+        },
+    },
     "ReportSummary": {
         "type": "object", "required": ["filters", "minimum_count", "totals", "tables"],
         "properties": {
@@ -230,6 +255,24 @@ PATHS = {
                 ("municipality", "A municipality number (4 digits)."), ("industry", "An SN2007 section letter."))],
             "responses": {
                 "200": _json(_ref("ReportSummary"), "Counts of people below the minimum are \"<5\"."),
+                "400": _error("BadRequest"),
+                "401": _error("Unauthorized"),
+                "403": _error("Forbidden"),
+            },
+        },
+    },
+    "/reports/maturity": {
+        "get": {
+            "operationId": "getMaturityReport",
+            "summary": "Digital maturity: the average change per dimension by provider, course, stage, "
+                       "municipality, industry and size band",
+            "security": BEARER,
+            "parameters": [{"name": name, "in": "query", "schema": TEXT, "description": text} for name, text in (
+                ("start", "First month (of the follow-up), YYYY-MM."), ("end", "Last month, YYYY-MM."),
+                ("provider", "A provider's slug."), ("course", "A course's slug."), ("stage", "A stage number."),
+                ("municipality", "A municipality number (4 digits)."), ("industry", "An SN2007 section letter."))],
+            "responses": {
+                "200": _json(_ref("MaturityReport"), "Groups of fewer firms than the minimum are \"<5\"."),
                 "400": _error("BadRequest"),
                 "401": _error("Unauthorized"),
                 "403": _error("Forbidden"),

@@ -8,7 +8,7 @@ from flask import g, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from ...errors import InvalidInput
-from ...services import register, reports
+from ...services import dma_reports, register, reports
 from ...web.inputs import MAX_PAGE
 from . import bp
 from .auth import token_required
@@ -63,3 +63,12 @@ def summary():
     """The funder dashboard (/reports/) as JSON, for the same filters: the whole programme, small counts hidden."""
     filters = reports.ReportFilters.from_args(request.args)
     return _private(jsonify(reports.dashboard(reports.ReportScope(), filters).as_json()))
+
+
+@bp.route("/reports/maturity")
+@token_required(READ)
+def maturity():
+    """Digital maturity: the average change per dimension by breakdown, for the dashboard's filters; groups of
+    fewer firms than the threshold give "<5" and null averages."""
+    filters = reports.ReportFilters.from_args(request.args)
+    return _private(jsonify(dma_reports.maturity_report(reports.ReportScope(), filters, "en").as_json()))

@@ -2,6 +2,7 @@
 from flask import Blueprint, url_for
 from flask_login import current_user
 
+from ...services.dma import may_assess
 from ...services.orgs import SIZE_BAND_LABELS, format_orgnr, municipality_name
 
 bp = Blueprint("firm", __name__)
@@ -23,6 +24,7 @@ def _template_helpers(state) -> None:
     # Firm details are shown on firm, admin and profile pages, so the helpers are app-wide.
     for helper in (format_orgnr, municipality_name, size_band_label, firm_url):
         state.app.add_template_global(helper)
+    state.app.add_template_global(may_assess, "maturity_allowed")
 
 
-from . import certificates, members, views  # noqa: E402,F401
+from . import certificates, maturity, members, views  # noqa: E402,F401

@@ -147,3 +147,10 @@ class HandOverForm(FlaskForm):
         self.user_id.choices = [SelectChoice("", _l("Choose a colleague"))] + [
             SelectChoice(str(user.id), user.name) for user in candidates
         ]
+
+
+class DelegateForm(FlaskForm):
+    """The contact person chooses the colleague who may fill in the digital maturity assessment (or nobody)."""
+
+    user_id = SelectField(_l("Colleague who may fill in the assessment"), choices=[], validate_choice=True)
+    submit = SubmitField(_l("Save"))
