@@ -174,6 +174,21 @@ def test_a_delegate_who_leaves_the_firm_loses_access(people):
     assert dma.find_delegate(people["firm"].id) is None
 
 
+def test_leaving_the_firm_ends_the_delegation_so_rejoining_does_not_bring_it_back(people):
+    from courseware.models import DmaDelegation
+    from courseware.services import membership
+
+    delegate, firm = people["delegate"], people["firm"]
+    dma.delegate(people["contact"], delegate.id)
+    db.session.commit()
+    membership.leave_firm(delegate)
+    db.session.commit()
+    assert db.session.scalar(db.select(db.func.count(DmaDelegation.id))) == 0
+    delegate.firm_id = firm.id  # back in the same firm, e.g. invited again
+    db.session.commit()
+    assert not dma.may_assess(delegate)
+
+
 def test_result_shows_the_earlier_assessment_beside_the_latest(client, login, people):
     contact = people["contact"]
     first = finished(contact, {**hand_answers(), "q5_skills": []})

@@ -10,13 +10,13 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
-from ..models import Firm, FirmJoinRequest, User, set_loaded, utcnow
+from ..models import DmaDelegation, Firm, FirmJoinRequest, User, set_loaded, utcnow
 from . import audit, outbox
 from .accounts import require_verified_email
 from .firms import (FirmDetails, can_decide_requests, can_manage_firm, count_pending_requests, find_firm_by_orgnr,
@@ -252,12 +252,19 @@ def list_requests(actor, firm: Firm) -> RequestList:
 # --- Leaving, removing, the contact role ------------------------------------------------------------------------
 
 def _leave(user_id: int, firm_id: int) -> bool:
-    """Take a member out of a firm with one conditional UPDATE; False when they were not a member any more."""
-    return db.session.execute(
+    """Take a member out of a firm with one conditional UPDATE; False when they were not a member any more.
+
+    A delegation to fill in the firm's digital maturity assessments ends with the membership (services/dma.py)."""
+    left = db.session.execute(
         update(User).where(User.id == user_id, User.firm_id == firm_id)
         .values(firm_id=None, is_firm_contact=False, firm_invited_by_id=None)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
+    if left:
+        db.session.execute(delete(DmaDelegation).where(DmaDelegation.firm_id == firm_id,
+                                                       DmaDelegation.user_id == user_id),
+                           execution_options={"synchronize_session": False})
+    return left
 
 
 def leave_firm(user) -> None:
