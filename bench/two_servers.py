@@ -10,7 +10,8 @@ with both. The load comes from `--client-processes` processes with keep-alive HT
 all), logged in as the learner (not enrolled: the page's one query, the page shell, no quiz), asking for one module
 page over and over; the two set-ups take turns for `--rounds` rounds of `--seconds` each. Prints requests/s,
 p50/p95/max latency and errors per round, the CPU seconds each app server and nginx used in it (warm-up included),
-and the load average: the clients, nginx and the servers share this machine's cores. Needs Debian's nginx and Redis at 127.0.0.1:6379 (db 5).
+and the load average: the clients, nginx and the servers share this machine's cores. Needs Debian's nginx and Redis
+at 127.0.0.1:6379 (db 5).
 """
 import argparse
 import http.client
@@ -28,29 +29,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-
-from tests.deploy_support import (REPO, Processes, client_from, free_port, run_courseware,  # noqa: E402
-                                  self_signed_certificate, start_app_server, start_nginx)
+from tests.deploy_support import (REPO, Processes, client_from, empty_postgres_database, free_port,  # noqa: E402
+                                  run_courseware, self_signed_certificate, start_app_server, start_nginx)
 
 PASSWORD = "Riktig-hest-batteri-42"
 LEARNER = "laerer@example.no"
-
-
-def fresh_database(url: str) -> str:
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}).first():
-            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
-    engine = create_engine(target, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return target.render_as_string(hide_password=False)
 
 
 def log_in(base: str, cert: Path) -> tuple[str, str]:
@@ -173,7 +156,7 @@ def main() -> None:
             instance.mkdir()
             (instance / "config.py").write_text(f'RATELIMIT_STORAGE_OPTIONS = {{"key_prefix": "{prefix}"}}\n')
             env = {k: v for k, v in os.environ.items() if not k.startswith("COURSEWARE_")}
-            env.update({"COURSEWARE_DATABASE_URL": fresh_database(args.database_url),
+            env.update({"COURSEWARE_DATABASE_URL": empty_postgres_database(args.database_url),
                         "COURSEWARE_REDIS_URL": args.redis_url, "COURSEWARE_INSTANCE_PATH": str(instance),
                         "COURSEWARE_COURSES_DIR": str(REPO / "courses"),
                         "COURSEWARE_BASE_URL": "https://127.0.0.1"})

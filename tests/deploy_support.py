@@ -27,6 +27,26 @@ MIME_TYPES = Path("/etc/nginx/mime.types")
 COURSEWARE = [sys.executable, "-c", "import sys; from courseware.cli import main; sys.argv[0] = 'courseware'; main()"]
 
 
+def empty_postgres_database(url: str) -> str:
+    """The PostgreSQL database at `url`, created when missing (through the server's `postgres` database) and
+    emptied, so that `courseware init` migrates it from the start; its URL as text."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}).first():
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+    engine = create_engine(target, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return target.render_as_string(hide_password=False)
+
+
 def load_render_site():
     """deploy/render_site.py (a script, not a package) as a module."""
     spec = importlib.util.spec_from_file_location("courseware_render_site", REPO / "deploy" / "render_site.py")

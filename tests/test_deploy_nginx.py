@@ -13,15 +13,13 @@ import re
 import shutil
 import uuid
 import zipfile
-from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from .conftest import FIXTURE_COURSES, TEST_PASSWORD
-from .deploy_support import (NGINX, REPO, Processes, client_from, free_port, run_courseware, self_signed_certificate,
-                             start_app_server, start_nginx)
+from .deploy_support import (NGINX, REPO, Processes, client_from, empty_postgres_database, free_port, run_courseware,
+                             self_signed_certificate, start_app_server, start_nginx)
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.redis]
 
@@ -44,18 +42,7 @@ BABEL_DEFAULT_LOCALE = "en"
 def _deploy_database_url() -> str:
     """A database of its own beside the test database (<name>_deploy), emptied: the servers migrate it themselves."""
     url = make_url(os.environ["COURSEWARE_TEST_DATABASE_URL"])
-    target = url.set(database=f"{url.database}_deploy")
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}).first():
-            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
-    engine = create_engine(target, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return target.render_as_string(hide_password=False)
+    return empty_postgres_database(url.set(database=f"{url.database}_deploy").render_as_string(hide_password=False))
 
 
 class Deployment:
