@@ -48,8 +48,9 @@ def _deploy_database_url() -> str:
 class Deployment:
     """Two app servers behind nginx; `direct(i)` is app server i's own address."""
 
-    def __init__(self, nginx, app_ports, cert, folder):
-        self.nginx, self.app_ports, self.cert, self.folder = nginx, app_ports, cert, folder
+    def __init__(self, nginx, app_ports, cert, redis_store, redis_prefix):
+        self.nginx, self.app_ports, self.cert = nginx, app_ports, cert
+        self.redis_store, self.redis_prefix = redis_store, redis_prefix
 
     def url(self, path: str = "/") -> str:
         return self.nginx.url(path)
@@ -98,7 +99,7 @@ def deployment(tmp_path_factory):
         for number, (port, env) in enumerate(zip(app_ports, envs), start=1):
             start_app_server(processes, f"app{number}", port, env, folder)
         nginx = start_nginx(processes, folder, app_ports, cert, key, https_port=https_port)
-        yield Deployment(nginx, app_ports, cert, folder)
+        yield Deployment(nginx, app_ports, cert, store, prefix)
     finally:
         processes.stop_all()
         for key_ in store.scan_iter(match=f"{prefix}:*"):
@@ -189,6 +190,15 @@ def test_a_login_through_one_server_holds_on_every_server(deployment):
         assert response.status_code == 200, f"server {index + 1}: {response.headers.get('Location')}"
 
 
+def test_a_form_from_one_server_is_accepted_by_the_other(deployment):
+    client = deployment.client("127.0.0.8")
+    token = _csrf(client.get(deployment.direct(0, "/auth/login")))  # the form (and its session) from server 1
+    response = client.post(deployment.direct(1, "/auth/login"), allow_redirects=False,
+                           data={"csrf_token": token, "email": ADMIN, "password": TEST_PASSWORD})
+    assert response.status_code == 302  # logged in by server 2
+    assert client.get(deployment.direct(0, "/me/courses"), allow_redirects=False).status_code == 200
+
+
 # --- client addresses and rate limits --------------------------------------------------------------------------------
 
 def _failed_login(deployment, client, url=None, **headers):
@@ -220,6 +230,7 @@ def test_the_count_is_shared_between_servers_and_only_a_trusted_proxy_names_the_
     assert codes == [200] * ADDRESS_LIMIT
     assert _failed_login(deployment, client, deployment.direct(0, "/auth/login"), **forwarded) == 429
     assert _failed_login(deployment, client, deployment.direct(1, "/auth/login"), **forwarded) == 429
+    assert any(deployment.redis_store.scan_iter(match=f"{deployment.redis_prefix}:*198.51.100.23*"))  # in Redis
     # From any other peer the header is dropped: the attempt counts for the peer's own address.
     stranger = deployment.client("127.0.0.4")
     assert _failed_login(deployment, stranger, deployment.direct(1, "/auth/login"), **forwarded) == 200
