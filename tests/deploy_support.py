@@ -86,6 +86,17 @@ def self_signed_certificate(folder: Path, names=("localhost",), addresses=("127.
     return cert_path, key_path
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the test process dies, however it dies (Linux prctl
+    PR_SET_PDEATHSIG), so no server or nginx outlives a killed test run."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the finalizers still stop the processes
+        pass
+
+
 @dataclass
 class Process:
     name: str
@@ -113,7 +124,7 @@ class Processes:
     def start(self, name: str, args: list, log: Path, env: dict | None = None, cwd: Path = REPO) -> Process:
         with open(log, "ab") as out:
             popen = subprocess.Popen(args, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         process = Process(name, popen, log)
         self.started.append(process)
         return process
@@ -142,7 +153,8 @@ def wait_for_http(url: str, process: Process, timeout: float = 90.0, **kwargs) -
 
 
 def run_courseware(args: list, env: dict, timeout: float = 300) -> subprocess.CompletedProcess:
-    done = subprocess.run(COURSEWARE + args, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(COURSEWARE + args, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout,
+                          preexec_fn=_die_with_parent)
     if done.returncode != 0:
         raise AssertionError(f"courseware {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     return done
