@@ -24,13 +24,13 @@ from .deploy_support import (NGINX, REPO, Processes, client_from, empty_postgres
 pytestmark = [pytest.mark.postgres_only, pytest.mark.redis]
 
 REDIS_DB = 5
-ADDRESS_LIMIT = 4  # failed logins per client address and minute, in the servers' instance/config.py
+ADDRESS_LIMIT = 4  # failed logins per client address and hour, in the servers' instance/config.py
 ADMIN = "admin@example.no"
 SLUG = "minimal"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 INSTANCE_CONFIG = """\
-LOGIN_ADDRESS_RATE_LIMIT = "{limit} per minute"
-LOGIN_RATE_LIMIT = "100 per minute"
+LOGIN_ADDRESS_RATE_LIMIT = "{limit} per hour"
+LOGIN_RATE_LIMIT = "100 per hour"
 RATELIMIT_STORAGE_OPTIONS = {{"key_prefix": "{prefix}"}}
 MEDIA_DIR = "{shared}/media"
 SIGNING_KEYS_DIR = "{shared}/keys"
