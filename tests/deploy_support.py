@@ -86,15 +86,23 @@ def self_signed_certificate(folder: Path, names=("localhost",), addresses=("127.
     return cert_path, key_path
 
 
+def _libc_prctl():
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux: the finalizers still stop the processes
+        return None
+
+
+_PRCTL = _libc_prctl()  # looked up here, so that the forked child only makes the call
+
+
 def _die_with_parent() -> None:
     """In the child before exec: SIGTERM when the test process dies, however it dies (Linux prctl
-    PR_SET_PDEATHSIG), so no server or nginx outlives a killed test run."""
-    import ctypes
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
-    except (OSError, AttributeError):  # not Linux: the finalizers still stop the processes
-        pass
+    PR_SET_PDEATHSIG = 1), so no server or nginx outlives a killed test run."""
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGTERM)
 
 
 @dataclass
