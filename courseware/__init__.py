@@ -39,11 +39,9 @@ def create_app(config: dict | None = None) -> Flask:
     templating.init_app(app)
     register_blueprints(app)
     register_cli(app)
-    if app.config["PROXIES"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
+    from .web import proxies
 
-        n = app.config["PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
+    proxies.init_app(app)  # X-Forwarded-* from trusted proxies (PROXIES, TRUSTED_PROXY), read once, per request
     return app
 
 
@@ -64,6 +62,15 @@ def _derive_settings(app: Flask) -> None:
         # "database is locked" errors when several requests write at once.
         options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    elif cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and cfg.get("DATABASE_CONNECT_TIMEOUT"):
+        # Without it a connection to an unreachable server waits for ever (and /readyz with it); a timeout
+        # given in the URL wins.
+        options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        connect_args = dict(options.get("connect_args") or {})
+        if "connect_timeout" not in cfg["SQLALCHEMY_DATABASE_URI"]:
+            connect_args.setdefault("connect_timeout", int(cfg["DATABASE_CONNECT_TIMEOUT"]))
+        options["connect_args"] = connect_args
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 

@@ -105,7 +105,8 @@ def _init_instance(quiet: bool = False):
 @click.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--production", is_flag=True, help="Behind an HTTPS proxy: Secure cookies (https BASE_URL).")
+@click.option("--production", is_flag=True, help="Behind an HTTPS proxy: Secure cookies (https BASE_URL) and its "
+              "X-Forwarded-* headers (COURSEWARE_PROXIES, default 1; COURSEWARE_TRUSTED_PROXY).")
 @click.option("--threads", type=int, help="waitress worker threads (default: 4 on SQLite, 8 otherwise).")
 @click.option("--skip-init", is_flag=True, help="Do not migrate or import before serving.")
 @click.option("--no-worker", is_flag=True, help="Do not run the mail and jobs worker in this process "
@@ -124,11 +125,14 @@ def run_command(host, port, production, threads, skip_init, no_worker):
     db.session.remove()
     # Always waitress: Werkzeug's development server skips a response's close() when a browser drops the connection
     # early, and the e-mails of a request are sent on close (web/mail_after_response.py); waitress calls it, as
-    # WSGI requires. --production is for serving behind an HTTPS proxy: Secure cookies.
+    # WSGI requires. --production is for serving behind an HTTPS proxy: Secure cookies, and the proxy's
+    # X-Forwarded-* headers (one proxy unless COURSEWARE_PROXIES says otherwise).
     import waitress
 
     if production:
         secure_cookies(app, app.config.get("SESSION_COOKIE_SECURE") or _https(app))
+        if app.config.get("PROXIES") is None:
+            app.config["PROXIES"] = 1
     if threads is None:  # SQLite work holds Python's GIL: more threads in one process only take turns
         threads = 4 if db.engine.dialect.name == "sqlite" else 8
     worker = None
@@ -138,8 +142,13 @@ def run_command(host, port, production, threads, skip_init, no_worker):
         worker = start_worker_thread(app)
     click.echo(f"Serving on http://{host}:{port} with waitress ({threads} threads)"
                + ("" if no_worker else " and the mail and jobs worker"))
+    if app.config.get("PROXIES"):
+        click.echo(f"Behind {app.config['PROXIES']} proxy(ies): X-Forwarded-For/-Proto/-Host are read from "
+                   f"{app.config.get('TRUSTED_PROXY')} only")
     try:
-        waitress.serve(app, host=host, port=port, threads=threads)
+        # Waitress passes the X-Forwarded-* headers on untouched: the app reads them, from trusted proxies only
+        # (web/proxies.py). By default waitress would drop them, and with its own trusted_proxy read them twice.
+        waitress.serve(app, host=host, port=port, threads=threads, clear_untrusted_proxy_headers=False)
     finally:
         if worker:
             thread, stop = worker

@@ -24,6 +24,7 @@ ENVIRONMENT = {
     "COURSEWARE_MAX_MODULE_KB": ("MAX_MODULE_KB", int),
     "COURSEWARE_BRREG_ENABLED": ("BRREG_ENABLED", bool),
     "COURSEWARE_PROXIES": ("PROXIES", int),
+    "COURSEWARE_TRUSTED_PROXY": ("TRUSTED_PROXY", str),
     "COURSEWARE_PRIVACY_CONTACT": ("PRIVACY_CONTACT", str),
     "COURSEWARE_ACCESSIBILITY_CONTACT": ("ACCESSIBILITY_CONTACT", str),
     "COURSEWARE_SIGNING_KEYS_DIR": ("SIGNING_KEYS_DIR", str),
@@ -171,9 +172,16 @@ class DefaultConfig:
     # Seconds verifiers and proxies may cache a revocation list (Cache-Control max-age, and the list's `ttl`):
     # a revocation shows everywhere within this time.
     STATUS_LIST_MAX_AGE = 60
-    # Number of reverse proxies in front of the app (X-Forwarded-For/-Proto are trusted from that many hops);
-    # needed so rate limits see the client's address and not the proxy's.
-    PROXIES = 0
+    # Number of reverse proxies in front of the app (X-Forwarded-For/-Proto/-Host/-Prefix are trusted from that many
+    # hops, web/proxies.py); needed so rate limits see the client's address and not the proxy's. None: 0, but 1
+    # with `courseware run --production` (behind nginx).
+    PROXIES: int | None = None
+    # The peers whose X-Forwarded-* headers count (addresses or networks, comma-separated): where the proxy
+    # connects from. Headers from anyone else are dropped.
+    TRUSTED_PROXY = "127.0.0.1/32,::1/128"
+    # PostgreSQL: seconds to wait for a new database connection before giving up (so /readyz answers 503 in time
+    # when the database is unreachable); None leaves the driver's default (wait for ever).
+    DATABASE_CONNECT_TIMEOUT: int | None = 5
     # /metrics answers only these client addresses (networks, comma-separated) ...
     METRICS_ALLOW = "127.0.0.1/32,::1/128"
     # ... or a request with "Authorization: Bearer <METRICS_TOKEN>" (None: no token accepted).

@@ -1,5 +1,5 @@
 import logging
-from logging.config import fileConfig
+import sys
 
 from flask import current_app
 
@@ -9,9 +9,16 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# Alembic's progress lines ("Running upgrade ...") on stderr, as alembic.ini's format says. Not fileConfig: it
+# would give the root logger a handler too, and every courseware.* line (printed by its own handler, see
+# web/request_id.py) would then be printed twice in the process that migrated (`courseware run`).
+_alembic_log = logging.getLogger('alembic')
+if not any(getattr(h, 'courseware_alembic', False) for h in _alembic_log.handlers):
+    _handler = logging.StreamHandler(sys.stderr)
+    _handler.courseware_alembic = True
+    _handler.setFormatter(logging.Formatter('%(levelname)-5.5s [%(name)s] %(message)s'))
+    _alembic_log.addHandler(_handler)
+    _alembic_log.setLevel(logging.INFO)
 logger = logging.getLogger('alembic.env')
 
 

@@ -1,11 +1,10 @@
 """Request ids and structured logs.
 
 Every request gets an id: the `X-Request-ID` header's when it is trusted (set by our own proxy: trusted when
-TRUST_REQUEST_ID is on, by default whenever PROXIES says a proxy is in front) and well-formed, else a new one. It
-is returned in the `X-Request-ID` response header, printed on error pages as "Error reference: <id>", and added
-to every log record as `request_id` by `RequestIdFilter` (also for the mail a request sends after its response;
-"-" outside a request). LOG_FORMAT = "json" writes one
-JSON object per line.
+TRUST_REQUEST_ID is on, by default whenever the request came through a trusted proxy, see proxies.py) and
+well-formed, else a new one. It is returned in the `X-Request-ID` response header, printed on error pages as
+"Error reference: <id>", and added to every log record as `request_id` by `RequestIdFilter` (also for the mail a
+request sends after its response; "-" outside a request). LOG_FORMAT = "json" writes one JSON object per line.
 """
 import json
 import logging
@@ -17,6 +16,8 @@ from contextvars import ContextVar
 
 from flask import Flask, current_app, has_request_context, request
 from flask.logging import wsgi_errors_stream
+
+from .proxies import VIA_PROXY
 
 HEADER = "X-Request-ID"
 ENVIRON_KEY = "courseware.request_id"
@@ -48,8 +49,8 @@ def carried(request_id: str):
 
 def _from_header() -> str | None:
     trusted = current_app.config.get("TRUST_REQUEST_ID")
-    if trusted is None:
-        trusted = bool(current_app.config.get("PROXIES"))
+    if trusted is None:  # by default: when the request came through a trusted proxy (web/proxies.py)
+        trusted = bool(request.environ.get(VIA_PROXY))
     given = request.headers.get(HEADER, "") if trusted else ""
     return given if VALID.fullmatch(given) else None
 

@@ -4,11 +4,11 @@ Not for people: plain text and JSON, no login, no cookies needed; /metrics only 
 or a request with `Authorization: Bearer <METRICS_TOKEN>`.
 """
 import hmac
-import ipaddress
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
 from ...services import health, metrics
+from ...web.proxies import address_in, parse_networks
 
 bp = Blueprint("health", __name__)
 NO_STORE = {"Cache-Control": "no-store"}
@@ -46,23 +46,4 @@ def metrics_allowed(address: str | None, authorization: str) -> bool:
     scheme, _, given = authorization.partition(" ")
     if token and scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), str(token).encode()):
         return True
-    try:
-        client = ipaddress.ip_address(address or "")
-    except ValueError:
-        return False
-    if client.version == 6 and client.ipv4_mapped:  # ::ffff:127.0.0.1 on a dual-stack socket
-        client = client.ipv4_mapped
-    return any(client in network for network in _networks(config.get("METRICS_ALLOW") or ""))
-
-
-def _networks(setting) -> list:
-    items = setting.split(",") if isinstance(setting, str) else setting
-    networks = []
-    for item in items:
-        item = item.strip()
-        if item:
-            try:
-                networks.append(ipaddress.ip_network(item, strict=False))
-            except ValueError:  # a mistyped entry allows nothing rather than breaking the endpoint
-                current_app.logger.warning("METRICS_ALLOW: not a network: %r", item)
-    return networks
+    return address_in(address, parse_networks(config.get("METRICS_ALLOW") or "", "METRICS_ALLOW"))
