@@ -5,8 +5,10 @@
 
 The script prepares a PostgreSQL database (created if missing; its name must contain "bench") with the demo course
 "Industri 4.0 for små verksteder" made public, and one group of N learners per server set-up, each with an
-account of its own, enrolled, done with every module but the last one's quiz (so a right answer completes the
-course: the completion, the certificate, the report counts and the e-mail, the heaviest submission there is).
+account of its own, enrolled, done with the modules before the quiz's module and with everything in it but the
+quiz. `--quiz middle` (the default) is the quiz of the fourth of six modules, as a webinar takes the learners
+through a course; `--quiz last` is the last module's, so a right answer completes the course (the completion, the
+certificate, the report counts and the completion e-mail: the heaviest submission there is).
 
 Then, per set-up, in the same run: it starts the servers as separate processes on this machine, logs every
 learner in over HTTP and loads the module page (each holds its session cookie, the CSRF token and the quiz form's
@@ -216,10 +218,14 @@ def drop_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}" WITH (FORCE)')
 
 
-def make_learners(env: dict, groups: int, per_group: int) -> None:
-    """groups × per_group learners, enrolled in the course, done with all but the last module's quiz."""
+def quiz_position(outline: list, which: str) -> int:
+    return len(outline) - 1 if which == "last" else len(outline) // 2
+
+
+def make_learners(env: dict, groups, per_group: int, which: str) -> None:
+    """groups × per_group learners, enrolled in the course, done with everything before the quiz (see --quiz)."""
     os.environ.update(env)
-    from sqlalchemy import insert, select, update
+    from sqlalchemy import insert, or_, select, update
     from werkzeug.security import generate_password_hash
 
     from courseware import create_app
@@ -234,21 +240,23 @@ def make_learners(env: dict, groups: int, per_group: int) -> None:
         db.session.execute(insert(User), [
             {"email": f"burst{g}-{i}@example.no", "name": f"Deltaker {g}-{i}", "password_hash": hashed,
              "role": "learner", "email_verified_at": now, "locale": "en"}
-            for g in range(groups) for i in range(per_group)])
+            for g in groups for i in range(per_group)])
         db.session.commit()
-        users = db.session.scalars(select(User).where(User.email.like("burst%"))).all()
+        users = db.session.scalars(select(User).where(
+            or_(*(User.email.like(f"burst{g}-%") for g in groups)))).all()
         course = catalogue.get_course(COURSE)
         outline = course.current_version.outline
         for user in users:  # through the service, so the report counts are what the app keeps
             enrolment.enrol(user, course, now=now)
         db.session.flush()
         progress, ticks = [], []
+        position = quiz_position(outline, which)
         for user in users:
-            for n, entry in enumerate(outline):
-                last = n == len(outline) - 1
+            for n, entry in enumerate(outline[:position + 1]):
+                here = n == position
                 progress.append({"user_id": user.id, "course_id": course.id, "module_key": entry["key"],
-                                 "read_at": now, "quiz_passed_at": None if last else now,
-                                 "best_score": None if last else 1.0, "updated_at": now})
+                                 "read_at": now, "quiz_passed_at": None if here else now,
+                                 "best_score": None if here else 1.0, "updated_at": now})
                 ticks += [{"user_id": user.id, "course_id": course.id, "module_key": entry["key"],
                            "task_index": t, "checked_at": now} for t in range(int(entry.get("tasks") or 0))]
         db.session.execute(insert(ModuleProgress), progress)
@@ -257,8 +265,8 @@ def make_learners(env: dict, groups: int, per_group: int) -> None:
         db.session.commit()
 
 
-def module_and_answers(env: dict) -> tuple[str, dict]:
-    """The last module's key and its right answers as the form names them."""
+def module_and_answers(env: dict, which: str) -> tuple[str, dict]:
+    """The quiz's module key and its right answers as the form names them."""
     os.environ.update(env)
     from courseware import create_app
     from courseware.services import catalogue
@@ -267,7 +275,7 @@ def module_and_answers(env: dict) -> tuple[str, dict]:
     app = create_app()
     with app.app_context():
         outline = catalogue.get_course(COURSE).current_version.outline
-        module = catalogue.get_module(COURSE, outline[-1]["key"])
+        module = catalogue.get_module(COURSE, outline[quiz_position(outline, which)]["key"])
         answers = {f"q{i}": [choice_id(module.key, i, text) for text in q["correct"]]
                    for i, q in enumerate(module.quiz["questions"])}
         return module.key, answers
@@ -387,6 +395,8 @@ def main() -> None:
     parser.add_argument("--servers", default="waitress,gunicorn:2x4,gunicorn:4x2",
                         help="comma-separated set-ups: waitress, gunicorn:WORKERSxTHREADS")
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/cw_bench_burst")
+    parser.add_argument("--quiz", choices=("middle", "last"), default="middle",
+                        help="the quiz of a module in the middle, or of the last module (completes the course)")
     parser.add_argument("--follow", action="store_true", help="include the result page the POST redirects to")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds before a submission counts as failed")
     parser.add_argument("--keep", action="store_true", help="keep the database and the temporary folder")
@@ -414,10 +424,11 @@ def main() -> None:
         t = time.perf_counter()
         subprocess.run([sys.executable, "-c", "from courseware.cli import main; main()", "init"], cwd=REPO, env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        make_learners(env, len(setups), args.learners)
-        key, answers = module_and_answers(env)
+        make_learners(env, range(len(setups)), args.learners, args.quiz)
+        key, answers = module_and_answers(env, args.quiz)
         print(f"Prepared {len(setups)} × {args.learners} learners in {time.perf_counter() - t:.1f} s "
-              f"(course {COURSE}, last module {key!r}, {len(answers)} questions; a right answer completes the course)")
+              f"(course {COURSE}, quiz of module {key!r}, {len(answers)} questions"
+              + ("; a right answer completes the course)" if args.quiz == "last" else ")"))
         print(f"Load {os.getloadavg()[0]:.2f} before the runs; {os.cpu_count()} cores")
         results = []
         with open(log_path, "ab") as log:
@@ -434,13 +445,14 @@ def main() -> None:
             shutil.rmtree(tmp, ignore_errors=True)
             if created:
                 drop_database(args.database_url)
-    if any(r["errors"] or r["completions"] != args.learners for r in results):
+    expected = args.learners if args.quiz == "last" else 0
+    if any(r["errors"] or r["passed"] != args.learners or r["completions"] != expected for r in results):
         sys.exit(1)
 
 
 def print_table(results: list[dict], args) -> None:
     what = "POST and the result page" if args.follow else "the POST"
-    print(f"\n{args.learners} learners submit the last module's quiz at once (latency: {what}, from the common start)\n")
+    print(f"\n{args.learners} learners submit the {args.quiz} module's quiz at once (latency: {what}, from the common start)\n")
     head = ["", *(describe(r["setup"]) for r in results)]
     rows = [
         ("p50", [f"{statistics.median(r['latencies']):.2f} s" if r["latencies"] else "-" for r in results]),
