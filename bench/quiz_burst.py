@@ -143,8 +143,16 @@ def wait_for_port(port: int, procs, seconds: float = 60) -> None:
     raise SystemExit(f"nothing listens on port {port} after {seconds} s")
 
 
+def split_setup(setup: str) -> tuple[str, Path]:
+    """("waitress" or "gunicorn:WxT", the checkout whose code it serves: this one unless "@PATH" follows)."""
+    kind, _, code = setup.partition("@")
+    return kind, Path(code).resolve() if code else REPO
+
+
 def start_setup(setup: str, env: dict, port: int, log) -> list[subprocess.Popen]:
     """The processes of one set-up: the app server(s) and one outbox worker."""
+    setup, code = split_setup(setup)
+    env = {**env, "PYTHONPATH": str(code)}
     courseware = [sys.executable, "-c", "from courseware.cli import main; main()"]
     if setup == "waitress":
         server = [*courseware, "run", "--skip-init", "--no-worker", "--port", str(port), "--threads", "8"]
@@ -152,8 +160,8 @@ def start_setup(setup: str, env: dict, port: int, log) -> list[subprocess.Popen]
         workers, threads = (int(n) for n in setup.split(":", 1)[1].split("x"))
         server = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
                   "--threads", str(threads), "--worker-class", "gthread", "--backlog", "2048", "wsgi:app"]
-    procs = [subprocess.Popen(server, cwd=REPO, env=env, stdout=log, stderr=log, start_new_session=True),
-             subprocess.Popen([*courseware, "worker"], cwd=REPO, env=env, stdout=log, stderr=log,
+    procs = [subprocess.Popen(server, cwd=code, env=env, stdout=log, stderr=log, start_new_session=True),
+             subprocess.Popen([*courseware, "worker"], cwd=code, env=env, stdout=log, stderr=log,
                               start_new_session=True)]
     wait_for_port(port, procs)
     return procs
@@ -171,22 +179,39 @@ def stop(procs) -> None:
             proc.wait()
 
 
-def cpu_seconds(procs) -> float:
-    """User + system CPU of the server processes and their children (gunicorn's workers), from /proc."""
-    total = 0.0
-    pids = []
-    for proc in procs[:1]:  # the app server, not the outbox worker
-        pids.append(proc.pid)
-        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
-        if children.exists():
-            pids += [int(p) for p in children.read_text().split()]
+def server_pids(procs) -> list[int]:
+    """The app server and its children (gunicorn's workers), not the outbox worker."""
+    pids = [procs[0].pid]
+    children = Path(f"/proc/{procs[0].pid}/task/{procs[0].pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    return pids
+
+
+def database_pids(url: str) -> list[int]:
+    """The PostgreSQL backends serving the bench's database (the server runs on this machine)."""
+    import psycopg
+
+    parts = urlsplit(url.replace("postgresql+psycopg", "postgresql"))
+    with psycopg.connect(parts.geturl(), autocommit=True) as conn:
+        return [pid for (pid,) in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
+
+
+def cpu_of(pids) -> dict[int, float]:
+    """User + system CPU seconds of each process, from /proc (those gone are left out)."""
+    found = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
+        except (FileNotFoundError, PermissionError):
             continue
-        total += (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
-    return total
+        found[pid] = (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
+    return found
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 # --- The database ---------------------------------------------------------------------------------------------------
@@ -370,30 +395,38 @@ def run_setup(setup: str, group: int, args, env: dict, key: str, answers: dict, 
     try:
         browsers = asyncio.run(prepare_browsers(port, group, args.learners, key, parallel=8))
         time.sleep(1)  # let the set-up's after-response work settle
-        cpu0, client0 = cpu_seconds(procs), time.process_time()
+        load = os.getloadavg()[0]
+        servers0, database0 = cpu_of(server_pids(procs)), cpu_of(database_pids(args.database_url))
+        client0 = time.process_time()
         ok, errors, elapsed = asyncio.run(burst(browsers, key, answers, args.follow, args.timeout))
         time.sleep(0.5)  # mail after the last responses
-        cpu = cpu_seconds(procs) - cpu0
+        server_cpu = cpu_used(servers0, cpu_of(server_pids(procs)))
+        database_cpu = cpu_used(database0, cpu_of(database_pids(args.database_url)))
         client = time.process_time() - client0
     finally:
         stop(procs)
     attempts, passed, done = count_results(env, group)
     return {"setup": setup, "ok": len(ok), "errors": errors, "elapsed": elapsed, "latencies": ok,
-            "server_cpu": cpu, "client_cpu": client, "attempts": attempts, "passed": passed, "completions": done}
+            "server_cpu": server_cpu, "database_cpu": database_cpu, "client_cpu": client, "load": load,
+            "attempts": attempts, "passed": passed, "completions": done}
 
 
 def describe(setup: str) -> str:
-    if setup == "waitress":
-        return "waitress, 1 process × 8 threads"
-    workers, threads = setup.split(":", 1)[1].split("x")
-    return f"gunicorn, {workers} processes × {threads} threads"
+    kind, code = split_setup(setup)
+    other = "" if code == REPO else f" ({code.name})"
+    if kind == "waitress":
+        return f"waitress 1×8{other}"
+    workers, threads = kind.split(":", 1)[1].split("x")
+    return f"gunicorn {workers}×{threads}{other}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--learners", type=int, default=500)
     parser.add_argument("--servers", default="waitress,gunicorn:2x4,gunicorn:4x2",
-                        help="comma-separated set-ups: waitress, gunicorn:WORKERSxTHREADS")
+                        help="comma-separated set-ups: waitress, gunicorn:WORKERSxTHREADS; @PATH after one serves "
+                             "the code of another checkout (a baseline)")
+    parser.add_argument("--rounds", type=int, default=1, help="run every set-up this many times, alternating")
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/cw_bench_burst")
     parser.add_argument("--quiz", choices=("middle", "last"), default="middle",
                         help="the quiz of a module in the middle, or of the last module (completes the course)")
@@ -404,8 +437,12 @@ def main() -> None:
     args = parser.parse_args()
     setups = [s.strip() for s in args.servers.split(",") if s.strip()]
     for setup in setups:
-        if setup != "waitress" and not re.fullmatch(r"gunicorn:\d+x\d+", setup):
+        kind, code = split_setup(setup)
+        if kind != "waitress" and not re.fullmatch(r"gunicorn:\d+x\d+", kind):
             raise SystemExit(f"unknown set-up {setup!r}")
+        if not (code / "wsgi.py").exists():
+            raise SystemExit(f"no checkout of Courseware at {code}")
+    runs = [setup for _round in range(args.rounds) for setup in setups]
 
     created = prepare_database(args.database_url, args.force)
     tmp = Path(tempfile.mkdtemp(prefix="quiz-burst-"))
@@ -424,15 +461,15 @@ def main() -> None:
         t = time.perf_counter()
         subprocess.run([sys.executable, "-c", "from courseware.cli import main; main()", "init"], cwd=REPO, env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        make_learners(env, range(len(setups)), args.learners, args.quiz)
+        make_learners(env, range(len(runs)), args.learners, args.quiz)
         key, answers = module_and_answers(env, args.quiz)
-        print(f"Prepared {len(setups)} × {args.learners} learners in {time.perf_counter() - t:.1f} s "
+        print(f"Prepared {len(runs)} × {args.learners} learners in {time.perf_counter() - t:.1f} s "
               f"(course {COURSE}, quiz of module {key!r}, {len(answers)} questions"
               + ("; a right answer completes the course)" if args.quiz == "last" else ")"))
         print(f"Load {os.getloadavg()[0]:.2f} before the runs; {os.cpu_count()} cores")
         results = []
         with open(log_path, "ab") as log:
-            for group, setup in enumerate(setups):
+            for group, setup in enumerate(runs):
                 results.append(run_setup(setup, group, args, env, key, answers, log))
                 r = results[-1]
                 print(f"  {describe(setup)}: {r['ok']} ok, {len(r['errors'])} errors in {r['elapsed']:.2f} s "
@@ -460,7 +497,9 @@ def print_table(results: list[dict], args) -> None:
         ("max", [f"{max(r['latencies']):.2f} s" if r["latencies"] else "-" for r in results]),
         ("submissions/s", [f"{r['ok'] / r['elapsed']:.0f}" for r in results]),
         ("errors", [str(len(r["errors"])) for r in results]),
-        ("server CPU per submission", [f"{1000 * r['server_cpu'] / max(r['ok'], 1):.1f} ms" for r in results]),
+        ("app CPU per submission", [f"{1000 * r['server_cpu'] / max(r['ok'], 1):.1f} ms" for r in results]),
+        ("database CPU per submission", [f"{1000 * r['database_cpu'] / max(r['ok'], 1):.1f} ms" for r in results]),
+        ("load average before", [f"{r['load']:.2f}" for r in results]),
         ("load generator CPU", [f"{r['client_cpu']:.2f} s" for r in results]),
         ("attempts / passed / completions", [f"{r['attempts']} / {r['passed']} / {r['completions']}"
                                              for r in results]),
