@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
@@ -22,6 +23,7 @@ from . import attempts, certificates, module_page, outbox, progress, quiz, rollu
 from .certificate_codes import format_code, verify_url
 from .mail import absolute_url, send_mail
 from .progress import ModuleState
+from .upsert import conflict_insert
 
 
 # --- Actions -----------------------------------------------------------------------------------------------------
@@ -152,20 +154,23 @@ def submit_quiz(user, module, answers: dict[int, list[str]], token: str, now: da
     if counted is not None and counted.used_up:
         raise PermissionDenied(used_up_message(counted))
     grade = quiz.grade_quiz(module, answers, questions)
-    attempt = QuizAttempt(
+    values = dict(
         token=token, user_id=user.id, course_id=course.id, module_key=module.key, number=number,
         version_id=module.version_id, answers=grade.snapshot, correct_count=grade.correct_count,
         question_count=grade.question_count, score=grade.score, pass_mark=grade.pass_mark, passed=grade.passed,
         created_at=now,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(attempt)
-    except IntegrityError:
+    # One INSERT .. ON CONFLICT DO NOTHING RETURNING id (no savepoint, no flush): nothing comes back when the same
+    # form (its token) or a simultaneous attempt (its number) was saved first.
+    attempt_id = db.session.execute(_insert_attempt(), values).scalar()
+    if attempt_id is None:
         earlier = _attempt_by_token(token, user)
         if earlier is None:
-            raise Conflict(_("Your answers could not be saved just now. Please submit them again.")) from None
+            raise Conflict(_("Your answers could not be saved just now. Please submit them again."))
         return ActionResult(state=module_page.module_state(user, module), attempt=earlier, repeated=True)
+    attempt = QuizAttempt(id=attempt_id, **values)
+    make_transient_to_detached(attempt)  # the row as saved, in the session without another query
+    db.session.add(attempt)
     if row.best_score is None or grade.score > row.best_score:
         row.best_score = grade.score
     if grade.passed and row.quiz_passed_at is None:
@@ -175,6 +180,18 @@ def submit_quiz(user, module, answers: dict[int, list[str]], token: str, now: da
     result = _finish(user, module, now, check_completion=grade.passed, loaded=loaded)
     result.attempt = attempt
     return result
+
+
+_INSERT_ATTEMPT: dict[str, object] = {}
+
+
+def _insert_attempt():
+    """The attempt's INSERT .. ON CONFLICT DO NOTHING RETURNING id, built once per dialect."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect not in _INSERT_ATTEMPT:
+        _INSERT_ATTEMPT[dialect] = (conflict_insert(QuizAttempt.__table__).on_conflict_do_nothing()
+                                    .returning(QuizAttempt.__table__.c.id))
+    return _INSERT_ATTEMPT[dialect]
 
 
 def _allowance(user, module, row: ModuleProgress | None, now: datetime | None) -> attempts.Allowance | None:
@@ -265,10 +282,13 @@ def complete_course(user, course, version, now: datetime | None = None) -> Compl
     # The learner's firm, held for the rest of this function: the report counts and both certificates read it, and
     # the session's identity map keeps only objects something refers to (else each of them would query it again).
     firm = db.session.get(Firm, user.firm_id) if user.firm_id else None
-    rollups.record_completion(completion, version)
-    certificates.issue_at_completion(completion, user, course, version)
-    del firm
+    certificate = certificates.issue_at_completion(completion, user, course, version, count=False)
     outbox.queue(send_completion_mail, user.id, course.id)  # announces the certificate too
+    # The report counts last, completion and certificate in one change: their rows are the ones every completion
+    # of the course in the month writes, locked from here to the commit, so simultaneous completions wait for each
+    # other only this long.
+    rollups.record_completion(completion, version, certificates=1 if certificate is not None else 0)
+    del firm
     return completion
 
 

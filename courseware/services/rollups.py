@@ -146,10 +146,11 @@ def record_withdrawal(enrolment: Enrolment, *, undo: bool = False) -> None:
     bump(enrolment.course_id, enrolment.firm_id, enrolment.enrolled_at, withdrawn=-1 if undo else 1)
 
 
-def record_completion(completion: Completion, version: CourseVersion) -> None:
-    """A completed course, with the minutes of the version completed."""
+def record_completion(completion: Completion, version: CourseVersion, certificates: int = 0) -> None:
+    """A completed course, with the minutes of the version completed; `certificates`: the personal certificate it
+    earned in the same transaction (counted in the completion's month, as record_certificate would), in one change."""
     bump(completion.course_id, completion.firm_id, completion.completed_at, completions=1,
-         completed_minutes=outline_minutes(version.outline))
+         completed_minutes=outline_minutes(version.outline), certificates=certificates)
 
 
 def record_certificate(certificate: Certificate) -> None:
