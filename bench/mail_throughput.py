@@ -175,7 +175,9 @@ def main() -> None:
 
         app = create_app()
         with app.app_context():
+            logging.disable(logging.INFO)  # Alembic's lines
             upgrade()
+            logging.disable(logging.NOTSET)
             hashed = generate_password_hash("bench-password-1", method="pbkdf2:sha256:1000")
             db.session.execute(insert(User), [
                 {"email": f"mail{i}@example.no", "name": f"Mottaker {i}", "password_hash": hashed, "role": "learner",
@@ -190,8 +192,8 @@ def main() -> None:
         failed = False
         for name, workers in cases:
             r = run_case(name if not workers else "worker", env, args.mails, workers)
-            label = {"direct": "direct send_mail, no outbox", "drain": "outbox.drain() in one process"}.get(
-                name, f"outbox, {name} `courseware worker`")
+            label = {"direct": "direct send_mail, no outbox", "drain": "outbox.drain() in this process"}.get(
+                name, f"outbox, `courseware worker` {name.split()[-1]}")
             cpu = f"{1000 * r['cpu'] / args.mails:.2f} ms" if r["cpu"] is not None else "-"
             print(f"{label:<36} {r['elapsed']:>8.2f} {args.mails / r['elapsed']:>8.0f} {cpu:>9} {r['sent']:>6} "
                   f"{r['received']:>9}", flush=True)
