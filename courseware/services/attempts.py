@@ -14,7 +14,7 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 
 from ..extensions import db
 from ..models import QuizAttempt, utcnow
@@ -75,3 +75,20 @@ def allowance(user_id: int, course_id: int, key: str, limit: int, now: datetime 
             params["start"], params["end"] = bind(start), bind(end)
         used = _FAST_COUNT.first(**params)[0]
     return Allowance(limit, int(used), today + timedelta(days=1))
+
+
+_COUNT_AND_LAST = select(
+    func.count(case((and_(QuizAttempt.created_at >= bindparam("start"), QuizAttempt.created_at < bindparam("end")),
+                      QuizAttempt.id))),
+    func.coalesce(func.max(QuizAttempt.number), 0),
+).where(*_WHERE[:3])
+
+
+def count_and_next_number(user_id: int, course_id: int, key: str, limit: int, now: datetime | None = None
+                          ) -> tuple[Allowance | None, int]:
+    """For the transaction about to save an attempt (under the enrolment lock): today's attempts when the quiz has a
+    daily `limit` (None when 0), and the number the new attempt gets; one query."""
+    today, start, end = local_day(now or utcnow())
+    used, last = db.session.execute(_COUNT_AND_LAST, {"user_id": user_id, "course_id": course_id, "key": key,
+                                                      "start": start, "end": end}).one()
+    return (Allowance(limit, int(used), today + timedelta(days=1)) if limit else None), int(last) + 1

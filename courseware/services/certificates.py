@@ -121,9 +121,10 @@ def find_firm_certificate(firm_id: int, course_id: int) -> FirmCertificate | Non
 
 
 def issue_certificate(completion: Completion, user: User, version: CourseVersion,
-                      provider: Provider) -> Certificate | None:
+                      provider: Provider, count: bool = True) -> Certificate | None:
     """Issue the personal certificate for a completion, frozen as things are now; None when the course gives none,
-    the address is not confirmed yet, or the certificate exists already (also when a simultaneous request won)."""
+    the address is not confirmed yet, or the certificate exists already (also when a simultaneous request won).
+    count=False: the caller adds it to the report counts itself (with the completion, in one change)."""
     settings = certificate_settings(version)
     if settings is None or user.email_verified_at is None or completion.user_id != user.id:
         return None
@@ -148,7 +149,7 @@ def issue_certificate(completion: Completion, user: User, version: CourseVersion
         lambda: Certificate(code=_fresh_code(), status_index=secrets.randbelow(length), **frozen),
         lambda: find_certificate_for_completion(completion.id),
     )
-    if issued is not None:
+    if issued is not None and count:
         rollups.record_certificate(issued)
     return issued
 
@@ -175,12 +176,13 @@ def issue_firm_certificate(personal: Certificate) -> FirmCertificate | None:
 
 
 def issue_at_completion(completion: Completion, user: User, course: Course,
-                        version: CourseVersion) -> Certificate | None:
+                        version: CourseVersion, count: bool = True) -> Certificate | None:
     """The certificates a completion earns, in its transaction: the learner's (announced by the completion e-mail)
-    and, with the firm's first one, the firm's."""
+    and, with the firm's first one, the firm's. count=False: see issue_certificate."""
     if certificate_settings(version) is None:
         return None
-    certificate = issue_certificate(completion, user, version, db.session.get(Provider, course.provider_id))
+    certificate = issue_certificate(completion, user, version, db.session.get(Provider, course.provider_id),
+                                    count=count)
     if certificate is not None:
         issue_firm_certificate(certificate)
     return certificate

@@ -14,14 +14,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
-from ..models import Completion, Course, CourseVersion, Enrolment, ModuleProgress, Provider, QuizAttempt, TaskCheck, User, utcnow
+from ..models import Completion, Course, CourseVersion, Enrolment, Firm, ModuleProgress, Provider, QuizAttempt, TaskCheck, User, utcnow
 from . import attempts, certificates, dma_triggers, module_page, outbox, progress, quiz, rollups
 from .certificate_codes import format_code, verify_url
 from .mail import absolute_url, send_mail
 from .progress import ModuleState
+from .upsert import conflict_insert
 
 
 # --- Actions -----------------------------------------------------------------------------------------------------
@@ -48,12 +50,12 @@ def _claim(user, course, key: str, now: datetime) -> None:
         raise PermissionDenied(_("Enrol in the course to save your progress."))
 
 
-def _progress_row(user, course, key: str) -> ModuleProgress:
-    """The learner's progress row for a module, created when missing (race-safe)."""
+def _progress_row(user, course, key: str, loaded: "_Loaded | None" = None) -> ModuleProgress:
+    """The learner's progress row for a module, created when missing (race-safe); taken from `loaded` when given."""
     stmt = select(ModuleProgress).where(
         ModuleProgress.user_id == user.id, ModuleProgress.course_id == course.id, ModuleProgress.module_key == key
     )
-    row = db.session.execute(stmt).scalar_one_or_none()
+    row = loaded.rows.get(key) if loaded is not None else db.session.execute(stmt).scalar_one_or_none()
     if row is not None:
         return row
     try:
@@ -62,7 +64,25 @@ def _progress_row(user, course, key: str) -> ModuleProgress:
             db.session.add(row)
     except IntegrityError:
         row = db.session.execute(stmt).scalar_one()
+    if loaded is not None:
+        loaded.rows[key] = row
     return row
+
+
+@dataclass
+class _Loaded:
+    """The learner's progress rows (by module key) and ticked tasks in one course, read once under the enrolment
+    lock by an action that then changes its rows in place, so that _finish judges the course without reading them
+    again."""
+
+    rows: dict[str, ModuleProgress]
+    tasks: dict[str, set[int]]
+
+
+def _load(user, course) -> _Loaded:
+    rows, tasks = progress.progress_of([user.id], [course.id])
+    key = (user.id, course.id)
+    return _Loaded(rows.get(key, {}), tasks.get(key, {}))
 
 
 def mark_read(user, module, now: datetime | None = None) -> ActionResult:
@@ -70,12 +90,13 @@ def mark_read(user, module, now: datetime | None = None) -> ActionResult:
     now = now or utcnow()
     course = module.version.course
     _claim(user, course, module.key, now)
-    row = _progress_row(user, course, module.key)
+    loaded = _load(user, course)
+    row = _progress_row(user, course, module.key, loaded)
     if row.read_at is None:
         row.read_at = now
         row.updated_at = now
     db.session.flush()
-    return _finish(user, module, now)
+    return _finish(user, module, now, loaded=loaded)
 
 
 def set_task(user, module, index: int, done: bool, now: datetime | None = None) -> ActionResult:
@@ -124,39 +145,53 @@ def submit_quiz(user, module, answers: dict[int, list[str]], token: str, now: da
     earlier = _attempt_by_token(token, user)
     if earlier is not None:
         return ActionResult(state=module_page.module_state(user, module), attempt=earlier, repeated=True)
-    row = _progress_row(user, course, module.key)
-    today = _allowance(user, module, row, now)
-    if today is not None and today.used_up:
-        raise PermissionDenied(used_up_message(today))
+    loaded = _load(user, course)
+    row = _progress_row(user, course, module.key, loaded)
+    limit = quiz.policy(module).attempts_per_day
+    # Today's attempts (when the quiz has a daily limit not yet passed) and the next attempt's number, in one query.
+    counted, number = attempts.count_and_next_number(
+        user.id, course.id, module.key, limit if row.quiz_passed_at is None else 0, now)
+    if counted is not None and counted.used_up:
+        raise PermissionDenied(used_up_message(counted))
     grade = quiz.grade_quiz(module, answers, questions)
-    number = db.session.execute(
-        select(func.coalesce(func.max(QuizAttempt.number), 0)).where(
-            QuizAttempt.user_id == user.id, QuizAttempt.course_id == course.id, QuizAttempt.module_key == module.key
-        )
-    ).scalar_one() + 1
-    attempt = QuizAttempt(
+    values = dict(
         token=token, user_id=user.id, course_id=course.id, module_key=module.key, number=number,
         version_id=module.version_id, answers=grade.snapshot, correct_count=grade.correct_count,
         question_count=grade.question_count, score=grade.score, pass_mark=grade.pass_mark, passed=grade.passed,
         created_at=now,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(attempt)
-    except IntegrityError:
+    # One INSERT .. ON CONFLICT DO NOTHING RETURNING id (no savepoint, no flush): nothing comes back when the same
+    # form (its token) or a simultaneous attempt (its number) was saved first.
+    attempt_id = db.session.execute(_insert_attempt(), values).scalar()
+    if attempt_id is None:
         earlier = _attempt_by_token(token, user)
         if earlier is None:
-            raise Conflict(_("Your answers could not be saved just now. Please submit them again.")) from None
+            raise Conflict(_("Your answers could not be saved just now. Please submit them again."))
         return ActionResult(state=module_page.module_state(user, module), attempt=earlier, repeated=True)
+    attempt = QuizAttempt(id=attempt_id, **values)
+    make_transient_to_detached(attempt)  # the row as saved, in the session without another query
+    db.session.add(attempt)
     if row.best_score is None or grade.score > row.best_score:
         row.best_score = grade.score
     if grade.passed and row.quiz_passed_at is None:
         row.quiz_passed_at = now
     row.updated_at = now
     db.session.flush()
-    result = _finish(user, module, now, check_completion=grade.passed)
+    result = _finish(user, module, now, check_completion=grade.passed, loaded=loaded)
     result.attempt = attempt
     return result
+
+
+_INSERT_ATTEMPT: dict[str, object] = {}
+
+
+def _insert_attempt():
+    """The attempt's INSERT .. ON CONFLICT DO NOTHING RETURNING id, built once per dialect."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect not in _INSERT_ATTEMPT:
+        _INSERT_ATTEMPT[dialect] = (conflict_insert(QuizAttempt.__table__).on_conflict_do_nothing()
+                                    .returning(QuizAttempt.__table__.c.id))
+    return _INSERT_ATTEMPT[dialect]
 
 
 def _allowance(user, module, row: ModuleProgress | None, now: datetime | None) -> attempts.Allowance | None:
@@ -215,13 +250,13 @@ def attempt_result(user, module, attempt_id: int, now: datetime | None = None) -
                          _allowance(user, module, row, now))
 
 
-def _finish(user, module, now: datetime, check_completion: bool = True) -> ActionResult:
-    """The module's state after an action, completing the course when every module of the outline is done."""
+def _finish(user, module, now: datetime, check_completion: bool = True, loaded: _Loaded | None = None) -> ActionResult:
+    """The module's state after an action, completing the course when every module of the outline is done.
+    `loaded`: the rows the action read (with _load, under the enrolment lock) and changed."""
     version = module.version
     course = version.course
-    rows, tasks = progress.progress_of([user.id], [course.id])
-    key = (user.id, course.id)
-    states = progress.evaluate(version.outline or [], rows.get(key, {}), tasks.get(key, {}))
+    loaded = loaded or _load(user, course)
+    states = progress.evaluate(version.outline or [], loaded.rows, loaded.tasks)
     state = states.get(module.key) or module_page.module_state(user, module)
     result = ActionResult(state=state)
     if check_completion and states and all(s.done for s in states.values()):
@@ -244,10 +279,17 @@ def complete_course(user, course, version, now: datetime | None = None) -> Compl
             db.session.add(completion)
     except IntegrityError:
         return None  # a simultaneous request recorded it first
-    rollups.record_completion(completion, version)
+    # The learner's firm, held for the rest of this function: the report counts and both certificates read it, and
+    # the session's identity map keeps only objects something refers to (else each of them would query it again).
+    firm = db.session.get(Firm, user.firm_id) if user.firm_id else None
+    certificate = certificates.issue_at_completion(completion, user, course, version, count=False)
     dma_triggers.on_completion(completion, version, now=completion.completed_at)  # a follow-up for the stage
-    certificates.issue_at_completion(completion, user, course, version)
     outbox.queue(send_completion_mail, user.id, course.id)  # announces the certificate too
+    # The report counts last, completion and certificate in one change: their rows are the ones every completion
+    # of the course in the month writes, locked from here to the commit, so simultaneous completions wait for each
+    # other only this long.
+    rollups.record_completion(completion, version, certificates=1 if certificate is not None else 0)
+    del firm
     return completion
 
 

@@ -78,15 +78,29 @@ def _cube_keys(profile: dict) -> list[dict]:
     return rows
 
 
+_UPSERTS: dict[tuple[str, str], object] = {}
+
+
+def _upsert_statement(model, key: tuple[str, ...]):
+    """INSERT .. ON CONFLICT (key) DO UPDATE SET n = n + excluded.n for every measure, built once per table and
+    dialect and run with its rows as parameters, so SQLAlchemy compiles it once (a statement built with its values
+    is compiled anew on every call: most of a completion's CPU time went there)."""
+    dialect = db.session.get_bind().dialect.name
+    statement = _UPSERTS.get((model.__tablename__, dialect))
+    if statement is None:
+        insert_ = conflict_insert(model.__table__)
+        if insert_ is None:  # pragma: no cover - the app runs on SQLite and PostgreSQL only
+            raise RuntimeError("report rollups need SQLite or PostgreSQL")
+        table = model.__table__
+        statement = _UPSERTS[(model.__tablename__, dialect)] = insert_.on_conflict_do_update(
+            index_elements=list(key), set_={m: table.c[m] + insert_.excluded[m] for m in MEASURES})
+    return statement
+
+
 def _upsert(model, rows: list[dict], key: tuple[str, ...]) -> None:
-    statement = conflict_insert(model)
-    if statement is None:  # pragma: no cover - the app runs on SQLite and PostgreSQL only
-        raise RuntimeError("report rollups need SQLite or PostgreSQL")
-    statement = statement.values(sorted(rows, key=lambda r: tuple(r[k] for k in key)))
-    table = model.__table__
-    db.session.execute(statement.on_conflict_do_update(
-        index_elements=list(key),
-        set_={m: table.c[m] + statement.excluded[m] for m in MEASURES}))
+    # Rows in key order, so simultaneous transactions lock them in the same order (no deadlock); the Table, not the
+    # model, so that the ORM's bulk-insert machinery stays out of it.
+    db.session.execute(_upsert_statement(model, key), sorted(rows, key=lambda r: tuple(r[k] for k in key)))
 
 
 def bump(course_id: int, firm_id: int | None, moment: datetime, **deltas: int) -> None:
@@ -132,10 +146,11 @@ def record_withdrawal(enrolment: Enrolment, *, undo: bool = False) -> None:
     bump(enrolment.course_id, enrolment.firm_id, enrolment.enrolled_at, withdrawn=-1 if undo else 1)
 
 
-def record_completion(completion: Completion, version: CourseVersion) -> None:
-    """A completed course, with the minutes of the version completed."""
+def record_completion(completion: Completion, version: CourseVersion, certificates: int = 0) -> None:
+    """A completed course, with the minutes of the version completed; `certificates`: the personal certificate it
+    earned in the same transaction (counted in the completion's month, as record_certificate would), in one change."""
     bump(completion.course_id, completion.firm_id, completion.completed_at, completions=1,
-         completed_minutes=outline_minutes(version.outline))
+         completed_minutes=outline_minutes(version.outline), certificates=certificates)
 
 
 def record_certificate(certificate: Certificate) -> None:

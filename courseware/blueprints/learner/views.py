@@ -51,8 +51,9 @@ def withdraw(slug):
     return redirect(url_for("public.course", slug=slug))
 
 
-def _act(module, action):
-    """Run a progress action and commit; (result, where to go next). A refusal is flashed and result is None."""
+def _act(module, action, then=None):
+    """Run a progress action and commit; (result, where to go next). A refusal is flashed and result is None.
+    `then(result)`, when given, says where to go next, read before the commit expires the rows it needs."""
     slug, key = module.version.course.slug, module.key  # read before the commit expires them
     back = url_for("public.module", slug=slug, key=key, _anchor="activity")
     try:
@@ -61,11 +62,12 @@ def _act(module, action):
         db.session.rollback()  # nothing of a refused action is kept
         flash(refusal.message, "error")
         return None, back
+    following = then(result) if then is not None else None
     db.session.commit()
     if result.completion is not None:
         flash(_("Congratulations! You have completed the course."), "success")
-        return result, url_for("public.course", slug=slug)
-    return result, back
+        return result, following or url_for("public.course", slug=slug)
+    return result, following or back
 
 
 @bp.route("/courses/<slug>/<key>/read", methods=["POST"])
@@ -97,10 +99,9 @@ def submit_quiz(slug, key):
         if match:
             answers[int(match.group(1))] = request.form.getlist(name)
     token, drawn = request.form.get("token", ""), request.form.get("drawn")
-    result, target = _act(module, lambda: learning.submit_quiz(current_user, module, answers, token, drawn=drawn))
-    if result is None:
-        return redirect(target)
-    return redirect(url_for(".quiz_result", slug=slug, key=key, attempt_id=result.attempt.id))
+    _result, target = _act(module, lambda: learning.submit_quiz(current_user, module, answers, token, drawn=drawn),
+                           then=lambda r: url_for(".quiz_result", slug=slug, key=key, attempt_id=r.attempt.id))
+    return redirect(target)
 
 
 @bp.route("/courses/<slug>/<key>/quiz/<int:attempt_id>")
