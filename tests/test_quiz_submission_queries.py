@@ -71,9 +71,11 @@ def test_a_submission_that_completes_the_course_issues_everything_in_a_fixed_num
     module = get_module(course, "sensorer")
     counter, location = _submit(client, count_queries, "/me/courses/kurs/sensorer/quiz", quiz_form(module))
     # The nine of a submission; the completion (is there one, insert, the firm); the certificate (provider, is there
-    # one, the status list's length, a free code, insert); the mail in the outbox; and last the report counts of
-    # both in one change (3 upserts: the rows every completion of the month writes, so locked as briefly as can be).
-    assert counter.count == 21, _statements(counter)
+    # one, the status list's length, a free code, insert); the firm's first completion of the stage asks for a
+    # digital maturity follow-up (is it the first, insert the request; services/dma_triggers.py); the mails in the
+    # outbox; and last the report counts of both in one change (3 upserts: the rows every completion of the month
+    # writes, so locked as briefly as can be).
+    assert counter.count == 23, _statements(counter)
     assert all("report_" in sql for sql in counter.statements[-3:]), _statements(counter)
     assert db.session.scalar(select(func.count()).select_from(Completion)) == 1
     assert db.session.scalar(select(func.count()).select_from(Certificate)) == 1
