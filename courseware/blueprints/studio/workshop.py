@@ -89,6 +89,7 @@ def workshop_course(slug):
 
 @bp.route("/workshop/desk")
 def workshop_desk():
+    workshop.require_library(current_user)
     form = DeskForm(request.args)
     query = (form.q.data or "").strip()
     results = desk.lookup(current_user, query) if query else []
