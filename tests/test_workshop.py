@@ -259,3 +259,27 @@ def test_my_workshop_pass(place, client, login):
     assert client.post("/me/workshop-pass", data={"birth_year": "20x"}).status_code == 200  # the field's message
     assert client.post("/me/workshop-pass", data={"birth_year": "1991"}).status_code == 302
     assert workshop.find_pass(place["resident"].id).birth_year == 1991
+
+
+def test_a_refresher_course_renews_an_expired_permission(place, make_user):
+    staff, resident, laser = place["staff_a"], place["resident"], place["laser"]
+    refresher = make_course("laser-a-oppfrisking", modules=MODULES, audience="public", provider_slug="bibliotek-a",
+                            certificate=CERTIFICATE)
+    workshop.set_course_grants(staff, "laser-a", machine_ids=[laser.id], valid_months="1",
+                               refresher_slug="laser-a-oppfrisking")
+    workshop.sign_off(staff, resident, "laser-a", machine_ids=[laser.id], now=NOW)
+    db.session.commit()
+    later = NOW + timedelta(days=60)
+    code = workshop.find_pass(resident.id).code
+    assert workshop_desk.lookup(staff, code, now=later)[0].answers[1].answer.state == "expired"
+    newcomer = make_user("learner")
+    complete(newcomer, refresher)  # never signed off for the laser: the refresher grants them nothing
+    assert workshop.sign_off_choices(staff, newcomer) == []
+    complete(resident, refresher)
+    assert certificates_of(resident)[-1].course_id != refresher.id  # the refresher's certificate waits too
+    (choice,) = workshop.sign_off_choices(staff, resident)[1:]
+    assert choice.course.slug == "laser-a-oppfrisking" and [g.machine_id for g in choice.grants] == [laser.id]
+    workshop.sign_off(staff, resident, "laser-a-oppfrisking", machine_ids=[laser.id], now=later)
+    db.session.commit()
+    answer = workshop_desk.lookup(staff, code, now=later + timedelta(days=1))[0].answers[1].answer
+    assert answer.state == "allowed" and answer.until == datetime(2026, 9, 14, 12, 0, tzinfo=UTC)  # a month on
