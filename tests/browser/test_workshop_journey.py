@@ -4,11 +4,11 @@ until the permission expires, then "expired". axe-core checks the pass, the sign
 import uuid
 from datetime import timedelta
 
+from .test_certificate_journey import PASSWORD, _log_in
 from .test_foundation_journey import VIEWPORTS, assert_accessible
 from .test_learning_journey import answer_quiz, modules_of
 
 SLUG = "laserkutter-sikkerhet"
-PASSWORD = "Sterkt-passord-2026"
 TABLET = {"width": 820, "height": 1180}
 
 
@@ -33,14 +33,6 @@ def _setup(app, suffix):
         db.session.commit()
         db.session.remove()
     return emails
-
-
-def _log_in(page, base, email):
-    page.goto(base + "/auth/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.locator("main form button[type=submit]").last.click()
-    page.wait_for_load_state()
 
 
 def _expire(app, email):
