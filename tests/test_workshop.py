@@ -111,6 +111,8 @@ def test_only_staff_of_that_library_sign_off(place, make_user):
     for outsider in (other, admin, place["resident"]):
         with pytest.raises(PermissionDenied):
             workshop.sign_off(outsider, place["resident"], "laser-a", machine_ids=[place["laser"].id], now=NOW)
+    with pytest.raises(InvalidInput):  # not a machine id at all
+        workshop.sign_off(place["staff_a"], place["resident"], "laser-a", machine_ids=["x"], now=NOW)
     with pytest.raises(InvalidInput):  # a machine the course does not grant
         workshop.sign_off(place["staff_a"], place["resident"], "laser-a", machine_ids=[place["printer"].id],
                           birth_year="1990", now=NOW)

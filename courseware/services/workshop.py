@@ -3,13 +3,15 @@ a completed course into a permission (and issues the course's certificate), or w
 
 Staff of a library are authors linked to a provider of kind "library"; each sees and changes only their own
 library's machines, courses, residents and sign-offs. The rules themselves are in services/workshop_rules.py; the
-desk look-up, the resident's pass and the reports are in services/workshop_desk.py.
+desk look-up, the resident's pass and the reports are in services/workshop_desk.py, privacy in
+services/workshop_privacy.py.
 """
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import delete, exists, or_, select
+from sqlalchemy.orm import joinedload
 
 from ..errors import InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
@@ -147,6 +149,14 @@ def _rules_of(grant) -> rules.Rules:
     return rules.Rules(grant.min_age, grant.consent_under_age, grant.valid_months)
 
 
+def _ids(values) -> set[int]:
+    """Machine ids as given (form strings or ints); InvalidInput for anything else."""
+    try:
+        return {int(value) for value in values or []}
+    except (TypeError, ValueError):
+        raise InvalidInput(_("Choose machines from the list."), field="machines") from None
+
+
 def _optional_int(value, field: str, low: int, high: int, message: str) -> int | None:
     if value in (None, ""):
         return None
@@ -165,7 +175,7 @@ def set_course_grants(actor, slug: str, *, machine_ids, min_age=None, consent_un
     library = require_library(actor)
     course = _library_course(library, slug)
     own = {m.id for m in list_machines(actor)}
-    wanted = {int(i) for i in machine_ids or []}
+    wanted = _ids(machine_ids)
     if not wanted <= own:
         raise InvalidInput(_("Choose machines of your own library."), field="machines")
     min_age = _optional_int(min_age, "min_age", 1, 99, _("Enter an age between 1 and 99, or leave it empty."))
@@ -259,8 +269,6 @@ def sign_off_choices(actor, resident: User) -> list[SignOffChoice]:
 
 def _grants_from(course_id: int, user_id: int) -> list[MachineGrant]:
     """The grants a completed course gives: its own, and as a refresher those the person had a sign-off for."""
-    from sqlalchemy.orm import joinedload
-
     own = list(db.session.scalars(select(MachineGrant).options(joinedload(MachineGrant.machine))
                                   .where(MachineGrant.course_id == course_id).order_by(MachineGrant.machine_id)))
     renewed = list(db.session.scalars(
@@ -285,7 +293,7 @@ def sign_off(actor, resident: User, course_slug: str, *, machine_ids, birth_year
     if completion is None:
         raise InvalidInput(_("The resident has not completed the course yet: the theory and the quiz come first."))
     grants = {g.machine_id: g for g in _grants_from(course.id, resident.id)}
-    chosen = {int(i) for i in machine_ids or []}
+    chosen = _ids(machine_ids)
     if not chosen:
         raise InvalidInput(_("Choose at least one machine."), field="machines")
     if not chosen <= set(grants):
@@ -358,41 +366,3 @@ def withdraw(actor, permission_id: int, reason: str, now: datetime | None = None
     audit.record(actor, "workshop.withdraw", "user", permission.user_id, {"machine": permission.machine_id})
     return permission
 
-
-# --- Privacy -------------------------------------------------------------------------------------------------------
-
-def export_for(user_id: int) -> dict:
-    """The person's workshop pass and sign-offs, for their privacy export (services/privacy.py)."""
-    found = find_pass(user_id)
-    rows = db.session.execute(
-        select(MachinePermission, Machine.name, Provider.name, Course.slug)
-        .join(Machine, Machine.id == MachinePermission.machine_id)
-        .join(Provider, Provider.id == MachinePermission.provider_id)
-        .outerjoin(Course, Course.id == MachinePermission.course_id)
-        .where(MachinePermission.user_id == user_id).order_by(MachinePermission.id)).all()
-
-    def when(value):
-        return value.isoformat() if value is not None else None
-
-    return {
-        "workshop_pass": None if found is None else {
-            "code": found.code, "birth_year": found.birth_year, "created_at": when(found.created_at)},
-        "machine_permissions": [{
-            "machine": machine, "library": library, "course": slug, "granted_at": when(p.granted_at),
-            "expires_at": when(p.expires_at), "signed_off_by": p.signed_off_by_name, "note": p.note,
-            "guardian_name": p.guardian_name, "guardian_recorded_at": when(p.guardian_recorded_at),
-            "withdrawn_at": when(p.withdrawn_at), "withdrawn_reason": p.withdrawn_reason,
-        } for p, machine, library, slug in rows],
-    }
-
-
-def forget_person(user_id: int) -> None:
-    """For account deletion: the pass goes; the person's sign-offs stay only as anonymous counts (machine, month,
-    age band), and sign-offs they gave as staff stay without them."""
-    quiet = {"synchronize_session": False}
-    db.session.execute(delete(WorkshopPass).where(WorkshopPass.user_id == user_id), execution_options=quiet)
-    db.session.execute(update(MachinePermission).where(MachinePermission.user_id == user_id).values(
-        user_id=None, note="", guardian_name="", withdrawn_reason="", certificate_id=None), execution_options=quiet)
-    for column in ("signed_off_by_id", "guardian_recorded_by_id", "withdrawn_by_id"):
-        db.session.execute(update(MachinePermission).where(getattr(MachinePermission, column) == user_id)
-                           .values({column: None}), execution_options=quiet)

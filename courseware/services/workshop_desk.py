@@ -17,8 +17,8 @@ from sqlalchemy import exists, extract, func, or_, select, union
 
 from ..errors import PermissionDenied
 from ..extensions import db
-from ..models import (AGE_BANDS, Certificate, Enrolment, Machine, MachineGrant, MachinePermission, Provider, User,
-                      WorkshopPass, utcnow)
+from ..models import (AGE_BANDS, Certificate, Completion, Course, CourseVersion, Enrolment, Machine, MachineGrant,
+                      MachinePermission, Provider, User, WorkshopPass, utcnow)
 from . import suppression
 from . import workshop_rules as rules
 from .accounts import normalise_email
@@ -131,8 +131,6 @@ def resident_answers(actor, user: User, now: datetime | None = None) -> Resident
 
 def waiting_for_sign_off(actor, limit: int = 50) -> list[tuple[User, str]]:
     """Residents who completed one of the library's machine courses and wait for a sign-off from it."""
-    from ..models import Completion, Course, CourseVersion
-
     library = require_library(actor)
     grant_courses = (select(MachineGrant.course_id).join(Machine, Machine.id == MachineGrant.machine_id)
                      .where(Machine.provider_id == library.id))
