@@ -250,6 +250,7 @@ def test_other_library_and_learners_are_refused(place, client, login):
 
 
 def test_my_workshop_pass(place, client, login):
+    assert workshop_desk.my_pass(place["resident"]).waiting == [("Kurs laser-a", "Bibliotek A")]
     workshop.sign_off(place["staff_a"], place["resident"], "laser-a", machine_ids=[place["laser"].id],
                       birth_year="1990", now=datetime.now(UTC))
     db.session.commit()

@@ -162,6 +162,7 @@ class WorkshopPassPage:
     birth_year: int | None
     asks_birth_year: bool
     lines: list[PassLine]
+    waiting: list[tuple[str, str]]  # (course title, library) completed and waiting for a staff sign-off
 
 
 def my_pass(user, now: datetime | None = None) -> WorkshopPassPage:
@@ -181,7 +182,17 @@ def my_pass(user, now: datetime | None = None) -> WorkshopPassPage:
         Enrolment.user_id == user.id, Enrolment.withdrawn_at.is_(None),
         Enrolment.course_id == MachineGrant.course_id,
         or_(MachineGrant.min_age.is_not(None), MachineGrant.consent_under_age.is_not(None))))).scalar()
-    return WorkshopPassPage(found.code, pass_url(found.code), found.birth_year, bool(asks), lines)
+    waiting = db.session.execute(
+        select(CourseVersion.title, Provider.name)
+        .join(Course, Course.current_version_id == CourseVersion.id)
+        .join(Provider, Provider.id == Course.provider_id)
+        .join(Completion, Completion.course_id == Course.id)
+        .where(Completion.user_id == user.id,
+               exists().where(or_(MachineGrant.course_id == Course.id, MachineGrant.refresher_course_id == Course.id)),
+               ~exists().where(MachinePermission.user_id == user.id, MachinePermission.course_id == Course.id))
+        .order_by(CourseVersion.title)).all()
+    return WorkshopPassPage(found.code, pass_url(found.code), found.birth_year, bool(asks), lines,
+                            [tuple(row) for row in waiting])
 
 
 # --- Reports -------------------------------------------------------------------------------------------------------

@@ -74,6 +74,7 @@ def test_resident_course_staff_sign_off_and_desk_look_up(browser, live_server):
             answer_quiz(resident, module["quiz"], right=True)
     resident.goto(base + "/me/workshop-pass")
     assert resident.locator("#pass-permissions").count() == 0  # completed, not signed off yet
+    assert resident.locator("#waiting").count() == 1  # told to come to the maker space
     code = resident.locator("#pass-code").inner_text().strip()
     assert code.startswith("VP") and resident.locator(".pass-qr svg").count() == 1
     assert_accessible(resident, "workshop pass before the sign-off")
