@@ -159,6 +159,9 @@ class DefaultConfig:
     # Funder and provider reports, exports and the reports API show a count of people below this as "<5"
     # (services/suppression.py), so nobody in a small rural firm can be picked out.
     REPORTS_MIN_COUNT = 5
+    # The slug of the county library's provider: its staff see every library's maker space report (None: nobody
+    # but administrators and each library's own staff).
+    WORKSHOP_COUNTY_LIBRARY = None
     # Module pages and their learners' parts kept rendered per app process (page_shell.py; about 3-12 kB each).
     PAGE_SHELL_ENTRIES = 2048
     # Brønnøysund lookup: off by default, and never used by the tests over the network.

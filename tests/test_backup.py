@@ -247,9 +247,11 @@ def test_a_backup_from_a_newer_schema_is_refused(archive, make_instance):
 
 # What the newest migration (f4eca2b65fb2, the studio) added: a backup made before it has none of these.
 STUDIO_TABLES = {"staff_invitations", "studio_events", "course_drafts", "draft_files"}
-# Tables of the migrations after it (outbox and jobs; MFA and audit): an older backup has none of them either.
+# Tables of the migrations after it (outbox and jobs; MFA and audit; digital maturity; the maker space): an older
+# backup has none of them either.
 LATER_TABLES = {"outbox_messages", "job_runs", "totp_credentials", "recovery_codes", "audit_events",
-                "dma_assessments", "dma_answers", "dma_scores", "dma_delegations"}
+                "dma_assessments", "dma_answers", "dma_scores", "dma_delegations",
+                "machines", "machine_grants", "workshop_passes", "machine_permissions"}
 # Columns later migrations add, with the value they get (their server default) when an older backup is migrated.
 LATER_COLUMNS = {"course_versions": {"dma_dimensions": []}}
 STUDIO_COLUMNS = {"course_versions": {"manifest_source", "published_by_id"}, "courses": {"retired_at"},

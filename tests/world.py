@@ -14,7 +14,7 @@ from sqlalchemy import select
 from courseware.extensions import db
 from courseware.models import BulkUpload, FirmInvitation, Module, StaffInvitation, utcnow
 from courseware.services import (accounts, api_tokens, certificates, dma, enrolment, invitations, learning,
-                                 membership, outbox, quiz, verification)
+                                 membership, outbox, quiz, verification, workshop)
 
 from .health_support import head, stamp
 from .learning_factory import VALID_ORGNRS, answers_for, get_module, load, make_course, make_firm
@@ -35,6 +35,9 @@ PERSONA_BY_ENDPOINT = {
     "learner.security_confirm": "admin",
     "learner.security_disable": "admin",
     "learner.security_recovery_codes": "admin",
+    # a library's maker space: its staff (an author of a provider of kind "library")
+    **{f"studio.workshop_{name}": "librarian" for name in (
+        "index", "add_machine", "remove_machine", "course", "desk", "resident", "sign_off", "withdraw", "report")},
     "public.asset": "anonymous",
     "public.index": "anonymous",
     "public.privacy": "anonymous",
@@ -45,7 +48,8 @@ PERSONA_BY_BLUEPRINT = {
     "public": "learner", "badges": "anonymous", "verify": "anonymous", "api": "anonymous", "reports": "funder",
     "health": "anonymous",
 }
-PERSONAS = ("anonymous", "learner", "newcomer", "contact", "author", "funder", "admin")
+PERSONAS = ("anonymous", "learner", "newcomer", "contact", "author", "funder", "admin", "librarian")
+WORKSHOP_COURSE = "verksted"  # the library's machine course
 # Not fresh accounts each time: the one person whose request to join `World.withdraw_request_id` is, and the one
 # the invitation was sent to (an invitation works only for its own address).
 ASKER, INVITEE = "asker", "invitee"
@@ -76,6 +80,8 @@ ARGUMENTS = {
     "message_id": lambda w: w.mail_message_id,
     "assessment_id": lambda w: w.dma_assessment_id,  # the firm's open digital maturity assessment
     "dimension": lambda w: "strategy",
+    "machine_id": lambda w: w.machine_id,  # the library's machine, its course and a resident's sign-off for it
+    "permission_id": lambda w: w.permission_id,
 }
 ARGUMENTS_BY_ENDPOINT = {
     ("auth.reset_password", "token"): lambda w: w.tokens["reset"],
@@ -102,6 +108,9 @@ ARGUMENTS_BY_ENDPOINT = {
     ("studio.move_module", "filename"): lambda w: "01-intro.md",
     ("studio.remove_module", "filename"): lambda w: "09-fjern.md",
     ("studio.preview", "key"): lambda w: "intro",  # a module of the draft (01-intro.md)
+    ("studio.workshop_course", "slug"): lambda w: WORKSHOP_COURSE,
+    ("studio.workshop_resident", "user_id"): lambda w: w.resident_id,
+    ("studio.workshop_sign_off", "user_id"): lambda w: w.resident_id,
 }
 # Form fields without which a route answers before doing anything (a 404 for no course, a 400 for no quiz token).
 FORM_DATA_BY_ENDPOINT = {
@@ -130,6 +139,10 @@ class World:
     staff_invitation_id: int = 0  # an invitation to be an author for the course's provider
     mail_message_id: int = 0  # a failed e-mail in the outbox (the admin's mail page can retry it)
     dma_assessment_id: int = 0  # the firm's open digital maturity assessment (its contact persons fill it in)
+    library_id: int = 0  # a library (its staff: persona "librarian") with a machine its course grants
+    machine_id: int = 0
+    resident_id: int = 0  # a resident who completed the library's course and was signed off
+    permission_id: int = 0
     users: dict = field(default_factory=dict)
     tokens: dict = field(default_factory=dict)
     make_user: object = None
@@ -170,6 +183,8 @@ class World:
             return make("learner")
         if persona == "author":
             return make("author", provider_id=self.provider_id)
+        if persona == "librarian":
+            return make("author", provider_id=self.library_id)
         return make(persona)
 
 
@@ -191,6 +206,7 @@ def build_world(make_user) -> World:
     firm.verified_via, firm.verified_at = "admin", utcnow()  # so its contact person may answer requests to join
     _keep_sources(course)
     world = World(course_slug=course.slug, firm_id=firm.id, provider_id=course.provider_id, make_user=make_user)
+    _library(world, make_user)
     for persona in PERSONAS:
         world.users[persona] = world.new_user(persona)
     learner = world.users["learner"]
@@ -236,6 +252,28 @@ def build_world(make_user) -> World:
     assert load(course).current_version is not None
     stamp(head())  # a migrated database, as in production, so /readyz answers 200
     return world
+
+
+def _library(world: World, make_user) -> None:
+    """A library with a machine, a public course granting it, and a resident signed off for it."""
+    from courseware.models import Provider
+
+    library = Provider(slug="bibliotek-ruter", name="Ruteprøven bibliotek", kind="library")
+    db.session.add(library)
+    db.session.commit()
+    world.library_id = library.id
+    librarian = make_user("author", provider_id=library.id)
+    course = make_course(WORKSHOP_COURSE, modules=[{"key": "sikkerhet", "title": "Sikkerhet"}], audience="public",
+                         provider_slug=library.slug, certificate={"enabled": True, "valid_years": 0})
+    machine = workshop.add_machine(librarian, name="Laserkutter", kind="laser_cutter")
+    workshop.set_course_grants(librarian, WORKSHOP_COURSE, machine_ids=[machine.id])
+    resident = make_user("learner", name="Verksted Beboer")
+    course = load(course)
+    enrolment.enrol(resident, course)
+    learning.complete_course(resident, course, course.current_version)
+    (permission,) = workshop.sign_off(librarian, resident, WORKSHOP_COURSE, machine_ids=[machine.id])
+    db.session.commit()
+    world.machine_id, world.resident_id, world.permission_id = machine.id, resident.id, permission.id
 
 
 def _keep_sources(course) -> None:

@@ -20,6 +20,10 @@ ACTIONS = {
     "mfa.enable": _l("Two-step login turned on"),
     "mfa.disable": _l("Two-step login turned off"),
     "mfa.recovery_codes": _l("New recovery codes"),
+    "workshop.machine_add": _l("Maker space machine added"),
+    "workshop.course_grants": _l("Course linked to maker space machines"),
+    "workshop.sign_off": _l("Maker space sign-off"),
+    "workshop.withdraw": _l("Maker space sign-off withdrawn"),
 }
 # The actions a person takes on their own account: deleted with the account (they are theirs, not administration).
 OWN_ACTIONS = ("mfa.enable", "mfa.disable", "mfa.recovery_codes")

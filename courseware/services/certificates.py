@@ -179,8 +179,10 @@ def issue_at_completion(completion: Completion, user: User, course: Course,
                         version: CourseVersion, count: bool = True) -> Certificate | None:
     """The certificates a completion earns, in its transaction: the learner's (announced by the completion e-mail)
     and, with the firm's first one, the firm's. count=False: see issue_certificate."""
-    if certificate_settings(version) is None:
-        return None
+    from .workshop import needs_sign_off  # the workshop issues through this module: imported here, not at the top
+
+    if certificate_settings(version) is None or needs_sign_off(course.id):
+        return None  # a maker-space course's certificate waits for the staff sign-off (services/workshop.sign_off)
     certificate = issue_certificate(completion, user, version, db.session.get(Provider, course.provider_id),
                                     count=count)
     if certificate is not None:
@@ -191,6 +193,8 @@ def issue_at_completion(completion: Completion, user: User, course: Course,
 def _waiting_completions(*conditions):
     """Completions of courses that give certificates, recorded without one (the version completed, else the
     current one), with that version and the provider."""
+    from .workshop import waits_for_sign_off
+
     version = aliased(CourseVersion)
     return (
         select(Completion, version, Provider, User)
@@ -199,7 +203,7 @@ def _waiting_completions(*conditions):
         .join(version, version.id == func.coalesce(Completion.version_id, Course.current_version_id))
         .join(Provider, Provider.id == Course.provider_id)
         .where(~exists().where(Certificate.completion_id == Completion.id), _gives_certificates(version),
-               *conditions)
+               ~waits_for_sign_off(Completion.course_id, Completion.user_id), *conditions)
         .order_by(Completion.id)
     )
 

@@ -42,7 +42,7 @@ from ..models import (
     UserLogin,
     utcnow,
 )
-from . import audit, csvfile, rollups
+from . import audit, csvfile, rollups, workshop_privacy
 from .accounts import normalise_email
 from .certificate_admin import mark_revoked
 from .certificate_codes import format_code, verify_url
@@ -115,6 +115,7 @@ def export_user_data(user: User) -> dict:
         ],
         "bulk_uploads": _bulk_upload_rows(normalise_email(user.email)),
         "digital_maturity": _maturity(user),
+        **workshop_privacy.export_for(uid),  # the maker space pass and sign-offs
     }
 
 
@@ -265,6 +266,7 @@ def delete_account(user: User, password: str) -> None:
         raise Conflict(_("You are the only administrator. Make someone else an administrator first."))
     uid, email = user.id, normalise_email(user.email)
     quiet = {"synchronize_session": False}
+    workshop_privacy.forget_person(uid)
     _withdraw_certificates(uid)
     rollups.forget_enrolments(uid)
     db.session.execute(

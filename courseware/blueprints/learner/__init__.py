@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("learner", __name__)
 
-from . import account, certificates, security, views  # noqa: E402,F401
+from . import account, certificates, security, views, workshop  # noqa: E402,F401

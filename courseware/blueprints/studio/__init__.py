@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("studio", __name__)
 
-from . import certificates, editor, packages, publishing, views  # noqa: E402,F401
+from . import certificates, editor, packages, publishing, views, workshop  # noqa: E402,F401

@@ -11,7 +11,7 @@ from flask_wtf.file import FileField, FileRequired
 
 from ...errors import InvalidInput
 from ...extensions import db
-from ...services import bulk, certificate_downloads, studio
+from ...services import bulk, certificate_downloads, studio, workshop
 from ...services import reports as report_services
 from ...web.downloads import CSV_MIMETYPE, download_response, send_download
 from ...web.inputs import page_number
@@ -32,7 +32,8 @@ def require_login():
 
 @bp.route("/")
 def index():
-    return render_template("studio/index.html", courses=studio.list_courses(current_user))
+    return render_template("studio/index.html", courses=studio.list_courses(current_user),
+                           library=workshop.library_of(current_user))
 
 
 @bp.route("/courses/<slug>")
