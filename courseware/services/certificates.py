@@ -181,10 +181,14 @@ def issue_at_completion(completion: Completion, user: User, course: Course,
     and, with the firm's first one, the firm's. count=False: see issue_certificate."""
     from .workshop import needs_sign_off  # the workshop issues through this module: imported here, not at the top
 
-    if certificate_settings(version) is None or needs_sign_off(course.id):
-        return None  # a maker-space course's certificate waits for the staff sign-off (services/workshop.sign_off)
-    certificate = issue_certificate(completion, user, version, db.session.get(Provider, course.provider_id),
-                                    count=count)
+    if certificate_settings(version) is None:
+        return None
+    provider = db.session.get(Provider, course.provider_id)
+    # A library's machine course: the certificate waits for the staff sign-off (services/workshop.sign_off). Only a
+    # library's courses grant machines, so other providers' completions are spared the look-up.
+    if provider.kind == "library" and needs_sign_off(course.id):
+        return None
+    certificate = issue_certificate(completion, user, version, provider, count=count)
     if certificate is not None:
         issue_firm_certificate(certificate)
     return certificate
