@@ -204,3 +204,27 @@ def test_as_json_shows_what_the_page_shows(programme):
     assert [row["key"] for row in month["rows"]] == ["2026-01", "2026-02", "2026-03"]
     assert month["total"]["enrolments"] == 7 and set(data["tables"]) == {
         "month", "provider", "course", "stage", "municipality", "industry", "size", "status"}
+
+
+def test_a_librarys_maker_space_course_stays_out_of_the_programmes_report(programme, make_user):
+    """Residents taking a library's course are not the firm programme's (issue 15): the funders' dashboard leaves
+    the course out, whatever the filters; the library sees it in its own report."""
+    from courseware.extensions import db
+    from courseware.models import CourseVersion, Provider
+
+    from .reports_support import complete, course, enrol
+
+    before = figures(board_for().totals)
+    library_course = course("laser", "bibliotek", 1, True)
+    library = db.session.get(Provider, library_course.provider_id)
+    library.kind = "library"
+    db.session.get(CourseVersion, library_course.current_version_id).audience = "public"
+    db.session.commit()
+    resident = make_user("learner")
+    enrol(resident, library_course, 3)
+    complete(resident, library_course, 3)
+    assert figures(board_for().totals) == before
+    assert "laser" not in table(board_for(), "course")
+    assert "bibliotek" not in table(board_for(), "provider")
+    own = board_for(ReportScope(library.id, library.name))
+    assert figures(own.totals)[1:4] == (1, 1, 1)  # participants, enrolments, completions

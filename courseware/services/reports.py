@@ -132,6 +132,8 @@ def list_report_courses(scope: ReportScope) -> list[CourseInfo]:
              .order_by(Provider.name, CourseVersion.stage, CourseVersion.title, Course.slug))
     if scope.provider_id is not None:
         query = query.where(Course.provider_id == scope.provider_id)
+    else:
+        query = query.where(Provider.kind != "library")  # residents' maker-space courses are the library's own
     return [CourseInfo(cid, slug, title or slug, stage or 1, pid, pslug, pname)
             for cid, slug, title, stage, pid, pslug, pname in db.session.execute(query)]
 
@@ -168,10 +170,19 @@ def _grouping(filters: ReportFilters, extra: str = "") -> str:
     return "".join(letter for letter in "mis" if letter in kept)
 
 
+# The courses of libraries (provider kind "library"): their residents' maker-space courses are not the firm
+# programme's, so the programme's reports leave them out (the library sees them in its own; issue 15).
+LIBRARY_COURSES = select(Course.id).join(Provider, Provider.id == Course.provider_id).where(Provider.kind == "library")
+
+
 def _cube(filters, course_ids, extra: str, *columns) -> list:
-    """Sums from the smallest report_cubes grouping that keeps the filtered dimensions and `extra`."""
+    """Sums from the smallest report_cubes grouping that keeps the filtered dimensions and `extra`; without a list
+    of courses (the whole programme), every course but the libraries'."""
+    conditions = _where(ReportCube, filters, course_ids)
+    if course_ids is None:
+        conditions.append(ReportCube.course_id.not_in(LIBRARY_COURSES))
     query = (select(*columns, *[func.sum(getattr(ReportCube, m)) for m in Counts.MEASURES])
-             .where(ReportCube.grouping == _grouping(filters, extra), *_where(ReportCube, filters, course_ids))
+             .where(ReportCube.grouping == _grouping(filters, extra), *conditions)
              .group_by(*columns))
     return list(db.session.execute(query))
 
