@@ -12,7 +12,7 @@ from datetime import datetime
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -38,24 +38,33 @@ class ActionResult:
     repeated: bool = False
 
 
+# Built once: the statement costs more to build than to run from SQLAlchemy's compiled cache.
+_CLAIM = (
+    update(Enrolment)
+    .where(Enrolment.user_id == bindparam("claim_user"), Enrolment.course_id == bindparam("claim_course"),
+           Enrolment.withdrawn_at.is_(None))
+    .values(last_module_key=bindparam("claim_key"), last_activity_at=bindparam("claim_at"))
+    .execution_options(synchronize_session=False)
+)
+
+
 def _claim(user, course, key: str, now: datetime) -> None:
     """Lock the learner's active enrolment (and note the module touched); PermissionDenied when not enrolled."""
     claimed = db.session.execute(
-        update(Enrolment)
-        .where(Enrolment.user_id == user.id, Enrolment.course_id == course.id, Enrolment.withdrawn_at.is_(None))
-        .values(last_module_key=key, last_activity_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        _CLAIM, {"claim_user": user.id, "claim_course": course.id, "claim_key": key, "claim_at": now}).rowcount
     if claimed != 1:
         raise PermissionDenied(_("Enrol in the course to save your progress."))
 
 
+_PROGRESS_ROW = select(ModuleProgress).where(
+    ModuleProgress.user_id == bindparam("user_id"), ModuleProgress.course_id == bindparam("course_id"),
+    ModuleProgress.module_key == bindparam("key"))
+
+
 def _progress_row(user, course, key: str, loaded: "_Loaded | None" = None) -> ModuleProgress:
     """The learner's progress row for a module, created when missing (race-safe); taken from `loaded` when given."""
-    stmt = select(ModuleProgress).where(
-        ModuleProgress.user_id == user.id, ModuleProgress.course_id == course.id, ModuleProgress.module_key == key
-    )
-    row = loaded.rows.get(key) if loaded is not None else db.session.execute(stmt).scalar_one_or_none()
+    params = {"user_id": user.id, "course_id": course.id, "key": key}
+    row = loaded.rows.get(key) if loaded is not None else db.session.execute(_PROGRESS_ROW, params).scalar_one_or_none()
     if row is not None:
         return row
     try:
@@ -63,7 +72,7 @@ def _progress_row(user, course, key: str, loaded: "_Loaded | None" = None) -> Mo
             row = ModuleProgress(user_id=user.id, course_id=course.id, module_key=key)
             db.session.add(row)
     except IntegrityError:
-        row = db.session.execute(stmt).scalar_one()
+        row = db.session.execute(_PROGRESS_ROW, params).scalar_one()
     if loaded is not None:
         loaded.rows[key] = row
     return row
@@ -208,8 +217,11 @@ def used_up_message(today: attempts.Allowance) -> str:
              date=format_date(today.next_day, "medium"))  # as templating.date_text writes dates
 
 
+_ATTEMPT_BY_TOKEN = select(QuizAttempt).where(QuizAttempt.token == bindparam("token"))
+
+
 def _attempt_by_token(token: str, user) -> QuizAttempt | None:
-    attempt = db.session.execute(select(QuizAttempt).where(QuizAttempt.token == token)).scalar_one_or_none()
+    attempt = db.session.execute(_ATTEMPT_BY_TOKEN, {"token": token}).scalar_one_or_none()
     if attempt is not None and attempt.user_id != user.id:
         raise Conflict(_("The quiz form had expired. Reload the page and answer again."))
     return attempt
@@ -264,12 +276,14 @@ def _finish(user, module, now: datetime, check_completion: bool = True, loaded: 
     return result
 
 
+_COMPLETION_OF = select(Completion.id).where(Completion.user_id == bindparam("user_id"),
+                                             Completion.course_id == bindparam("course_id"))
+
+
 def complete_course(user, course, version, now: datetime | None = None) -> Completion | None:
     """Record that `user` completed `course` on `version`, exactly once, with the certificates it earns (in this
     transaction); None when it was already recorded."""
-    exists = db.session.execute(
-        select(Completion.id).where(Completion.user_id == user.id, Completion.course_id == course.id)
-    ).first()
+    exists = db.session.execute(_COMPLETION_OF, {"user_id": user.id, "course_id": course.id}).first()
     if exists is not None:
         return None
     completion = Completion(user_id=user.id, course_id=course.id, version_id=version.id, firm_id=user.firm_id,
