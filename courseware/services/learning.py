@@ -151,15 +151,14 @@ def submit_quiz(user, module, answers: dict[int, list[str]], token: str, now: da
                                  "questions on the module page again."))
     course = module.version.course
     _claim(user, course, module.key, now)
-    earlier = _attempt_by_token(token, user)
-    if earlier is not None:
-        return ActionResult(state=module_page.module_state(user, module), attempt=earlier, repeated=True)
+    # Whether this form was submitted before, today's attempts and the next attempt's number: one query.
+    tally = attempts.tally(user.id, course.id, module.key, token, now)
+    if tally.token_taken:  # the same form again: its first attempt (Conflict when the token is someone else's)
+        return _repeated(token, user, module)
     loaded = _load(user, course)
     row = _progress_row(user, course, module.key, loaded)
     limit = quiz.policy(module).attempts_per_day
-    # Today's attempts (when the quiz has a daily limit not yet passed) and the next attempt's number, in one query.
-    counted, number = attempts.count_and_next_number(
-        user.id, course.id, module.key, limit if row.quiz_passed_at is None else 0, now)
+    counted, number = tally.allowance(limit if row.quiz_passed_at is None else 0), tally.number
     if counted is not None and counted.used_up:
         raise PermissionDenied(used_up_message(counted))
     grade = quiz.grade_quiz(module, answers, questions)
@@ -173,10 +172,7 @@ def submit_quiz(user, module, answers: dict[int, list[str]], token: str, now: da
     # form (its token) or a simultaneous attempt (its number) was saved first.
     attempt_id = db.session.execute(_insert_attempt(), values).scalar()
     if attempt_id is None:
-        earlier = _attempt_by_token(token, user)
-        if earlier is None:
-            raise Conflict(_("Your answers could not be saved just now. Please submit them again."))
-        return ActionResult(state=module_page.module_state(user, module), attempt=earlier, repeated=True)
+        return _repeated(token, user, module)
     attempt = QuizAttempt(id=attempt_id, **values)
     make_transient_to_detached(attempt)  # the row as saved, in the session without another query
     db.session.add(attempt)
@@ -215,6 +211,15 @@ def used_up_message(today: attempts.Allowance) -> str:
     """What a learner who has used today's attempts is told (the module page says the same)."""
     return _("You have used today's attempts at this quiz. You can try again on %(date)s.",
              date=format_date(today.next_day, "medium"))  # as templating.date_text writes dates
+
+
+def _repeated(token: str, user, module) -> ActionResult:
+    """The result of a form submitted again: the attempt saved with its token first. Conflict when there is none (a
+    simultaneous attempt took the number) or it is someone else's."""
+    earlier = _attempt_by_token(token, user)
+    if earlier is None:
+        raise Conflict(_("Your answers could not be saved just now. Please submit them again."))
+    return ActionResult(state=module_page.module_state(user, module), attempt=earlier, repeated=True)
 
 
 _ATTEMPT_BY_TOKEN = select(QuizAttempt).where(QuizAttempt.token == bindparam("token"))
