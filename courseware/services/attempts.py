@@ -103,6 +103,7 @@ class Tally:
 def tally(user_id: int, course_id: int, key: str, token: str, now: datetime | None = None) -> Tally:
     """Whether the form's token was used already, today's attempts and the next attempt's number, in one query."""
     today, start, end = local_day(now or utcnow())
-    used, last, taken = db.session.execute(_TALLY, {"user_id": user_id, "course_id": course_id, "key": key,
-                                                    "start": start, "end": end, "token": token}).one()
+    # On the session's connection, in its transaction: plain values, nothing for the ORM to do.
+    used, last, taken = db.session.connection().execute(_TALLY, {
+        "user_id": user_id, "course_id": course_id, "key": key, "start": start, "end": end, "token": token}).one()
     return Tally(bool(taken), int(used), int(last) + 1, today + timedelta(days=1))

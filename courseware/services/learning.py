@@ -38,19 +38,21 @@ class ActionResult:
     repeated: bool = False
 
 
-# Built once: the statement costs more to build than to run from SQLAlchemy's compiled cache.
+# Built once on the table (the statement costs more to build than to run from SQLAlchemy's compiled cache) and run
+# on the session's connection, in its transaction: the ORM has nothing to do with an UPDATE whose rows it does not
+# hold (an Enrolment it holds is not refreshed, as with synchronize_session=False before).
+_ENROLMENTS = Enrolment.__table__
 _CLAIM = (
-    update(Enrolment)
-    .where(Enrolment.user_id == bindparam("claim_user"), Enrolment.course_id == bindparam("claim_course"),
-           Enrolment.withdrawn_at.is_(None))
+    update(_ENROLMENTS)
+    .where(_ENROLMENTS.c.user_id == bindparam("claim_user"), _ENROLMENTS.c.course_id == bindparam("claim_course"),
+           _ENROLMENTS.c.withdrawn_at.is_(None))
     .values(last_module_key=bindparam("claim_key"), last_activity_at=bindparam("claim_at"))
-    .execution_options(synchronize_session=False)
 )
 
 
 def _claim(user, course, key: str, now: datetime) -> None:
     """Lock the learner's active enrolment (and note the module touched); PermissionDenied when not enrolled."""
-    claimed = db.session.execute(
+    claimed = db.session.connection().execute(
         _CLAIM, {"claim_user": user.id, "claim_course": course.id, "claim_key": key, "claim_at": now}).rowcount
     if claimed != 1:
         raise PermissionDenied(_("Enrol in the course to save your progress."))
@@ -170,7 +172,7 @@ def submit_quiz(user, module, answers: dict[int, list[str]], token: str, now: da
     )
     # One INSERT .. ON CONFLICT DO NOTHING RETURNING id (no savepoint, no flush): nothing comes back when the same
     # form (its token) or a simultaneous attempt (its number) was saved first.
-    attempt_id = db.session.execute(_insert_attempt(), values).scalar()
+    attempt_id = db.session.connection().execute(_insert_attempt(), values).scalar()
     if attempt_id is None:
         return _repeated(token, user, module)
     attempt = QuizAttempt(id=attempt_id, **values)

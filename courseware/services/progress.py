@@ -273,7 +273,7 @@ def progress_of(user_ids, course_ids=None):
     for row in db.session.execute(mp_stmt, params).scalars():
         rows.setdefault((row.user_id, row.course_id), {})[row.module_key] = row
     tasks: dict[tuple[int, int], dict] = {}
-    for user_id, course_id, key, index in db.session.execute(tc_stmt, params):
+    for user_id, course_id, key, index in db.session.connection().execute(tc_stmt, params):  # plain values: no ORM
         tasks.setdefault((user_id, course_id), {}).setdefault(key, set()).add(index)
     return rows, tasks
 
