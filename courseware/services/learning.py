@@ -290,7 +290,7 @@ _COMPLETION_OF = select(Completion.id).where(Completion.user_id == bindparam("us
 def complete_course(user, course, version, now: datetime | None = None) -> Completion | None:
     """Record that `user` completed `course` on `version`, exactly once, with the certificates it earns (in this
     transaction); None when it was already recorded."""
-    exists = db.session.execute(_COMPLETION_OF, {"user_id": user.id, "course_id": course.id}).first()
+    exists = db.session.connection().execute(_COMPLETION_OF, {"user_id": user.id, "course_id": course.id}).first()
     if exists is not None:
         return None
     completion = Completion(user_id=user.id, course_id=course.id, version_id=version.id, firm_id=user.firm_id,
