@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
@@ -178,15 +179,28 @@ def submit_quiz(user, module, answers: dict[int, list[str]], token: str, now: da
     attempt = QuizAttempt(id=attempt_id, **values)
     make_transient_to_detached(attempt)  # the row as saved, in the session without another query
     db.session.add(attempt)
-    if row.best_score is None or grade.score > row.best_score:
-        row.best_score = grade.score
-    if grade.passed and row.quiz_passed_at is None:
-        row.quiz_passed_at = now
-    row.updated_at = now
+    best = grade.score if row.best_score is None or grade.score > row.best_score else row.best_score
+    _save_quiz_progress(row, best, now if grade.passed and row.quiz_passed_at is None else row.quiz_passed_at, now)
     db.session.flush()
     result = _finish(user, module, now, check_completion=grade.passed, loaded=loaded)
     result.attempt = attempt
     return result
+
+
+_PROGRESS = ModuleProgress.__table__
+_SAVE_QUIZ_PROGRESS = (
+    update(_PROGRESS).where(_PROGRESS.c.id == bindparam("row_id"))
+    .values(best_score=bindparam("best"), quiz_passed_at=bindparam("passed_at"), updated_at=bindparam("at"))
+)
+
+
+def _save_quiz_progress(row: ModuleProgress, best: float, passed_at: datetime | None, now: datetime) -> None:
+    """Write the progress row's quiz columns with one UPDATE built once (no unit-of-work flush for one row), and
+    give the row in the session the same values as its saved state, so that nothing is left for a flush to write."""
+    db.session.connection().execute(_SAVE_QUIZ_PROGRESS, {"row_id": row.id, "best": best, "passed_at": passed_at,
+                                                          "at": now})
+    for name, value in (("best_score", best), ("quiz_passed_at", passed_at), ("updated_at", now)):
+        set_committed_value(row, name, value)
 
 
 _INSERT_ATTEMPT: dict[str, object] = {}
