@@ -7,7 +7,7 @@
 Prints, for the middle module's quiz and for the last one's (which completes the course), the process CPU time
 per submission, the wall time and the SQL statements per submission (SAVEPOINT and RELEASE included: each is a
 round trip). `--baseline PATH` measures another checkout's code (e.g. `git archive <commit> | tar -x -C PATH`) in the
-same run, alternating with this one; `--profile` prints cProfile's top functions for this checkout.
+same run, alternating with this one; `--profile` prints cProfile's top functions for this checkout (CPU time, by cumulative and by own time).
 """
 import argparse
 import json
@@ -64,9 +64,12 @@ def measure(env: dict, group: int, learners: int, which: str, profile: bool) -> 
         import cProfile
         import pstats
 
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.process_time)  # CPU time: a wait for PostgreSQL is not the app's work
         profiler.runcall(run)
-        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+        if os.environ.get("QUIZ_CPU_PSTATS"):  # a file for pstats' own browser (python -m pstats FILE)
+            profiler.dump_stats(f"{os.environ['QUIZ_CPU_PSTATS']}.{which}")
+        for order in ("cumulative", "tottime"):
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats(order).print_stats(40)
     else:
         run()
     return {"cpu": (time.process_time() - cpu) / learners, "wall": (time.perf_counter() - wall) / learners,

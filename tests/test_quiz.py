@@ -7,7 +7,7 @@ import pytest
 
 from courseware.errors import InvalidInput
 from courseware.extensions import db
-from courseware.models import QuizAttempt
+from courseware.models import ModuleProgress, QuizAttempt
 from courseware.services import enrolment, learning, module_page, quiz
 
 from .learning_factory import QUIZ, choice_ids, get_module, load, make_course, make_firm, quiz_form
@@ -150,3 +150,17 @@ def test_another_users_token_is_not_reused(client, learner, course, make_user, l
     response = client.post("/me/courses/kurs/sensorer/quiz", data=form)
     assert response.status_code == 409
     assert db.session.query(QuizAttempt).count() == 1
+
+
+def test_the_progress_row_is_saved_as_the_submission_judged_it(client, learner, course):
+    """The quiz columns are written with one UPDATE of their own (services/learning.py): what is in the database
+    after each submission is what the session believed, and a later failed retry keeps the pass and the best."""
+    saved = []
+    for right in (False, True, False):
+        client.post("/me/courses/kurs/sensorer/quiz", data=quiz_form(get_module(course, "sensorer"), right=right))
+        saved.append(db.session.execute(db.select(
+            ModuleProgress.best_score, ModuleProgress.quiz_passed_at, ModuleProgress.updated_at)).one())
+    (best1, passed1, at1), (best2, passed2, at2), (best3, passed3, at3) = saved
+    assert best1 < 1.0 and passed1 is None
+    assert best2 == 1.0 and passed2 is not None and at2 >= at1
+    assert best3 == 1.0 and passed3 == passed2 and at3 >= at2

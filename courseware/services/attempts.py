@@ -14,7 +14,7 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, case, func, select
+from sqlalchemy import and_, bindparam, case, exists, func, select
 
 from ..extensions import db
 from ..models import QuizAttempt, utcnow
@@ -77,18 +77,33 @@ def allowance(user_id: int, course_id: int, key: str, limit: int, now: datetime 
     return Allowance(limit, int(used), today + timedelta(days=1))
 
 
-_COUNT_AND_LAST = select(
+_SAME_TOKEN = QuizAttempt.__table__.alias("same_token")  # not correlated with the attempts counted
+_TALLY = select(
     func.count(case((and_(QuizAttempt.created_at >= bindparam("start"), QuizAttempt.created_at < bindparam("end")),
                       QuizAttempt.id))),
     func.coalesce(func.max(QuizAttempt.number), 0),
+    exists(select(_SAME_TOKEN.c.id).where(_SAME_TOKEN.c.token == bindparam("token"))),
 ).where(*_WHERE[:3])
 
 
-def count_and_next_number(user_id: int, course_id: int, key: str, limit: int, now: datetime | None = None
-                          ) -> tuple[Allowance | None, int]:
-    """For the transaction about to save an attempt (under the enrolment lock): today's attempts when the quiz has a
-    daily `limit` (None when 0), and the number the new attempt gets; one query."""
+@dataclass(frozen=True)
+class Tally:
+    """What the transaction about to save an attempt reads first, under the enrolment lock (one query)."""
+
+    token_taken: bool  # an attempt was saved with this form's token (by anyone: tokens are unique)
+    used_today: int  # the learner's attempts at the quiz today
+    number: int  # the number the new attempt gets
+    next_day: date
+
+    def allowance(self, limit: int) -> Allowance | None:
+        """Today's attempts under a daily `limit`; None when there is none (0)."""
+        return Allowance(limit, self.used_today, self.next_day) if limit else None
+
+
+def tally(user_id: int, course_id: int, key: str, token: str, now: datetime | None = None) -> Tally:
+    """Whether the form's token was used already, today's attempts and the next attempt's number, in one query."""
     today, start, end = local_day(now or utcnow())
-    used, last = db.session.execute(_COUNT_AND_LAST, {"user_id": user_id, "course_id": course_id, "key": key,
-                                                      "start": start, "end": end}).one()
-    return (Allowance(limit, int(used), today + timedelta(days=1)) if limit else None), int(last) + 1
+    # On the session's connection, in its transaction: plain values, nothing for the ORM to do.
+    used, last, taken = db.session.connection().execute(_TALLY, {
+        "user_id": user_id, "course_id": course_id, "key": key, "start": start, "end": end, "token": token}).one()
+    return Tally(bool(taken), int(used), int(last) + 1, today + timedelta(days=1))

@@ -12,9 +12,10 @@ from datetime import datetime
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
@@ -38,24 +39,35 @@ class ActionResult:
     repeated: bool = False
 
 
+# Built once on the table (the statement costs more to build than to run from SQLAlchemy's compiled cache) and run
+# on the session's connection, in its transaction: the ORM has nothing to do with an UPDATE whose rows it does not
+# hold (an Enrolment it holds is not refreshed, as with synchronize_session=False before).
+_ENROLMENTS = Enrolment.__table__
+_CLAIM = (
+    update(_ENROLMENTS)
+    .where(_ENROLMENTS.c.user_id == bindparam("claim_user"), _ENROLMENTS.c.course_id == bindparam("claim_course"),
+           _ENROLMENTS.c.withdrawn_at.is_(None))
+    .values(last_module_key=bindparam("claim_key"), last_activity_at=bindparam("claim_at"))
+)
+
+
 def _claim(user, course, key: str, now: datetime) -> None:
     """Lock the learner's active enrolment (and note the module touched); PermissionDenied when not enrolled."""
-    claimed = db.session.execute(
-        update(Enrolment)
-        .where(Enrolment.user_id == user.id, Enrolment.course_id == course.id, Enrolment.withdrawn_at.is_(None))
-        .values(last_module_key=key, last_activity_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    claimed = db.session.connection().execute(
+        _CLAIM, {"claim_user": user.id, "claim_course": course.id, "claim_key": key, "claim_at": now}).rowcount
     if claimed != 1:
         raise PermissionDenied(_("Enrol in the course to save your progress."))
 
 
+_PROGRESS_ROW = select(ModuleProgress).where(
+    ModuleProgress.user_id == bindparam("user_id"), ModuleProgress.course_id == bindparam("course_id"),
+    ModuleProgress.module_key == bindparam("key"))
+
+
 def _progress_row(user, course, key: str, loaded: "_Loaded | None" = None) -> ModuleProgress:
     """The learner's progress row for a module, created when missing (race-safe); taken from `loaded` when given."""
-    stmt = select(ModuleProgress).where(
-        ModuleProgress.user_id == user.id, ModuleProgress.course_id == course.id, ModuleProgress.module_key == key
-    )
-    row = loaded.rows.get(key) if loaded is not None else db.session.execute(stmt).scalar_one_or_none()
+    params = {"user_id": user.id, "course_id": course.id, "key": key}
+    row = loaded.rows.get(key) if loaded is not None else db.session.execute(_PROGRESS_ROW, params).scalar_one_or_none()
     if row is not None:
         return row
     try:
@@ -63,7 +75,7 @@ def _progress_row(user, course, key: str, loaded: "_Loaded | None" = None) -> Mo
             row = ModuleProgress(user_id=user.id, course_id=course.id, module_key=key)
             db.session.add(row)
     except IntegrityError:
-        row = db.session.execute(stmt).scalar_one()
+        row = db.session.execute(_PROGRESS_ROW, params).scalar_one()
     if loaded is not None:
         loaded.rows[key] = row
     return row
@@ -142,15 +154,14 @@ def submit_quiz(user, module, answers: dict[int, list[str]], token: str, now: da
                                  "questions on the module page again."))
     course = module.version.course
     _claim(user, course, module.key, now)
-    earlier = _attempt_by_token(token, user)
-    if earlier is not None:
-        return ActionResult(state=module_page.module_state(user, module), attempt=earlier, repeated=True)
+    # Whether this form was submitted before, today's attempts and the next attempt's number: one query.
+    tally = attempts.tally(user.id, course.id, module.key, token, now)
+    if tally.token_taken:  # the same form again: its first attempt (Conflict when the token is someone else's)
+        return _repeated(token, user, module)
     loaded = _load(user, course)
     row = _progress_row(user, course, module.key, loaded)
     limit = quiz.policy(module).attempts_per_day
-    # Today's attempts (when the quiz has a daily limit not yet passed) and the next attempt's number, in one query.
-    counted, number = attempts.count_and_next_number(
-        user.id, course.id, module.key, limit if row.quiz_passed_at is None else 0, now)
+    counted, number = tally.allowance(limit if row.quiz_passed_at is None else 0), tally.number
     if counted is not None and counted.used_up:
         raise PermissionDenied(used_up_message(counted))
     grade = quiz.grade_quiz(module, answers, questions)
@@ -162,24 +173,34 @@ def submit_quiz(user, module, answers: dict[int, list[str]], token: str, now: da
     )
     # One INSERT .. ON CONFLICT DO NOTHING RETURNING id (no savepoint, no flush): nothing comes back when the same
     # form (its token) or a simultaneous attempt (its number) was saved first.
-    attempt_id = db.session.execute(_insert_attempt(), values).scalar()
+    attempt_id = db.session.connection().execute(_insert_attempt(), values).scalar()
     if attempt_id is None:
-        earlier = _attempt_by_token(token, user)
-        if earlier is None:
-            raise Conflict(_("Your answers could not be saved just now. Please submit them again."))
-        return ActionResult(state=module_page.module_state(user, module), attempt=earlier, repeated=True)
+        return _repeated(token, user, module)
     attempt = QuizAttempt(id=attempt_id, **values)
     make_transient_to_detached(attempt)  # the row as saved, in the session without another query
     db.session.add(attempt)
-    if row.best_score is None or grade.score > row.best_score:
-        row.best_score = grade.score
-    if grade.passed and row.quiz_passed_at is None:
-        row.quiz_passed_at = now
-    row.updated_at = now
+    best = grade.score if row.best_score is None or grade.score > row.best_score else row.best_score
+    _save_quiz_progress(row, best, now if grade.passed and row.quiz_passed_at is None else row.quiz_passed_at, now)
     db.session.flush()
     result = _finish(user, module, now, check_completion=grade.passed, loaded=loaded)
     result.attempt = attempt
     return result
+
+
+_PROGRESS = ModuleProgress.__table__
+_SAVE_QUIZ_PROGRESS = (
+    update(_PROGRESS).where(_PROGRESS.c.id == bindparam("row_id"))
+    .values(best_score=bindparam("best"), quiz_passed_at=bindparam("passed_at"), updated_at=bindparam("at"))
+)
+
+
+def _save_quiz_progress(row: ModuleProgress, best: float, passed_at: datetime | None, now: datetime) -> None:
+    """Write the progress row's quiz columns with one UPDATE built once (no unit-of-work flush for one row), and
+    give the row in the session the same values as its saved state, so that nothing is left for a flush to write."""
+    db.session.connection().execute(_SAVE_QUIZ_PROGRESS, {"row_id": row.id, "best": best, "passed_at": passed_at,
+                                                          "at": now})
+    for name, value in (("best_score", best), ("quiz_passed_at", passed_at), ("updated_at", now)):
+        set_committed_value(row, name, value)
 
 
 _INSERT_ATTEMPT: dict[str, object] = {}
@@ -208,8 +229,20 @@ def used_up_message(today: attempts.Allowance) -> str:
              date=format_date(today.next_day, "medium"))  # as templating.date_text writes dates
 
 
+def _repeated(token: str, user, module) -> ActionResult:
+    """The result of a form submitted again: the attempt saved with its token first. Conflict when there is none (a
+    simultaneous attempt took the number) or it is someone else's."""
+    earlier = _attempt_by_token(token, user)
+    if earlier is None:
+        raise Conflict(_("Your answers could not be saved just now. Please submit them again."))
+    return ActionResult(state=module_page.module_state(user, module), attempt=earlier, repeated=True)
+
+
+_ATTEMPT_BY_TOKEN = select(QuizAttempt).where(QuizAttempt.token == bindparam("token"))
+
+
 def _attempt_by_token(token: str, user) -> QuizAttempt | None:
-    attempt = db.session.execute(select(QuizAttempt).where(QuizAttempt.token == token)).scalar_one_or_none()
+    attempt = db.session.execute(_ATTEMPT_BY_TOKEN, {"token": token}).scalar_one_or_none()
     if attempt is not None and attempt.user_id != user.id:
         raise Conflict(_("The quiz form had expired. Reload the page and answer again."))
     return attempt
@@ -264,12 +297,14 @@ def _finish(user, module, now: datetime, check_completion: bool = True, loaded: 
     return result
 
 
+_COMPLETION_OF = select(Completion.id).where(Completion.user_id == bindparam("user_id"),
+                                             Completion.course_id == bindparam("course_id"))
+
+
 def complete_course(user, course, version, now: datetime | None = None) -> Completion | None:
     """Record that `user` completed `course` on `version`, exactly once, with the certificates it earns (in this
     transaction); None when it was already recorded."""
-    exists = db.session.execute(
-        select(Completion.id).where(Completion.user_id == user.id, Completion.course_id == course.id)
-    ).first()
+    exists = db.session.connection().execute(_COMPLETION_OF, {"user_id": user.id, "course_id": course.id}).first()
     if exists is not None:
         return None
     completion = Completion(user_id=user.id, course_id=course.id, version_id=version.id, firm_id=user.firm_id,
