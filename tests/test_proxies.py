@@ -2,7 +2,6 @@
 whatever the WSGI server; `courseware run --production` passes them through waitress. tests/test_deploy_nginx.py
 tries the same with nginx and two real app servers."""
 import logging
-import threading
 
 import pytest
 import requests
@@ -10,6 +9,7 @@ from flask import jsonify, request
 
 from courseware import create_app
 from courseware.web.request_id import current_request_id
+from tests.live_server import serving
 
 SHOW = "/test-client"
 
@@ -100,31 +100,14 @@ def test_run_keeps_a_configured_number_of_proxies(app, monkeypatch):
 
 def test_waitress_as_run_starts_it_hands_the_headers_to_the_app(app, monkeypatch):
     """Waitress drops X-Forwarded-* by default (clear_untrusted_proxy_headers); the run command's options keep them."""
-    import waitress
-    from waitress import wasyncore
-
     _add_show_route(app)
     options = _serve_kwargs(app, monkeypatch, "--production")
     options.update(host="127.0.0.1", port=0)
-    server = waitress.create_server(app, **options)
-    stop = threading.Event()
-
-    def serve():  # server.run(), in steps, so that it stops before the server is closed
-        while not stop.is_set():
-            wasyncore.loop(timeout=0.05, map=server._map, count=1)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        with requests.Session() as session:
-            session.trust_env = False
-            host, port = server.effective_host, server.effective_port
-            seen = session.get(f"http://{host}:{port}{SHOW}", headers=FORWARDED, timeout=10).json()
-        assert seen["address"] == "203.0.113.9" and seen["scheme"] == "https"
-    finally:
-        stop.set()
-        thread.join(5)
-        server.close()
+    with serving(app, **options) as server, requests.Session() as session:
+        session.trust_env = False
+        host, port = server.effective_host, server.effective_port
+        seen = session.get(f"http://{host}:{port}{SHOW}", headers=FORWARDED, timeout=10).json()
+    assert seen["address"] == "203.0.113.9" and seen["scheme"] == "https"
 
 
 def test_postgresql_connections_give_up_after_the_connect_timeout(tmp_path):

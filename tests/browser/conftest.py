@@ -5,12 +5,11 @@ Outside CI a missing chromium skips these tests with a note; in CI (CI=true) it 
 import logging
 import os
 import re
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from waitress.server import create_server
+from tests.live_server import serving
 
 from courseware import create_app
 from courseware.extensions import db
@@ -98,15 +97,11 @@ def live_server(database_url, tmp_path_factory):
     mail_log.addHandler(MAIL)
     # waitress, as `courseware run` serves: it calls a response's close() (where mail is sent) even when the
     # browser has dropped the connection, which Werkzeug's development server does not.
-    server = create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.effective_port}", app
+        with serving(app, threads=8) as server:
+            yield f"http://127.0.0.1:{server.effective_port}", app
     finally:
         mail_log.removeHandler(MAIL)
-        server.task_dispatcher.shutdown()
-        server.close()
         with app.app_context():
             db.session.remove()
             _empty_all_tables()

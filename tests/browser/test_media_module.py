@@ -3,11 +3,10 @@ blocks (issue 12), on a phone and a desktop: nothing wider than the page, the co
 violation, and a screenshot of each is kept in the test's temporary folder."""
 import logging
 import shutil
-import threading
 import uuid
 
 import pytest
-from waitress.server import create_server
+from tests.live_server import serving
 
 from courseware import create_app
 from courseware.extensions import db
@@ -95,14 +94,10 @@ def media_server(database_url, tmp_path_factory):
         db.session.commit()
         db.session.remove()
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.effective_port}", email
+        with serving(app, threads=4) as server:
+            yield f"http://127.0.0.1:{server.effective_port}", email
     finally:
-        server.task_dispatcher.shutdown()
-        server.close()
         with app.app_context():
             db.session.remove()
             _empty_all_tables()

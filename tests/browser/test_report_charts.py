@@ -2,12 +2,11 @@
 with a suppressed month and one a bar chart with many municipalities, served by the real app (its CSP included)
 from a route this test adds. Each table gets a drawn chart whose data are the table's numbers, suppressed cells
 left out; no CSP violation; axe finds nothing; with reduced motion the charts do not animate."""
-import threading
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import render_template_string, request
-from waitress.server import create_server
+from tests.live_server import serving
 
 from courseware import create_app
 
@@ -68,13 +67,8 @@ def chart_server(database_url, tmp_path_factory):
         with force_locale("en"):  # the texts below are asserted in English (their translations are the catalogues')
             return render_template_string(PAGE, months=MONTHS, places=PLACES, custom="custom" in request.args)
 
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
-    try:
+    with serving(app, threads=4) as server:
         yield f"http://127.0.0.1:{server.effective_port}/test-only/charts"
-    finally:
-        server.task_dispatcher.shutdown()
-        server.close()
 
 
 def open_page(browser, url, **context_args):
