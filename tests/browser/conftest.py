@@ -3,7 +3,6 @@
 Outside CI a missing chromium skips these tests with a note; in CI (CI=true) it fails them.
 """
 import logging
-import os
 import re
 import time
 from pathlib import Path
