@@ -77,6 +77,8 @@ REFUSALS = [
     ("stage text", lambda p: edit(p, "course.toml", "stage = 1", 'stage = "1"'), "E114", "course.toml", 8),
     ("language", lambda p: edit(p, "course.toml", 'language = "nb"', 'language = "sv"'), "E114", "course.toml", 9),
     ("audience", lambda p: edit(p, "course.toml", 'audience = "firms"', 'audience = "all"'), "E114", "course.toml", 10),
+    ("provider kind", lambda p: edit(p, "course.toml", 'industry = "A"', 'provider_kind = "farm"\nindustry = "A"'), "E114",
+     "course.toml", 7),
     ("industry", lambda p: edit(p, "course.toml", 'industry = "A"', 'industry = "V"'), "E114", "course.toml", 7),
     ("pass mark high", lambda p: edit(p, "course.toml", "pass_mark = 0.8", "pass_mark = 1.5"), "E114", "course.toml", 16),
     ("pass mark zero", lambda p: edit(p, "course.toml", "pass_mark = 0.8", "pass_mark = 0"), "E114", "course.toml", 16),

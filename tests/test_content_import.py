@@ -207,6 +207,31 @@ def test_provider_named_after_slug_without_provider_name(app, copy_course):
     assert db.session.execute(select(Provider.name).where(Provider.slug == "ny-hage")).scalar_one() == "ny-hage"
 
 
+def test_provider_kind_is_read_when_the_import_creates_the_provider_only(app, copy_course):
+    path = copy_course("minimal")
+    text = (path / "course.toml").read_text("utf-8")
+    (path / "course.toml").write_text(text.replace('provider_name = "Test Næringshage"\n',
+                                                   'provider_name = "Test Næringshage"\nprovider_kind = "library"\n'),
+                                      "utf-8")
+    run_import([path])
+    provider = db.session.execute(select(Provider).where(Provider.slug == "test-naeringshage")).scalar_one()
+    assert provider.kind == "library"
+    provider.kind = "other"  # an admin's choice stands against what a later version of the package says
+    db.session.commit()
+    (path / "modules/01-intro.md").write_text((path / "modules/01-intro.md").read_text("utf-8") + "\nMer.\n", "utf-8")
+    report = run_import([path])
+    assert [i.version for i in report.updated] == [2]
+    assert db.session.get(Provider, provider.id).kind == "other"
+
+
+def test_the_demo_library_course_brings_its_library(app):
+    from courseware.content.checker import check_package
+
+    data, problems = check_package(Path(__file__).parent.parent / "courses" / "laserkutter-sikkerhet")
+    assert not [p for p in problems if p.is_error]
+    assert (data.provider, data.provider_kind, data.audience) == ("eksempel-bibliotek", "library", "public")
+
+
 def test_course_of_another_provider_is_refused(app, copy_course):
     path = copy_course("minimal")
     run_import([path])

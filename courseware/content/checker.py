@@ -19,7 +19,7 @@ do not. Codes are stable: authors and tests rely on them. The same table is in c
 | E111 | `format` is missing or unknown |
 | E112 | the course has no title |
 | E113 | `provider` is missing or not a valid slug |
-| E114 | a course.toml setting has the wrong type or value (stage, language, audience, industry, pass_mark, show_answers, attempts_per_day, ...) |
+| E114 | a course.toml setting has the wrong type or value (stage, language, audience, provider_kind, industry, pass_mark, show_answers, attempts_per_day, ...) |
 | E115 | a partner without a name |
 | E116 | the course slug already belongs to another provider (import only) |
 | E120 | the package has no modules |
@@ -259,7 +259,7 @@ def _check(path: Path, report: Reporter, context: RequiresContext, reuse) -> Pac
         estimated = sum(minutes)
     return PackageData(
         path=path, slug=slug, title=manifest["title"], summary=manifest["summary"], provider=manifest["provider"],
-        provider_name=manifest["provider_name"], industry=manifest["industry"], stage=manifest["stage"],
+        provider_name=manifest["provider_name"], provider_kind=manifest["provider_kind"], industry=manifest["industry"], stage=manifest["stage"],
         language=manifest["language"], audience=manifest["audience"], estimated_minutes=estimated,
         requires=manifest["requires"], pass_mark=float(manifest["pass_mark"]), certificate=manifest["certificate"],
         partners=manifest["partners"], modules=modules, show_answers=manifest["show_answers"],

@@ -10,12 +10,13 @@ from urllib.parse import urlsplit
 from flask_babel import gettext as _
 
 from ..models.dma import DMA_DIMENSIONS
+from ..models.orgs import PROVIDER_KINDS
 from .package import KEY_RE, MANIFEST, SLUG_RE
 from .problems import Reporter, shown
 
 MANIFEST_KEYS = frozenset({
-    "format", "title", "summary", "provider", "provider_name", "slug", "industry", "stage", "language", "audience",
-    "estimated_minutes", "requires", "modules", "completion", "certificate", "partners", "dma_dimensions",
+    "format", "title", "summary", "provider", "provider_name", "provider_kind", "slug", "industry", "stage", "language",
+    "audience", "estimated_minutes", "requires", "modules", "completion", "certificate", "partners", "dma_dimensions",
 })
 SUBTABLE_KEYS = {
     "completion": frozenset({"pass_mark", "show_answers", "attempts_per_day"}),
@@ -136,6 +137,12 @@ def check_manifest(data: dict, text: str, folder: str, report: Reporter) -> dict
 
     out["summary"] = _string(data, "summary", "", bad)
     out["provider_name"] = _string(data, "provider_name", None, bad, limit=200) or None
+    # Like provider_name, read only when the import creates the provider; afterwards an admin sets the kind.
+    out["provider_kind"] = data.get("provider_kind", "business_park")
+    if out["provider_kind"] not in PROVIDER_KINDS:
+        bad("provider_kind", _("provider_kind must be one of %(kinds)s, not %(value)s",
+                               kinds=", ".join(PROVIDER_KINDS), value=shown(out["provider_kind"])))
+        out["provider_kind"] = "business_park"
 
     industry = data.get("industry")
     if industry in (None, ""):

@@ -199,7 +199,7 @@ def _write(data: PackageData, source_hash: str, course: Course | None, published
     """Store provider, course, a new version, its modules and assets; point the course at the new version."""
     provider = db.session.execute(select(Provider).where(Provider.slug == data.provider)).scalar_one_or_none()
     if provider is None:
-        provider = Provider(slug=data.provider, name=data.provider_name or data.provider)
+        provider = Provider(slug=data.provider, name=data.provider_name or data.provider, kind=data.provider_kind)
         db.session.add(provider)
         db.session.flush()
     if course is None:

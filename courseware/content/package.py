@@ -302,6 +302,7 @@ class PackageData:
     show_answers: str = "after-pass"
     attempts_per_day: int = 0
     dma_dimensions: list[str] = field(default_factory=list)  # the digital maturity dimensions it addresses
+    provider_kind: str = "business_park"  # the kind a provider this import creates gets (an admin may change it)
 
     @property
     def outline(self) -> list[dict]:

@@ -13,7 +13,7 @@ TABLET = {"width": 820, "height": 1180}
 
 
 def _setup(app, suffix):
-    """The demo course's provider made a library, with a laser cutter the course grants for 12 months, a staff
+    """The demo course's provider (a library, as its course.toml says), with a laser cutter the course grants for 12 months, a staff
     member, and a resident; their e-mail addresses."""
     from courseware.extensions import db
     from courseware.services import catalogue, workshop
@@ -21,7 +21,7 @@ def _setup(app, suffix):
 
     with app.app_context():
         course = catalogue.get_course(SLUG)
-        course.provider.kind = "library"
+        assert course.provider.kind == "library"
         emails = {role: f"{role}-{suffix}@example.no" for role in ("resident", "staff")}
         staff = create_user(email=emails["staff"], name="Siri Bibliotekar", password=PASSWORD, role="author",
                             provider=course.provider, verified=True)
