@@ -200,6 +200,45 @@ def test_report_suppresses_small_numbers(place, make_user, app):
                                                                                           "bibliotek-b"}
 
 
+def test_report_tables_download_as_csv_with_the_cells_the_page_shows(place, make_user, client, login, app):
+    # Five residents on the laser cutter in June, one in July: July is "<5", and June is hidden too, else the total
+    # (6) less June would give July away (services/suppression.protect_column).
+    for n in range(5):
+        resident = place["resident"] if n == 0 else make_user("learner", name=f"Innbygger {n}")
+        if n:
+            complete(resident, place["course"])
+        workshop.sign_off(place["staff_a"], resident, "laser-a", machine_ids=[place["laser"].id],
+                          birth_year=str(1950 + n), now=NOW)
+    late = make_user("learner", name="=HYPERLINK(\"x\")")
+    complete(late, place["course"])
+    workshop.sign_off(place["staff_a"], late, "laser-a", machine_ids=[place["laser"].id], birth_year="2000",
+                      now=NOW + timedelta(days=30))
+    db.session.commit()
+    login(place["staff_a"])
+    page = client.get("/studio/workshop/report")
+    assert b"/studio/workshop/report/machines.csv" in page.data and b'id="f-library"' not in page.data
+    machines = client.get("/studio/workshop/report/machines.csv")
+    assert machines.status_code == 200 and machines.mimetype == "text/csv"
+    assert "attachment" in machines.headers["Content-Disposition"]
+    lines = machines.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[1:] == ["Bibliotek A;Laserkutter;<5;<5;6"]
+    assert lines[0].split(";")[2:4] == ["2026-06", "2026-07"]
+    bands = client.get("/studio/workshop/report/age-bands.csv").get_data(as_text=True).splitlines()
+    # 67 and older: 5, 20–39: 1 (hidden, and so is the 5 beside it); then the total
+    assert [line.split(";")[1] for line in bands[1:]] == ["0", "0", "<5", "0", "<5", "0", "6"]
+    assert "HYPERLINK" not in machines.get_data(as_text=True) + "".join(bands)  # counts only, never names
+    login(place["staff_b"])  # another library: its own (empty) report, never library A's counts
+    other = client.get("/studio/workshop/report/machines.csv").get_data(as_text=True)
+    assert "Laserkutter" not in other and other.lstrip("\ufeff").count("\r\n") == 1
+    app.config["WORKSHOP_COUNTY_LIBRARY"] = "bibliotek-b"  # the county library chooses among all libraries
+    assert b'id="f-library"' in client.get("/studio/workshop/report").data
+    chosen = client.get("/studio/workshop/report/machines.csv?library=bibliotek-a").get_data(as_text=True)
+    assert chosen.lstrip("\ufeff").splitlines()[1:] == ["Bibliotek A;Laserkutter;<5;<5;6"]
+    login(place["resident"])
+    assert client.get("/studio/workshop/report/machines.csv").status_code == 403
+    assert client.get("/studio/workshop/report/people.csv").status_code == 404
+
+
 def test_privacy_export_and_deletion_keep_only_anonymous_counts(place):
     resident = place["resident"]
     workshop.sign_off(place["staff_a"], resident, "laser-a", machine_ids=[place["laser"].id], birth_year="2012",

@@ -37,7 +37,8 @@ PERSONA_BY_ENDPOINT = {
     "learner.security_recovery_codes": "admin",
     # a library's maker space: its staff (an author of a provider of kind "library")
     **{f"studio.workshop_{name}": "librarian" for name in (
-        "index", "add_machine", "remove_machine", "course", "desk", "resident", "sign_off", "withdraw", "report")},
+        "index", "add_machine", "remove_machine", "course", "desk", "resident", "sign_off", "withdraw", "report",
+        "report_export")},
     "public.asset": "anonymous",
     "public.index": "anonymous",
     "public.privacy": "anonymous",
@@ -109,6 +110,7 @@ ARGUMENTS_BY_ENDPOINT = {
     ("studio.remove_module", "filename"): lambda w: "09-fjern.md",
     ("studio.preview", "key"): lambda w: "intro",  # a module of the draft (01-intro.md)
     ("studio.workshop_course", "slug"): lambda w: WORKSHOP_COURSE,
+    ("studio.workshop_report_export", "table"): lambda w: "machines",
     ("studio.workshop_resident", "user_id"): lambda w: w.resident_id,
     ("studio.workshop_sign_off", "user_id"): lambda w: w.resident_id,
 }

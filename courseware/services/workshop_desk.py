@@ -13,13 +13,14 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, extract, func, or_, select, union
 
 from ..errors import PermissionDenied
 from ..extensions import db
 from ..models import (AGE_BANDS, Certificate, Completion, Course, CourseVersion, Enrolment, Machine, MachineGrant,
                       MachinePermission, Provider, User, WorkshopPass, utcnow)
-from . import suppression
+from . import spreadsheet, suppression
 from . import workshop_rules as rules
 from .accounts import normalise_email
 from .certificate_codes import parse_code
@@ -210,9 +211,15 @@ def report_libraries(actor) -> list[Provider]:
     return [library]
 
 
+AGE_BAND_LABELS = {"under_16": _l("Under 16"), "16_19": _l("16–19"), "20_39": _l("20–39"), "40_66": _l("40–66"),
+                   "67_plus": _l("67 and older"), "unknown": _l("Not asked")}
+REPORT_TABLES = ("machines", "age-bands")  # the report's tables, each downloadable as CSV
+
+
 @dataclass
 class WorkshopReport:
-    libraries: list[Provider]
+    libraries: list[Provider]  # the libraries counted
+    choices: list[Provider]  # the libraries the actor may choose between (one for a library's own staff)
     residents_trained: suppression.Cell
     months: list[str]
     machines: list[tuple[str, str, list[suppression.Cell], suppression.Cell]]  # library, machine, per month, total
@@ -223,7 +230,7 @@ class WorkshopReport:
 def library_report(actor, library_slug: str | None = None) -> WorkshopReport:
     """Residents signed off, sign-offs per machine and month and by age band, with small counts suppressed
     (anonymous rows of deleted accounts still count). Three queries."""
-    libraries = report_libraries(actor)
+    choices = libraries = report_libraries(actor)
     if library_slug:
         libraries = [p for p in libraries if p.slug == library_slug] or libraries
     ids = [p.id for p in libraries]
@@ -250,5 +257,21 @@ def library_report(actor, library_slug: str | None = None) -> WorkshopReport:
         select(MachinePermission.age_band, func.count(func.distinct(person)))
         .where(MachinePermission.provider_id.in_(ids)).group_by(MachinePermission.age_band)).all())
     band_cells, band_total = suppression.protect_column([bands.get(b, 0) for b in AGE_BANDS], sum(bands.values()))
-    return WorkshopReport(libraries, suppression.people_cell(trained), months, machines,
+    return WorkshopReport(libraries, choices, suppression.people_cell(trained), months, machines,
                           list(zip(AGE_BANDS, band_cells)), band_total)
+
+
+def library_report_csv(actor, table: str, library_slug: str | None = None) -> str:
+    """One table of the library report (REPORT_TABLES) as CSV for Excel, with the cells the page shows: a
+    suppressed count is "<5" there too."""
+    report = library_report(actor, library_slug)
+    if table == "machines":
+        header = [_("Library"), _("Machine"), *report.months, _("Total")]
+        rows = [[library, machine, *map(str, cells), str(total)] for library, machine, cells, total in report.machines]
+    elif table == "age-bands":
+        header = [_("Age band"), _("Residents")]
+        rows = [[str(AGE_BAND_LABELS[band]), str(cell)] for band, cell in report.age_bands]
+        rows.append([_("Total"), str(report.age_total)])
+    else:
+        raise ValueError(f"unknown report table {table!r}")
+    return spreadsheet.csv_for_excel(header, rows)

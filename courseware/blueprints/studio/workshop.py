@@ -1,6 +1,6 @@
 """A library's maker space in the studio: machines, the courses that grant them, the desk look-up, the staff
 sign-off and its withdrawal, and the library report. services/workshop*.py decide who may do what."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -139,7 +139,22 @@ def workshop_withdraw(permission_id):
     return redirect(url_for(".workshop_index"))
 
 
+def _chosen_library() -> str | None:
+    return request.args.get("library", "")[:64] or None
+
+
 @bp.route("/workshop/report")
 def workshop_report():
-    report = desk.library_report(current_user, request.args.get("library", "")[:64] or None)
-    return render_template("studio/workshop/report.html", report=report)
+    report = desk.library_report(current_user, _chosen_library())
+    return render_template("studio/workshop/report.html", report=report, age_labels=desk.AGE_BAND_LABELS,
+                           chosen=_chosen_library())
+
+
+@bp.route("/workshop/report/<any(machines, 'age-bands'):table>.csv")
+def workshop_report_export(table):
+    body = desk.library_report_csv(current_user, table, _chosen_library())
+    return Response(body, headers={
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="maker-space-{table}.csv"',
+        "Cache-Control": "no-store",
+    })
