@@ -74,9 +74,21 @@ def _derive_settings(app: Flask) -> None:
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
+def behind_https_proxy(app: Flask) -> Flask:
+    """Settings for serving behind the HTTPS reverse proxy of deploy/ (nginx): Secure cookies when the site is
+    HTTPS (BASE_URL https://, or COURSEWARE_SECURE_COOKIES), and the proxy's X-Forwarded-* headers read from one
+    proxy unless COURSEWARE_PROXIES says otherwise (only from COURSEWARE_TRUSTED_PROXY's peers, web/proxies.py).
+    `courseware run --production` and wsgi.py (gunicorn, waitress-serve) call it."""
+    cfg = app.config
+    secure_cookies(app, cfg.get("SESSION_COOKIE_SECURE") or str(cfg.get("BASE_URL", "")).startswith("https://"))
+    if cfg.get("PROXIES") is None:
+        cfg["PROXIES"] = 1
+    return app
+
+
 def secure_cookies(app: Flask, secure) -> None:
     """Mark the session cookie Secure (or not), and the "remember me" cookie too whenever the session cookie is.
-    `courseware run --production` calls it again at run time, behind HTTPS."""
+    behind_https_proxy calls it again for serving behind HTTPS."""
     cfg = app.config
     cfg["SESSION_COOKIE_SECURE"] = bool(secure)
     cfg["REMEMBER_COOKIE_SECURE"] = bool(cfg.get("REMEMBER_COOKIE_SECURE")) or bool(secure)

@@ -115,7 +115,7 @@ def _init_instance(quiet: bool = False):
 def run_command(host, port, production, threads, skip_init, no_worker):
     """Prepare the instance (migrations, course import) and serve the app."""
     app = current_app._get_current_object()
-    from . import secure_cookies
+    from . import behind_https_proxy
     from .config import DefaultConfig
 
     if app.config["BASE_URL"] == DefaultConfig.BASE_URL:  # not configured: links point at this server
@@ -130,9 +130,7 @@ def run_command(host, port, production, threads, skip_init, no_worker):
     import waitress
 
     if production:
-        secure_cookies(app, app.config.get("SESSION_COOKIE_SECURE") or _https(app))
-        if app.config.get("PROXIES") is None:
-            app.config["PROXIES"] = 1
+        behind_https_proxy(app)
     if threads is None:  # SQLite work holds Python's GIL: more threads in one process only take turns
         threads = 4 if db.engine.dialect.name == "sqlite" else 8
     worker = None
@@ -178,10 +176,6 @@ def worker_command(once):
         run_worker(app, stop)
     except KeyboardInterrupt:
         stop.set()
-
-
-def _https(app: Flask) -> bool:
-    return str(app.config.get("BASE_URL", "")).startswith("https://")
 
 
 _LANG_OPTION = click.option(

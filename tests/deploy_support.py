@@ -180,6 +180,16 @@ def start_app_server(processes: Processes, name: str, port: int, env: dict, fold
     return process
 
 
+def start_gunicorn(processes: Processes, name: str, port: int, env: dict, folder: Path, workers: int = 2,
+                   threads: int = 2) -> Process:
+    """gunicorn serving wsgi:app on 127.0.0.1:port, as deploy/README.md serves sites with webinar peaks."""
+    args = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
+            "--worker-class", "gthread", "--bind", f"127.0.0.1:{port}", "wsgi:app"]
+    process = processes.start(name, args, folder / f"{name}.log", env=env)
+    wait_for_http(f"http://127.0.0.1:{port}/healthz", process)
+    return process
+
+
 NGINX_MAIN = """\
 # The test's main configuration: what Debian's /etc/nginx/nginx.conf gives a site, with every path in {prefix}.
 daemon off;

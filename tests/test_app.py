@@ -103,14 +103,28 @@ def test_unknown_url_is_a_friendly_404(client):
     assert 'class="error-page"' in page.get_data(as_text=True)
 
 
-def test_wsgi_module_exposes_app(monkeypatch):
+@pytest.mark.parametrize("base_url, proxies, secure, trusted", [
+    ("https://kurs.example.no", None, True, 1),  # deploy/'s site: HTTPS, nginx in front
+    ("https://kurs.example.no", "2", True, 2),  # a load balancer before nginx: the setting stands
+    ("http://127.0.0.1:8000", None, False, 1),  # plain HTTP (a bench): no Secure cookie a browser would drop
+])
+def test_wsgi_module_serves_as_run_production(monkeypatch, tmp_path, base_url, proxies, secure, trusted):
+    """gunicorn and waitress-serve load wsgi:app: the same cookies and proxy headers as `courseware run
+    --production` (deploy/README.md serves webinar peaks with gunicorn)."""
     monkeypatch.setenv("COURSEWARE_SECRET_KEY", "x")
+    monkeypatch.setenv("COURSEWARE_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("COURSEWARE_BASE_URL", base_url)
+    if proxies:
+        monkeypatch.setenv("COURSEWARE_PROXIES", proxies)
     import importlib
 
     import wsgi
 
     importlib.reload(wsgi)
+    config = wsgi.app.config
     assert wsgi.app.name == "courseware"
+    assert (config["SESSION_COOKIE_SECURE"], config["REMEMBER_COOKIE_SECURE"]) == (secure, secure)
+    assert config["PROXIES"] == trusted
 
 
 def test_run_production_serves_with_waitress_and_fewer_threads_on_sqlite(app, monkeypatch):

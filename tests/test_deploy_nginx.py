@@ -1,6 +1,8 @@
 """The production setup, tried: Debian's nginx with deploy/nginx/courseware.conf (rendered by deploy/render_site.py
 for test ports, with a self-signed certificate) in front of TWO app server processes (`courseware run --production
---skip-init --no-worker`, as deploy/systemd runs them), on one PostgreSQL database and one Redis.
+--skip-init --no-worker`, as deploy/systemd runs them), on one PostgreSQL database and one Redis; then the same
+tests in front of one gunicorn with two worker processes (`gunicorn ... wsgi:app`, as deploy/README.md serves sites
+with webinar peaks), whose "two servers" are its two workers behind one port.
 
 Each server has its own instance folder, as servers on two machines would: they share only what deploy/README.md
 says they must (the secret key, by COURSEWARE_SECRET_KEY; the media and signing keys folders; the database and
@@ -19,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from .conftest import FIXTURE_COURSES, TEST_PASSWORD
 from .deploy_support import (NGINX, REPO, Processes, client_from, empty_postgres_database, free_port, run_courseware,
-                             self_signed_certificate, start_app_server, start_nginx)
+                             self_signed_certificate, start_app_server, start_gunicorn, start_nginx)
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.redis]
 
@@ -62,8 +64,8 @@ class Deployment:
         return client_from(source, str(self.cert))
 
 
-@pytest.fixture(scope="module")
-def deployment(tmp_path_factory):
+@pytest.fixture(scope="module", params=["waitress", "gunicorn"])
+def deployment(request, tmp_path_factory):
     if not NGINX.exists():
         pytest.skip(f"needs Debian's nginx at {NGINX} (apt-get install nginx; .ci/run installs it)")
     import redis
@@ -78,7 +80,6 @@ def deployment(tmp_path_factory):
         shutil.copytree(FIXTURE_COURSES / SLUG, courses / SLUG)
         cert, key = self_signed_certificate(folder)
         https_port = free_port()  # nginx's, given to the site below; known now for COURSEWARE_BASE_URL
-        app_ports = [free_port(), free_port()]
         base_env = {key_: value for key_, value in os.environ.items() if not key_.startswith("COURSEWARE_")}
         base_env.update({
             "COURSEWARE_DATABASE_URL": _deploy_database_url(),
@@ -96,9 +97,18 @@ def deployment(tmp_path_factory):
             envs.append({**base_env, "COURSEWARE_INSTANCE_PATH": str(instance)})
         run_courseware(["init"], envs[0])  # migrations and the course, once per release (deploy/README.md)
         run_courseware(["create-user", "--email", ADMIN, "--role", "admin", "--password", TEST_PASSWORD], envs[0])
-        for number, (port, env) in enumerate(zip(app_ports, envs), start=1):
-            start_app_server(processes, f"app{number}", port, env, folder)
-        nginx = start_nginx(processes, folder, app_ports, cert, key, https_port=https_port)
+        if request.param == "waitress":
+            app_ports = upstreams = [free_port(), free_port()]
+            for number, (port, env) in enumerate(zip(app_ports, envs), start=1):
+                start_app_server(processes, f"app{number}", port, env, folder)
+        else:  # wsgi:app with the first server's settings; Prometheus's shared folder for its worker processes
+            upstreams = [free_port()]
+            app_ports = upstreams * 2
+            metrics = folder / "prometheus"
+            metrics.mkdir()
+            start_gunicorn(processes, "gunicorn", upstreams[0], {**envs[0], "PROMETHEUS_MULTIPROC_DIR": str(metrics)},
+                           folder)
+        nginx = start_nginx(processes, folder, upstreams, cert, key, https_port=https_port)
         yield Deployment(nginx, app_ports, cert, store, prefix)
     finally:
         processes.stop_all()
