@@ -1,6 +1,6 @@
 """Browser journey (issue 15): a resident takes the library's laser-cutter course on a phone; a staff member signs
 them off on a tablet; the desk look-up by the pass code (as a hand scanner types the pass's QR text) says "allowed"
-until the permission expires, then "expired". axe-core checks the pass, the sign-off page and the desk look-up."""
+until the permission expires, then "expired". axe-core checks the pass, the sign-off page, the desk look-up and the report."""
 import uuid
 from datetime import timedelta
 
@@ -111,3 +111,11 @@ def test_resident_course_staff_sign_off_and_desk_look_up(browser, live_server):
     assert staff.locator("#desk-results [data-state=expired]").count() == 1
     assert staff.locator("#desk-results [data-state=allowed]").count() == 0
     assert_accessible(staff, "desk look-up: expired")
+
+    # the library's report on the tablet: the sign-off counted ("<5"), each table downloadable as CSV
+    staff.goto(base + "/studio/workshop/report")
+    assert "<5" in staff.locator("#trained").inner_text()
+    with staff.expect_download() as download:
+        staff.locator("a[href*='/studio/workshop/report/machines.csv']").click()
+    assert download.value.suggested_filename == "maker-space-machines.csv"
+    assert_accessible(staff, "maker space report")
