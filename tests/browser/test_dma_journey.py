@@ -5,6 +5,7 @@ finish and result pages."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from .test_foundation_journey import VIEWPORTS, assert_accessible
 
@@ -127,6 +128,20 @@ def test_baseline_and_follow_up_on_a_phone(browser, live_server, viewport):
     page.locator(".dma-status").filter(has_text=re.compile(".+")).wait_for()
     page.reload()
     assert page.locator("input[name=q2_readiness][value=needs]").is_checked()
+
+    # A lost connection loses nothing: the answer waits, the status says it is not saved, and it is sent as soon as
+    # the phone is back online.
+    texts = page.locator("form[data-autosave]")
+    status = page.locator(".dma-status")
+    context.set_offline(True)
+    page.locator("input[name=q2_readiness][value=financing]").check()
+    expect(status).to_have_text(texts.get_attribute("data-text-failed"))
+    with page.expect_response(re.compile(r"/autosave$")) as saved:
+        context.set_offline(False)
+    assert saved.value.status == 200
+    expect(status).to_have_text(texts.get_attribute("data-text-saved"))
+    page.reload()
+    assert page.locator("input[name=q2_readiness][value=financing]").is_checked()
 
     fill_all(page, level=1, tick=3, check_first=True)
     assert_accessible(page, "finish")
