@@ -8,7 +8,7 @@ import pytest
 
 from courseware.extensions import db
 from courseware.models import DmaAnswer, DmaAssessment, DmaScore
-from courseware.services import dma, dma_questionnaire
+from courseware.services import dma, dma_questionnaire, dma_results
 
 from .firms_support import ORGNR_A, ORGNR_B, make_firm
 from .test_dma_scoring import hand_answers
@@ -232,6 +232,42 @@ def test_csv_download(client, login, people):
     assert [str(assessment.id), "T0", "", "1"] == rows[1][:4]
     assert any(r[6] == "overall" and r[7].replace(",", ".") == "49.5" for r in rows[1:])
     assert any(r[8] == "q7_data" for r in rows[1:])
+
+
+def test_pdf_download_of_an_assessment_beside_the_one_before(client, login, people):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    contact = people["contact"]
+    first = finished(contact, {**hand_answers(), "q5_skills": []})
+    second = finished(contact, {**hand_answers(), "q5_skills": ["audit", "plan", "short", "peer", "internships",
+                                                                "external", "subsidised"]})
+    login(contact)
+    assert f"/firm/maturity/{second.id}.pdf" in client.get(f"/firm/maturity/{second.id}").get_data(as_text=True)
+    response = client.get(f"/firm/maturity/{second.id}.pdf", headers={"Accept-Language": "en"})
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert "no-store" in response.headers["Cache-Control"]
+    assert "attachment" in response.headers["Content-Disposition"] and "digital-maturity-later-" in \
+        response.headers["Content-Disposition"]
+    pages = PdfReader(BytesIO(response.data)).pages
+    assert len(pages) <= 2 and round(float(pages[0].mediabox.width)) == 595  # A4 portrait
+    text = " ".join(" ".join(page.extract_text().split()) for page in pages)
+    assert "Testbedrift AS" in text
+    assert "25.0" in text and "75.0" in text and "+50.0" in text  # human: the first beside the second
+    shown = dma_results.assessment_result(contact, second.id, "en")  # what the result page shows
+    assert f"{shown.overall_before} {shown.overall_after}" in text  # both overall scores, side by side
+    for row in shown.rows:  # each dimension, with its advice
+        assert " ".join(row.title.split()) in text and " ".join(row.advice.split()[:6]) in text
+    # The first assessment has nothing before it; another firm's contact and a funder get no PDF.
+    assert client.get(f"/firm/maturity/{first.id}.pdf").status_code == 200
+    for role in ("outsider", "funder", "member"):
+        login(people[role])
+        assert client.get(f"/firm/maturity/{second.id}.pdf").status_code == 404
+    open_one = dma.start(contact)
+    db.session.commit()
+    login(contact)
+    assert client.get(f"/firm/maturity/{open_one.id}.pdf").status_code == 404  # not finished: nothing to print
 
 
 def test_one_open_assessment_per_firm(people):

@@ -1,16 +1,19 @@
 """What a firm sees of its digital maturity: its assessments, the latest compared with the one before, advice, the
-courses that address its weakest dimension, and its assessments as CSV rows (also for the privacy export)."""
+courses that address its weakest dimension, its assessments as CSV rows (also for the privacy export), and one
+assessment as a PDF for the firm's own files."""
 import json
 from dataclasses import dataclass, field
 
+from flask import render_template
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from ..errors import NotFound
 from ..extensions import db
-from ..models import Course, CourseVersion, DmaAssessment, Provider
+from ..models import Course, CourseVersion, DmaAssessment, Firm, Provider, utcnow
 from . import dma, dma_questionnaire
+from .certificate_pdf import html_to_pdf
 
 
 @dataclass
@@ -105,6 +108,18 @@ def assessment_result(actor, assessment_id: int, lang: str) -> Comparison:
     completed = dma.list_completed(assessment.firm_id)
     index = [a.id for a in completed].index(assessment.id)
     return compare(assessment, completed[index - 1] if index else None, lang)
+
+
+def assessment_pdf(actor, assessment_id: int, lang: str) -> tuple[str, bytes]:
+    """A completed assessment beside the one before it, as an A4 PDF (scores with bars, bands, advice), for the
+    firm to keep or show its board or bank; rendered like the certificates (WeasyPrint, static files only).
+    Returns the file name and the PDF."""
+    comparison = assessment_result(actor, assessment_id, lang)
+    latest = comparison.latest
+    firm = db.session.get(Firm, latest.firm_id)
+    html = render_template("firm/maturity_pdf.html", c=comparison, firm=firm, label=label, generated=utcnow())
+    day = (latest.completed_at or latest.created_at).strftime("%Y-%m-%d")
+    return f"digital-maturity-{latest.kind}-{day}.pdf", html_to_pdf(html)
 
 
 def courses_for_dimension(dimension: str) -> list[CourseLink]:

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from ...errors import DomainError, InvalidInput
 from ...extensions import db
 from ...services import dma, dma_results
-from ...web.downloads import csv_download
+from ...web.downloads import csv_download, download_response
 from . import bp
 from .forms import ConfirmForm, DelegateForm
 
@@ -155,6 +155,13 @@ def maturity_finish(assessment_id):
         return redirect(url_for(".maturity_resume", assessment_id=assessment.id))
     return render_template("firm/maturity_finish.html", assessment=assessment, state=dma.progress(assessment),
                            form=form, lang=_lang())
+
+
+@bp.route("/maturity/<int:assessment_id>.pdf")
+@login_required
+def maturity_pdf(assessment_id):
+    filename, pdf = dma_results.assessment_pdf(current_user, assessment_id, _lang())
+    return download_response(pdf, filename=filename, mimetype="application/pdf")
 
 
 @bp.route("/maturity/assessments.csv")
