@@ -1,5 +1,6 @@
 """The maker space (folkeverksted): a library's machines and courses, the staff sign-off that issues the certificate,
 withdrawal, the desk look-up's answers and query count, access between two libraries, reports, privacy."""
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -274,6 +275,9 @@ def test_staff_pages_and_the_sign_off_form(place, client, login):
     code = workshop.find_pass(resident.id).code
     desk = client.get("/studio/workshop/desk", query_string={"q": f"http://localhost/studio/workshop/desk?q={code}"})
     assert b'data-state="allowed"' in desk.data
+    field = re.search(r'<input[^>]*id="q"[^>]*>', desk.get_data(as_text=True)).group(0)
+    assert "autofocus" in field and 'value=""' in field  # ready for the next scan, which never lands beside this one
+    assert code in desk.get_data(as_text=True).split('id="desk-query"')[1]  # what was looked up is shown
     assert client.get("/studio/workshop/report").status_code == 200
     bad = client.post(f"/studio/workshop/residents/{resident.id}/sign-off",
                       data={"course": "laser-a", "machines": ["x"], "birth_year": "abc"})

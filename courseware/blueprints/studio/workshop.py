@@ -93,6 +93,7 @@ def workshop_desk():
     form = DeskForm(request.args)
     query = (form.q.data or "").strip()
     results = desk.lookup(current_user, query) if query else []
+    form.q.data = ""  # ready for the next scan (workshop_forms.DeskForm)
     return render_template("studio/workshop/desk.html", form=form, query=query, results=results)
 
 

@@ -48,8 +48,10 @@ class DeskForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search: nothing changes
 
+    # Focused on every load, and empty after a look-up (the query is shown above the answers): a hand scanner types
+    # the next pass straight into it, never beside the previous one.
     q = StringField(_l("Name, e-mail, certificate code or workshop pass (scan it here)"),
-                    validators=[Length(max=300)])
+                    validators=[Length(max=300)], render_kw={"autofocus": True, "enterkeyhint": "search"})
 
 
 class SignOffForm(FlaskForm):
