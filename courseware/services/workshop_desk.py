@@ -213,7 +213,6 @@ def report_libraries(actor) -> list[Provider]:
 
 AGE_BAND_LABELS = {"under_16": _l("Under 16"), "16_19": _l("16–19"), "20_39": _l("20–39"), "40_66": _l("40–66"),
                    "67_plus": _l("67 and older"), "unknown": _l("Not asked")}
-REPORT_TABLES = ("machines", "age-bands")  # the report's tables, each downloadable as CSV
 
 
 @dataclass
@@ -262,8 +261,8 @@ def library_report(actor, library_slug: str | None = None) -> WorkshopReport:
 
 
 def library_report_csv(actor, table: str, library_slug: str | None = None) -> str:
-    """One table of the library report (REPORT_TABLES) as CSV for Excel, with the cells the page shows: a
-    suppressed count is "<5" there too."""
+    """One table of the library report, "machines" or "age-bands", as CSV for Excel, with the cells the page shows:
+    a suppressed count is "<5" there too."""
     report = library_report(actor, library_slug)
     if table == "machines":
         header = [_("Library"), _("Machine"), *report.months, _("Total")]
