@@ -20,7 +20,7 @@ from ..errors import PermissionDenied
 from ..extensions import db
 from ..models import (AGE_BANDS, Certificate, Completion, Course, CourseVersion, Enrolment, Machine, MachineGrant,
                       MachinePermission, Provider, User, WorkshopPass, utcnow)
-from . import spreadsheet, suppression
+from . import suppression
 from . import workshop_rules as rules
 from .accounts import normalise_email
 from .certificate_codes import parse_code
@@ -260,9 +260,9 @@ def library_report(actor, library_slug: str | None = None) -> WorkshopReport:
                           list(zip(AGE_BANDS, band_cells)), band_total)
 
 
-def library_report_csv(actor, table: str, library_slug: str | None = None) -> str:
-    """One table of the library report, "machines" or "age-bands", as CSV for Excel, with the cells the page shows:
-    a suppressed count is "<5" there too."""
+def library_report_table(actor, table: str, library_slug: str | None = None) -> tuple[list, list[list]]:
+    """One table of the library report, "machines" or "age-bands", as header and rows for a CSV export, with the
+    cells the page shows: a suppressed count is "<5" there too."""
     report = library_report(actor, library_slug)
     if table == "machines":
         header = [_("Library"), _("Machine"), *report.months, _("Total")]
@@ -273,4 +273,4 @@ def library_report_csv(actor, table: str, library_slug: str | None = None) -> st
         rows.append([_("Total"), str(report.age_total)])
     else:
         raise ValueError(f"unknown report table {table!r}")
-    return spreadsheet.csv_for_excel(header, rows)
+    return header, rows

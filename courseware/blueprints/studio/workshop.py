@@ -1,6 +1,6 @@
 """A library's maker space in the studio: machines, the courses that grant them, the desk look-up, the staff
 sign-off and its withdrawal, and the library report. services/workshop*.py decide who may do what."""
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -8,6 +8,7 @@ from ...errors import DomainError
 from ...extensions import db
 from ...services import workshop
 from ...services import workshop_desk as desk
+from ...web.downloads import csv_download
 from . import bp
 from .workshop_forms import (MACHINE_KIND_LABELS, DeskForm, GrantsForm, MachineForm, RemoveForm, SignOffForm,
                              WithdrawForm)
@@ -153,9 +154,5 @@ def workshop_report():
 
 @bp.route("/workshop/report/<any(machines, 'age-bands'):table>.csv")
 def workshop_report_export(table):
-    body = desk.library_report_csv(current_user, table, _chosen_library())
-    return Response(body, headers={
-        "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="maker-space-{table}.csv"',
-        "Cache-Control": "no-store",
-    })
+    header, rows = desk.library_report_table(current_user, table, _chosen_library())
+    return csv_download(header, rows, filename=f"maker-space-{table}.csv")
